@@ -1,0 +1,40 @@
+# Two commands on a fresh machine: `make book` and `make test`. Each does its own set-up.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(abspath $(VENV))/bin
+STAMP := $(VENV)/.installed
+# Where the book is built from (tests build copies of it elsewhere).
+BOOK_DIR ?= .
+# -W: any warning, a notebook that fails to execute included, fails the build.
+BOOK_FLAGS := -W --keep-going --builder html
+# The venv's tools come first, so notebooks run on its kernel and its jupyter.
+export PATH := $(BIN):$(PATH)
+export PYTHONNOUSERSITE := 1
+
+.PHONY: install book render test clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e .
+	touch $@
+
+# Executes the notebooks (cached: only changed notebooks, or all after a change to dfp)
+# and renders _build/html.
+book: $(STAMP)
+	$(MAKE) --no-print-directory render BOOK_DIR=.
+	@echo "The book: $(abspath _build/html/index.html)"
+
+render: $(STAMP)
+	$(BIN)/jupyter-book build $(BOOK_DIR) $(BOOK_FLAGS)
+
+# Unit tests, notebook pairing, every notebook through papermill at tiny parameters, the
+# JAX backend, and book builds (one that must succeed, one that must fail).
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf _build

@@ -1,0 +1,77 @@
+"""The claims contract: how a figure notebook checks a claim of the paper and reports it.
+
+Every claim checked (names from ``../shared/paper/FACTS.md``) is glued into the notebook as
+``<claim>_holds`` (a bool) and ``<claim>_statistic`` (a short string with the numbers behind
+the verdict), so the book's text and the report page quote what was measured.
+"""
+
+import numpy as np
+
+CLAIMS = ("C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "parity")
+
+
+def ordering(values, *, tie, increasing=True, labels=None):
+    """Decide whether values are ordered, by the rule every figure shares.
+
+    Consecutive values closer than ``tie`` (one grid step) are a tie, which neither breaks
+    nor makes the ordering; a consecutive pair that goes the wrong way by more than ``tie``
+    breaks it; and the first and last must differ by more than ``tie`` in the stated
+    direction.
+
+    Args:
+        values: one number per item, in the order of the claim (e.g. by depth or by k).
+        tie: non-negative tolerance, usually one grid step.
+        increasing: the stated direction.
+        labels: names of the items for the explanation (default: their positions).
+
+    Returns:
+        (holds, reason): a bool and a sentence that says why.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if values.ndim != 1 or values.size < 2:
+        raise ValueError(f"an ordering needs at least two values, got shape {values.shape}")
+    if not np.all(np.isfinite(values)):
+        raise ValueError("ordering values contain NaN or inf")
+    if not (np.isfinite(tie) and tie >= 0):
+        raise ValueError(f"tie must be a finite non-negative number, got {tie}")
+    labels = [str(i) for i in range(values.size)] if labels is None else [str(l) for l in labels]
+    if len(labels) != values.size:
+        raise ValueError(f"{len(labels)} labels for {values.size} values")
+    sign = 1.0 if increasing else -1.0
+    word = "increasing" if increasing else "decreasing"
+    steps = sign * np.diff(values)
+    wrong = np.nonzero(steps < -tie)[0]
+    if wrong.size:
+        k = wrong[0]
+        return False, (
+            f"not {word}: from {labels[k]} to {labels[k + 1]} it goes "
+            f"{values[k]:.4g} -> {values[k + 1]:.4g}"
+        )
+    if sign * (values[-1] - values[0]) <= tie:
+        return False, (
+            f"not {word}: {labels[0]} and {labels[-1]} differ by no more than the tie "
+            f"{tie:.4g} ({values[0]:.4g} vs {values[-1]:.4g})"
+        )
+    ties = int(np.sum(np.abs(steps) <= tie))
+    return True, f"{word}" + (f" ({ties} tie{'s' * (ties != 1)} within {tie:.4g})" if ties else "")
+
+
+def glue_claim(claim, holds, statistic):
+    """Glue a claim's verdict and statistic into the running notebook, and print them.
+
+    Args:
+        claim: one of ``CLAIMS``.
+        holds: the verdict, a bool.
+        statistic: a short string with the numbers behind the verdict.
+    """
+    if claim not in CLAIMS:
+        raise ValueError(f"unknown claim {claim!r}; known: {', '.join(CLAIMS)}")
+    if not isinstance(holds, (bool, np.bool_)):
+        raise ValueError(f"holds must be a bool, got {type(holds).__name__}")
+    if not isinstance(statistic, str) or not statistic:
+        raise ValueError("statistic must be a non-empty string")
+    from myst_nb import glue
+
+    glue(f"{claim}_holds", bool(holds), display=False)
+    glue(f"{claim}_statistic", statistic, display=False)
+    print(f"{claim} {'reproduces' if holds else 'does NOT reproduce'}: {statistic}")

@@ -1,0 +1,39 @@
+"""dfp.spectral runs on the JAX backend too (a GPU machine may have JAX but no TensorFlow)."""
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+from tests._reference import dense_lfr
+from tests.notebooks import ROOT
+
+SCRIPT = """
+import json, sys
+import numpy as np
+import keras, dfp
+r = np.random.default_rng(1)
+x = r.normal(size=(300, 6)); y = np.eye(5)[r.integers(0, 5, 300)]
+grid = np.concatenate([np.linspace(0.05, 0.4, 8), [0.7, 2.0]])
+x1, y1 = dfp.sine(4, 1000); grid1 = np.linspace(10, 1000, 24)
+print(json.dumps({"backend": keras.backend.backend(),
+                  "hd": dfp.lfr(x, y, grid).tolist(), "toy": dfp.lfr(x1, y1, grid1).tolist()}))
+"""
+
+
+def test_lfr_under_jax_matches_the_dense_reference():
+    env = dict(os.environ, KERAS_BACKEND="jax", PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-c", SCRIPT], env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["backend"] == "jax"
+    r = np.random.default_rng(1)
+    x = r.normal(size=(300, 6))
+    y = np.eye(5)[r.integers(0, 5, 300)]
+    grid = np.concatenate([np.linspace(0.05, 0.4, 8), [0.7, 2.0]])
+    np.testing.assert_allclose(result["hd"], dense_lfr(x, y, grid), atol=1e-5, rtol=0)
+    x1 = np.linspace(-1, 1, 1000)
+    grid1 = np.linspace(10, 1000, 24)
+    np.testing.assert_allclose(result["toy"], dense_lfr(x1, np.sin(4 * np.pi * x1), grid1), atol=1e-5, rtol=0)

@@ -1,0 +1,57 @@
+import numpy as np
+import pytest
+
+import dfp
+
+
+def test_strictly_ordered_values_hold():
+    holds, reason = dfp.ordering([1.0, 2.0, 4.0], tie=0.5)
+    assert holds and reason == "increasing"
+
+
+def test_ties_neither_break_nor_make_the_ordering():
+    holds, reason = dfp.ordering([1.0, 1.2, 3.0], tie=0.5)
+    assert holds and "1 tie" in reason
+    # Only ties: first and last too close.
+    holds, reason = dfp.ordering([1.0, 1.3, 1.4], tie=0.5)
+    assert not holds and "differ by no more than the tie" in reason
+
+
+def test_a_step_the_wrong_way_breaks_it_and_names_where():
+    holds, reason = dfp.ordering([5.0, 3.0, 4.0, 1.0], tie=0.5, increasing=False, labels=["l1", "l2", "l3", "l4"])
+    assert not holds and "from l2 to l3" in reason
+
+
+def test_decreasing():
+    assert dfp.ordering([3.0, 2.0, 1.0], tie=0.1, increasing=False)[0]
+    assert not dfp.ordering([3.0, 2.0, 1.0], tie=0.1, increasing=True)[0]
+
+
+@pytest.mark.parametrize(
+    "values, tie, message",
+    [([1.0], 0.1, "at least two"), ([1.0, np.nan], 0.1, "NaN"), ([1.0, 2.0], -1.0, "tie")],
+)
+def test_ordering_bad_input(values, tie, message):
+    with pytest.raises(ValueError, match=message):
+        dfp.ordering(values, tie=tie)
+
+
+def test_glue_claim_rejects_unknown_claims_and_non_bools():
+    with pytest.raises(ValueError, match="unknown claim"):
+        dfp.glue_claim("C10", True, "x")
+    with pytest.raises(ValueError, match="must be a bool"):
+        dfp.glue_claim("C3", 1, "x")
+    with pytest.raises(ValueError, match="non-empty"):
+        dfp.glue_claim("C3", True, "")
+
+
+def test_glue_claim_glues_both_keys(capsys, monkeypatch):
+    import myst_nb.ext.glue as glue_module
+
+    # myst_nb.glue publishes through IPython's display; capture what it sends.
+    published = []
+    monkeypatch.setattr(glue_module, "ipy_display", lambda obj, **kw: published.append((obj, kw)))
+    dfp.glue_claim("C3", np.bool_(True), "peaks 1 < 2")
+    names = [kw["metadata"]["scrapbook"]["name"] for _, kw in published]
+    assert names == ["C3_holds", "C3_statistic"]
+    assert "C3 reproduces: peaks 1 < 2" in capsys.readouterr().out

@@ -1,0 +1,46 @@
+"""Every notebook runs through papermill at its tiny parameters and keeps the glue contract."""
+
+import re
+
+import papermill
+import pytest
+
+from tests.notebooks import ROOT, params, read_ipynb, sources
+
+pytestmark = pytest.mark.slow
+
+
+def glued(notebook):
+    """Names glued by myst_nb.glue in an executed notebook."""
+    names = set()
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            scrapbook = output.get("metadata", {}).get("scrapbook")
+            if scrapbook:
+                names.add(scrapbook["name"])
+    return names
+
+
+@pytest.mark.parametrize("py", sources(), ids=lambda p: p.stem)
+def test_notebook_runs_at_tiny_parameters(py, tmp_path):
+    out = tmp_path / f"{py.stem}.ipynb"
+    papermill.execute_notebook(
+        str(py.with_suffix(".ipynb")),
+        str(out),
+        parameters=params(py.stem, "tiny"),
+        cwd=str(py.parent),
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    executed = read_ipynb(out)
+    names = glued(executed)
+    claims = {name[: -len("_holds")] for name in names if name.endswith("_holds")}
+    assert claims, f"{py.stem} checks no claim"
+    for claim in claims:
+        assert f"{claim}_statistic" in names, f"{py.stem} glues {claim}_holds without a statistic"
+    text = "\n".join(c.source for c in executed.cells if c.cell_type == "markdown")
+    for claim in claims:
+        # The verdict is stated in the text, through the glued values.
+        assert f"{{glue:text}}`{claim}_holds`" in text and f"{{glue:text}}`{claim}_statistic`" in text
+    referenced = set(re.findall(r"\{glue:?\w*\}`([\w]+)`", text))
+    assert referenced <= names, f"{py.stem} text refers to unglued {sorted(referenced - names)}"

@@ -1,0 +1,39 @@
+"""Each notebooks/figN.py has its figN.ipynb, with the same cells and no outputs."""
+
+import pytest
+
+from tests.notebooks import NOTEBOOKS, parameter_names, params, read_ipynb, read_py, sources
+
+
+def test_there_are_notebooks():
+    assert sources(), "no notebooks/*.py found"
+
+
+def test_every_ipynb_has_its_py():
+    for ipynb in NOTEBOOKS.glob("*.ipynb"):
+        assert ipynb.with_suffix(".py").exists(), f"{ipynb.name} has no paired .py"
+
+
+@pytest.mark.parametrize("py", sources(), ids=lambda p: p.stem)
+def test_pair_is_in_sync_and_clean(py):
+    ipynb = py.with_suffix(".ipynb")
+    assert ipynb.exists(), f"{py.name} has no paired .ipynb: run `jupytext --sync {py}`"
+    text, committed = read_py(py), read_ipynb(ipynb)
+    cells = lambda nb: [(c.cell_type, c.source.strip(), c.metadata.get("tags", [])) for c in nb.cells]
+    assert cells(committed) == cells(text), (
+        f"{ipynb.name} differs from {py.name}: run `jupytext --sync {py}`"
+    )
+    for cell in committed.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None, (
+                f"{ipynb.name} carries outputs: commit it cleared"
+            )
+    assert committed.metadata.kernelspec.name == "python3"
+
+
+@pytest.mark.parametrize("py", sources(), ids=lambda p: p.stem)
+@pytest.mark.parametrize("profile", ["tiny", "paper"])
+def test_parameter_files_name_only_known_parameters(py, profile):
+    known = set(parameter_names(read_py(py)))
+    unknown = set(params(py.stem, profile)) - known
+    assert not unknown, f"{py.stem}.{profile}.yaml sets unknown parameters {sorted(unknown)}"
