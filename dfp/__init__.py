@@ -14,6 +14,7 @@ from dfp.data import sine  # noqa: E402
 from dfp.runs import code_fingerprint  # noqa: E402
 from dfp.spectral import (  # noqa: E402
     halfway_inv_delta,
+    inv_delta_grid,
     lfr,
     lfr_floor,
     normalize_inputs,
@@ -28,6 +29,7 @@ __all__ = [
     "code_fingerprint",
     "glue_claim",
     "halfway_inv_delta",
+    "inv_delta_grid",
     "lfr",
     "lfr_floor",
     "normalize_inputs",

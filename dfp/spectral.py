@@ -21,12 +21,17 @@ import keras
 import numpy as np
 from keras import ops
 
-# Rows (and columns) per tile. A 1024 x 1024 float32 kernel block is 4 MiB.
+# Rows (and columns) per tile. A 1024 x 1024 float32 kernel block is 4 MiB: it and its step
+# factor stay in the last-level cache while every grid point is applied to it.
 _TILE = 1024
-# Consecutive points of a uniform stretch of the grid handled together: one exp for the
-# first and one for the step, then a multiply per point (exp(a k) = exp(a)^k). Starting
-# each chunk again from an exp bounds the rounding that repeated multiplies accumulate.
-_CHUNK = 8
+# On a uniform stretch of the grid, exp(-d2 (g + a) / 2) = exp(-d2 g / 2) * exp(-d2 a / 2):
+# one multiply per grid point instead of an exp. Every _ANCHOR points the weights are
+# computed by an exp again, which bounds the rounding that repeated multiplies accumulate
+# (about _ANCHOR float32 roundings, far below the 1e-5 the LFR must keep).
+_ANCHOR = 32
+# Grid points per compiled call: the call is unrolled, so this bounds its size, and grids
+# of the same shape (the same uniform stretches) reuse one compiled call.
+_GROUP = 64
 
 
 def normalize_inputs(x):
@@ -71,7 +76,10 @@ def lfr(x, y, inv_delta, *, normalize=True):
             paper's choice for S^[l]).
 
     Returns:
-        float64 array with one LFR per entry of ``inv_delta``.
+        float64 array with one LFR per entry of ``inv_delta``, within 1e-5 of the exact
+        value. Distances are float32 (|a|^2 + |b|^2 - 2ab after centring): squared
+        distances below about 1e-7 |x|^2 are not resolved, which matters only for 1/delta
+        beyond about 1e6 / |x|^2.
 
     Raises:
         ValueError: NaN or inf in x or y, different numbers of points, fewer than two
@@ -151,6 +159,119 @@ def halfway_inv_delta(inv_delta, lfr_values, floor):
     return float(grid[k - 1] + fraction * (grid[k] - grid[k - 1]))
 
 
+def inv_delta_grid(sets, *, points=40, top=0.99, spacing="piecewise", normalize=True, seed=0):
+    """Propose one 1/delta grid for several data sets, from a probe of their LFR.
+
+    The grid runs from where every set's LFR still sits at its floor to where every set's
+    LFR has reached ``top`` (or nearly its ceiling, when identical inputs carry different
+    targets and the LFR cannot reach ``top``), so that curves compared in one figure share it. Probing the LFR itself,
+    rather than a distance rule, also works when a layer has collapsed into tight class
+    clusters, whose LFR rises in two steps decades apart.
+
+    Args:
+        sets: a list of (x, y) data sets, or a single (x, y) pair.
+        points: the number of grid points.
+        top: the LFR the grid must reach, below 1.
+        spacing: "piecewise" (uniform within each decade: the fast exp-then-multiply path
+            on each piece, and fine steps where 1/delta is small), "geometric", or "uniform".
+        normalize: as in ``lfr``; must match how the grid will be used.
+        seed: seeds the subsample that sets the probe's starting scale.
+
+    Returns:
+        A strictly increasing float64 array of ``points`` values of 1/delta.
+    """
+    if spacing not in ("piecewise", "geometric", "uniform"):
+        raise ValueError(f"unknown spacing {spacing!r}: use 'piecewise', 'geometric' or 'uniform'")
+    if int(points) != points or points < 2:
+        raise ValueError(f"points must be an integer >= 2, got {points}")
+    if not 0 < top < 1:
+        raise ValueError(f"top must lie in (0, 1), got {top}")
+    if isinstance(sets, tuple) and len(sets) == 2 and not isinstance(sets[0], tuple):
+        sets = [sets]
+    if len(sets) == 0:
+        raise ValueError("inv_delta_grid needs at least one (x, y) set")
+    lows, highs = [], []
+    for x, y in sets:
+        low, high = _probe_range(x, y, top, normalize, seed)
+        lows.append(low)
+        highs.append(high)
+    low, high = min(lows), max(highs)
+    if spacing == "geometric":
+        return np.geomspace(low, high, int(points))
+    if spacing == "uniform":
+        return np.linspace(low, high, int(points))
+    # One uniform piece per decade, points shared out by the pieces' widths in log scale.
+    edges = np.geomspace(low, high, max(1, math.ceil(np.log10(high / low))) + 1)
+    counts = np.full(len(edges) - 1, int(points) // (len(edges) - 1))
+    counts[: int(points) - counts.sum()] += 1
+    pieces = [
+        np.linspace(a, b, c + 1)[1:] if i else np.linspace(a, b, c)
+        for i, (a, b, c) in enumerate(zip(edges[:-1], edges[1:], counts))
+    ]
+    return np.concatenate(pieces)
+
+
+_PROBE_PER_DECADE = 4
+_PROBE_MAX_DECADES = 16
+
+
+def _lfr_ceiling(x, y):
+    """The LFR as 1/delta -> infinity: each point averages the targets of its exact copies."""
+    _, group = np.unique(x, axis=0, return_inverse=True)
+    group = group.reshape(-1)
+    totals = np.zeros((group.max() + 1, y.shape[1]))
+    np.add.at(totals, group, y)
+    means = totals / np.bincount(group)[:, None]
+    return float(np.sum(means[group] ** 2) / np.sum(y**2))
+
+
+def _probe_range(x, y, top, normalize, seed):
+    """The 1/delta range from the LFR's floor to ``top`` (or its plateau), probed geometrically."""
+    x = _as_points(x, "x")
+    y = _as_points(y, "y")
+    if len(x) != len(y):
+        raise ValueError(f"x has {len(x)} points but y has {len(y)}: they must match")
+    if normalize:
+        x = normalize_inputs(x)
+    floor = lfr_floor(y)
+    # Start from the median pairwise squared distance of a subsample: 1/delta ~ 1/median
+    # is where the filter starts to separate typical pairs.
+    sub = x[np.random.default_rng(seed).permutation(len(x))[:500]]
+    sq = np.sum(sub**2, axis=1)
+    d2 = (sq[:, None] + sq[None, :] - 2 * sub @ sub.T)[np.triu_indices(len(sub), 1)]
+    positive = d2[d2 > 1e-12 * np.max(sq)]
+    if positive.size == 0:
+        raise ValueError("all inputs coincide: the LFR does not depend on 1/delta")
+    step = 1.0 / _PROBE_PER_DECADE
+    logs = np.arange(-1.0, 2.0 + step / 2, step) - np.log10(np.median(positive))
+    values = lfr(x, y, 10.0**logs, normalize=False)
+    near_floor = lambda v: v - floor <= 0.01 * (1 - floor)
+    for _ in range(_PROBE_MAX_DECADES):
+        if near_floor(values[0]):
+            break
+        more = logs[0] - step * np.arange(_PROBE_PER_DECADE * 2, 0, -1)
+        logs, values = np.concatenate([more, logs]), np.concatenate([lfr(x, y, 10.0**more, normalize=False), values])
+    else:
+        raise ValueError("the LFR does not come down to its floor at any 1/delta probed")
+    # The LFR's value at 1/delta -> infinity is known exactly (only identical inputs still
+    # average their targets), so an intermediate plateau, as between the two rises of
+    # collapsed clusters, is never taken for the end.
+    ceiling = _lfr_ceiling(x, y)
+    goal = top if ceiling >= top + 1e-9 else ceiling - 0.01 * (ceiling - floor)
+    for _ in range(_PROBE_MAX_DECADES):
+        if values[-1] >= goal:
+            break
+        more = logs[-1] + step * np.arange(1, _PROBE_PER_DECADE * 2 + 1)
+        logs, values = np.concatenate([logs, more]), np.concatenate([values, lfr(x, y, 10.0**more, normalize=False)])
+    else:
+        raise ValueError(f"the LFR does not reach {goal:.4f} at any 1/delta probed")
+    start = np.nonzero([near_floor(v) for v in values])[0][-1]
+    end = np.nonzero(values >= goal)[0][0]
+    if end <= start:
+        raise ValueError("the LFR jumps from its floor to the top between two probes")
+    return 10.0 ** logs[start], 10.0 ** logs[end]
+
+
 # --- validation -------------------------------------------------------------------------
 
 
@@ -202,33 +323,49 @@ def _tile_size(n):
     return min(_TILE, 64 * math.ceil(n / 64))
 
 
-def _grid_plan(grid):
-    """Split the grid into uniform chunks of _CHUNK points and single points.
+def _grid_groups(grid):
+    """Cut the grid into groups of at most _GROUP points, each a tuple of uniform runs.
 
-    Returns (starts, steps, uniform_index, points, point_index): chunk c covers grid
-    positions uniform_index[c] with values starts[c] + steps[c] * arange(_CHUNK).
+    Returns a list of (positions, values, steps, lengths): the slice of grid positions the
+    group covers (groups are consecutive), their 1/delta values, and for each run its step (0 for a single point) and
+    length. The lengths are the group's static structure; values and steps are data.
     """
-    starts, steps, uniform_index, single = [], [], [], []
+    runs = []  # [first position, length, step]
     k = 0
     while k < len(grid):
-        block = grid[k : k + _CHUNK]
-        if len(block) == _CHUNK:
-            diffs = np.diff(block)
-            if np.all(diffs > 0) and np.ptp(diffs) <= 1e-9 * diffs.mean():
-                starts.append(block[0])
-                steps.append(diffs.mean())
-                uniform_index.append(np.arange(k, k + _CHUNK))
-                k += _CHUNK
-                continue
-        single.append(k)
-        k += 1
-    return (
-        np.asarray(starts, np.float32),
-        np.asarray(steps, np.float32),
-        np.asarray(uniform_index, np.int64).reshape(-1, _CHUNK),
-        grid[single].astype(np.float32),
-        np.asarray(single, np.int64),
-    )
+        length = 1
+        if k + 1 < len(grid):
+            step = grid[k + 1] - grid[k]
+            while (
+                k + length < len(grid)
+                and abs((grid[k + length] - grid[k + length - 1]) - step) <= 1e-9 * abs(step)
+            ):
+                length += 1
+        runs.append([k, length, grid[k + 1] - grid[k] if length > 1 else 0.0])
+        k += length
+    groups, current, used = [], [], 0
+    for first, length, step in runs:
+        while length:
+            take = min(length, _GROUP - used)
+            current.append((first, take, step if take > 1 else 0.0))
+            first, length, used = first + take, length - take, used + take
+            if used == _GROUP:
+                groups.append(current)
+                current, used = [], 0
+    if current:
+        groups.append(current)
+    out = []
+    for group in groups:
+        positions = slice(group[0][0], group[-1][0] + group[-1][1])
+        out.append(
+            (
+                positions,
+                grid[positions].astype(np.float32),
+                np.asarray([s for _, _, s in group], np.float32),
+                tuple(n for _, n, _ in group),
+            )
+        )
+    return out
 
 
 def _smoothed_sums(x, y, grid):
@@ -247,48 +384,27 @@ def _smoothed_sums(x, y, grid):
     ys[:n, -1] = 1.0
     squares = np.sum(xs.astype(np.float64) ** 2, axis=1).astype(np.float32)
 
-    starts, steps, uniform_index, points, point_index = _grid_plan(grid)
-    plan = (starts, steps, points)
+    groups = _grid_groups(grid)
     sums = np.zeros((len(grid), padded, ys.shape[1]), np.float64)
     tiles = [slice(t, t + tile) for t in range(0, padded, tile)]
     for a, rows in enumerate(tiles):
         for cols in tiles[a:]:
             diagonal = rows == cols
-            kernel = _kernel(diagonal, len(starts) > 0, len(points) > 0)
-            for_rows, for_cols = kernel(
-                xs[rows], xs[cols], squares[rows], squares[cols], ys[rows], ys[cols], *plan
+            neg_half = _compiled(_neg_half_distances, xla=True, diagonal=diagonal)(
+                xs[rows], xs[cols], squares[rows], squares[cols]
             )
-            _scatter(sums[:, rows], for_rows, uniform_index, point_index)
-            if not diagonal:
-                _scatter(sums[:, cols], for_cols, uniform_index, point_index)
+            for positions, values, steps, lengths in groups:
+                sums_fn = _compiled(_kernel_sums, diagonal=diagonal, lengths=lengths)
+                for_rows, for_cols = sums_fn(neg_half, ys[rows], ys[cols], values, steps)
+                sums[positions, rows] += ops.convert_to_numpy(for_rows)
+                if not diagonal:
+                    # for_cols comes as (K, d_o + 1, tile); see _kernel_sums.
+                    sums[positions, cols] += ops.convert_to_numpy(for_cols).transpose(0, 2, 1)
     return sums[:, :n]
 
 
-def _scatter(target, parts, uniform_index, point_index):
-    # Add a tile's float32 partial sums into the float64 totals, back in grid order.
-    chunked, single = parts
-    if chunked is not None:
-        chunked = ops.convert_to_numpy(chunked)
-        target[uniform_index.reshape(-1)] += chunked.reshape((-1,) + chunked.shape[2:])
-    if single is not None:
-        target[point_index] += ops.convert_to_numpy(single)
-
-
-@functools.cache
-def _kernel(diagonal, has_chunks, has_points):
-    fn = functools.partial(
-        _tile_pair, diagonal=diagonal, has_chunks=has_chunks, has_points=has_points
-    )
-    return _compile(fn)
-
-
-def _tile_pair(xi, xj, sqi, sqj, yi, yj, starts, steps, points, *, diagonal, has_chunks, has_points):
-    """Kernel block of tiles i and j and its sums for every grid point.
-
-    Returns ((for_rows_chunks, for_rows_points), (for_cols_chunks, for_cols_points)):
-    for_rows = G y_j summed over the tile's columns, for_cols = G^T y_i (None on the diagonal,
-    where the block is symmetric and for_rows already covers it).
-    """
+def _neg_half_distances(xi, xj, sqi, sqj, *, diagonal):
+    """-|x_i - x_j|^2 / 2 for a pair of tiles, clamped to <= 0."""
     d2 = (
         ops.expand_dims(sqi, 1)
         + ops.expand_dims(sqj, 0)
@@ -298,48 +414,54 @@ def _tile_pair(xi, xj, sqi, sqj, yi, yj, starts, steps, points, *, diagonal, has
     if diagonal:
         # Exactly zero self-distance, so each row keeps its self weight of exactly 1.
         d2 = ops.where(ops.eye(ops.shape(d2)[0], dtype="bool"), 0.0, d2)
-    neg_half = -0.5 * d2
+    return -0.5 * d2
+
+
+def _kernel_sums(neg_half, yi, yj, values, steps, *, diagonal, lengths):
+    """The kernel block's sums for one group of grid points.
+
+    Returns (for_rows, for_cols): for_rows[k] = G_k y_j, shape (K, tile, d_o + 1), and
+    for_cols[k] = (y_i^T G_k), shape (K, d_o + 1, tile), the sums for the column tile's rows
+    (a thin matrix times the block, so the block is never transposed); on the diagonal
+    block, which is symmetric, for_rows already covers both and for_cols is a dummy.
+    """
     yi_t = ops.transpose(yi)
-
-    def sums(weights):
-        for_rows = ops.matmul(weights, yj)
-        # (y_i^T G)^T rather than G^T y_i: transposes a thin matrix, not the block.
-        for_cols = None if diagonal else ops.transpose(ops.matmul(yi_t, weights))
-        return for_rows, for_cols
-
-    def chunk(params):
-        weights = ops.exp(neg_half * params[0])
-        step = ops.exp(neg_half * params[1])
-        out = []
-        for c in range(_CHUNK):
-            if c:
+    for_rows, for_cols = [], []
+    k = 0
+    for run, length in enumerate(lengths):
+        if length > 1:
+            step = ops.exp(neg_half * steps[run])
+        for i in range(length):
+            if i % _ANCHOR == 0:
+                weights = ops.exp(neg_half * values[k])
+            else:
                 weights = weights * step
-            out.append(sums(weights))
-        return _stack_pairs(out, diagonal)
-
-    def point(value):
-        return _stack_pairs([sums(ops.exp(neg_half * value))], diagonal, squeeze=True)
-
-    rows_chunks = cols_chunks = rows_points = cols_points = None
-    if has_chunks:
-        rows_chunks, cols_chunks = ops.map(chunk, ops.stack([starts, steps], axis=1))
-    if has_points:
-        rows_points, cols_points = ops.map(point, points)
-    return (rows_chunks, rows_points), (cols_chunks, cols_points)
+            for_rows.append(ops.matmul(weights, yj))
+            if not diagonal:
+                for_cols.append(ops.matmul(yi_t, weights))
+            k += 1
+    return ops.stack(for_rows), ops.stack(for_cols) if for_cols else ops.zeros(())
 
 
-def _stack_pairs(pairs, diagonal, squeeze=False):
-    rows = ops.stack([p[0] for p in pairs])
-    # ops.map needs a tensor in every output slot; the diagonal's unused one is a scalar.
-    cols = ops.zeros(()) if diagonal else ops.stack([p[1] for p in pairs])
-    if squeeze:
-        rows = rows[0]
-        cols = cols if diagonal else cols[0]
-    return rows, cols
+_CACHE = {}
 
 
-def _compile(fn):
-    """Compile fn for the active Keras backend, with full float32 matmul precision."""
+def _compiled(fn, xla=False, **static):
+    """fn with its static arguments bound, compiled once per backend and static values."""
+    key = (keras.backend.backend(), fn.__name__, xla, tuple(sorted(static.items())))
+    if key not in _CACHE:
+        _CACHE[key] = _compile(functools.partial(fn, **static), xla)
+    return _CACHE[key]
+
+
+def _compile(fn, xla=False):
+    """Compile fn for the active Keras backend, with full float32 matmul precision.
+
+    xla: under TensorFlow, compile with XLA. It fuses the elementwise work around the
+    distance GEMM (measured about 1.4x faster here), but its CPU matrix products were
+    measured 2x slower than TensorFlow's own for the thin products of the kernel sums.
+    JAX always compiles with XLA.
+    """
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf
@@ -347,7 +469,7 @@ def _compile(fn):
         # TensorFloat-32 (on by default on Ampere+ GPUs) keeps 10 mantissa bits, which
         # wrecks |a|^2 + |b|^2 - 2ab. TensorFlow has only this global switch.
         tf.config.experimental.enable_tensor_float_32_execution(False)
-        return tf.function(fn, reduce_retracing=True)
+        return tf.function(fn, reduce_retracing=True, jit_compile=xla)
     if backend == "jax":
         import jax
 

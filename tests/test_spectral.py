@@ -137,14 +137,26 @@ def test_halfway_needs_a_grid_that_brackets_it():
         dfp.halfway_inv_delta([1.0, 2.0], [0.8, 0.9], floor=0.0)
 
 
-def test_grid_plan_chunks_uniform_stretches_and_keeps_the_rest():
+def test_grid_groups_find_uniform_runs_and_cover_the_grid_once(monkeypatch):
+    monkeypatch.setattr(spectral, "_GROUP", 10)
     grid = np.concatenate([np.linspace(1, 8, 8), [10.0, 25.0], np.linspace(30, 100, 8)])
-    starts, steps, uniform_index, points, point_index = spectral._grid_plan(grid)
-    np.testing.assert_allclose(starts, [1.0, 30.0])
-    np.testing.assert_allclose(steps, [1.0, 10.0])
-    np.testing.assert_array_equal(point_index, [8, 9])
-    covered = np.sort(np.concatenate([uniform_index.ravel(), point_index]))
+    groups = spectral._grid_groups(grid)
+    # Runs: 1..8 (step 1), then 10, 25 (step 15), then 30..100 (step 10).
+    structure = [lengths for _, _, _, lengths in groups]
+    assert structure == [(8, 2), (8,)]
+    steps = [list(s) for _, _, s, _ in groups]
+    np.testing.assert_allclose(steps[0], [1.0, 15.0])
+    np.testing.assert_allclose(steps[1], [10.0])
+    covered = np.concatenate([np.arange(len(grid))[positions] for positions, _, _, _ in groups])
     np.testing.assert_array_equal(covered, np.arange(len(grid)))
+    for positions, values, _, _ in groups:
+        np.testing.assert_allclose(values, grid[positions])
+
+
+def test_anchoring_bounds_the_error_of_long_uniform_runs():
+    x, y = dfp.sine(5, 400)
+    grid = np.linspace(1, 2000, 300)  # several anchors and groups
+    np.testing.assert_allclose(dfp.lfr(x, y, grid), dense_lfr(x, y, grid), atol=1e-5, rtol=0)
 
 
 def test_sine_bad_input():
@@ -152,3 +164,78 @@ def test_sine_bad_input():
         dfp.sine(1, 1)
     with pytest.raises(ValueError, match="x_range"):
         dfp.sine(1, 10, (1.0, -1.0))
+
+
+def hidden_layer_like(n=1500, d=100, seed=0):
+    r = np.random.default_rng(seed)
+    return np.tanh(r.normal(size=(n, d)) * 0.5), np.eye(10)[r.integers(0, 10, n)]
+
+
+def assert_covers(grid, x, y, top=0.99):
+    values = dfp.lfr(x, y, grid)
+    floor = dfp.lfr_floor(y)
+    assert values[0] - floor <= 0.01 * (1 - floor) + 1e-6, "grid starts above the floor"
+    assert values[-1] >= top, f"grid ends at LFR {values[-1]:.4f} < {top}"
+
+
+@pytest.mark.parametrize("spacing", ["piecewise", "geometric", "uniform"])
+def test_inv_delta_grid_covers_floor_to_top(spacing):
+    x, y = hidden_layer_like()
+    grid = dfp.inv_delta_grid((x, y), points=30, spacing=spacing)
+    assert grid.shape == (30,) and np.all(np.diff(grid) > 0)
+    assert_covers(grid, x, y)
+
+
+def test_inv_delta_grid_is_shared_by_several_sets():
+    a, b = hidden_layer_like(seed=1), hidden_layer_like(d=20, seed=2)
+    grid = dfp.inv_delta_grid([a, b])
+    assert_covers(grid, *a)
+    assert_covers(grid, *b)
+
+
+def test_inv_delta_grid_handles_collapsed_class_clusters():
+    # Nearest-neighbour distances 1e6 times smaller than pairwise ones, and a tenth of the
+    # points mislabelled inside their cluster, so the LFR rises in two steps decades apart.
+    r = np.random.default_rng(3)
+    labels = r.integers(0, 10, 1000)
+    x = r.normal(size=(10, 50))[labels] + 1e-3 * r.normal(size=(1000, 50))
+    noisy = np.where(r.uniform(size=1000) < 0.1, r.integers(0, 10, 1000), labels)
+    y = np.eye(10)[noisy]
+    grid = dfp.inv_delta_grid((x, y), points=60)
+    assert grid[-1] / grid[0] > 1e4, "the grid must span both steps"
+    assert_covers(grid, x, y)
+
+
+def test_piecewise_grid_is_uniform_within_each_decade():
+    x, y = dfp.sine(5, 500)
+    grid = dfp.inv_delta_grid((x, y), points=40)
+    structure = [lengths for _, _, _, lengths in spectral._grid_groups(grid)]
+    runs = [n for lengths in structure for n in lengths]
+    assert len(runs) <= 8 and max(runs) >= 5, f"expected a few uniform pieces, got {runs}"
+
+
+def test_inv_delta_grid_bad_input():
+    x, y = hidden_layer_like(n=50, d=3)
+    with pytest.raises(ValueError, match="unknown spacing"):
+        dfp.inv_delta_grid((x, y), spacing="log")
+    with pytest.raises(ValueError, match="points"):
+        dfp.inv_delta_grid((x, y), points=1)
+    with pytest.raises(ValueError, match="top"):
+        dfp.inv_delta_grid((x, y), top=1.0)
+    with pytest.raises(ValueError, match="at least one"):
+        dfp.inv_delta_grid([])
+    with pytest.raises(ValueError, match="coincide"):
+        dfp.inv_delta_grid((np.ones((20, 3)), y[:20]))
+
+
+def test_grid_stops_below_an_unreachable_top_when_copies_disagree():
+    x, y = hidden_layer_like(n=300, d=5)
+    x = np.concatenate([x, x[:100]])  # 100 exact copies with other labels
+    y = np.concatenate([y, np.roll(y[:100], 1, axis=1)])
+    grid = dfp.inv_delta_grid((x, y), points=20)
+    values = dfp.lfr(x, y, grid)
+    ceiling = spectral._lfr_ceiling(x, y)
+    assert ceiling < 0.99
+    assert values[-1] >= ceiling - 0.01 * (ceiling - dfp.lfr_floor(y)) - 1e-5
+    # The ceiling is the dense float64 LFR at a 1/delta that filters out every other point.
+    assert dense_lfr(x, y, [1e12])[0] == pytest.approx(ceiling, abs=1e-12)
