@@ -56,6 +56,18 @@ def ordering(values, *, tie, increasing=True, labels=None):
     return True, f"{word}" + (f" ({ties} tie{'s' * (ties != 1)} within {tie:.4g})" if ties else "")
 
 
+def longest_ordered_prefix(values, *, tie, increasing=True):
+    """How many leading values are ordered by the rule of ``ordering`` (at least 1).
+
+    For a verdict that holds only partly: "decreasing from 1 to 4 layers, then not".
+    """
+    values = np.asarray(values, dtype=np.float64)
+    for end in range(values.size, 1, -1):
+        if ordering(values[:end], tie=tie, increasing=increasing)[0]:
+            return end
+    return 1
+
+
 def glue_claim(claim, holds, statistic):
     """Glue a claim's verdict and statistic into the running notebook, and print them.
 

@@ -55,3 +55,34 @@ def lfr_rdf_figure(inv_delta, curves, *, normalize_rdf=True):
     lfr_panel(left, inv_delta, curves, title="(a) LFR")
     rdf_panel(right, inv_delta, curves, normalize=normalize_rdf, title="(b) RDF")
     return fig
+
+
+def epochs_panel(ax, labels, epochs, cap, *, xlabel, title=None):
+    """Epochs to the designated error: every seed as a dot, the median as a line.
+
+    Args:
+        ax: a matplotlib Axes.
+        labels: one x-axis label per setting (e.g. hidden layers, or the target).
+        epochs: per setting, a list with each seed's epochs (None when it hit the cap).
+        cap: the epoch cap; capped runs are drawn at the cap as open triangles.
+        xlabel: the x-axis title.
+        title: optional panel title.
+    """
+    positions = np.arange(len(labels))
+    medians = []
+    for position, runs in zip(positions, epochs):
+        reached = [e for e in runs if e is not None]
+        capped = len(runs) - len(reached)
+        ax.scatter([position] * len(reached), reached, color="tab:blue", alpha=0.6, s=18)
+        if capped:
+            ax.scatter([position] * capped, [cap] * capped, marker="^", facecolors="none", edgecolors="tab:red", s=40)
+        medians.append(np.median([cap if e is None else e for e in runs]))
+    ax.plot(positions, medians, color="tab:blue", label="median over seeds")
+    ax.axhline(cap, color="tab:red", linestyle=":", linewidth=1, label=f"cap ({cap} epochs)")
+    ax.set_xticks(positions, [str(l) for l in labels])
+    ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("epochs to the designated error")
+    if title:
+        ax.set_title(title)
+    ax.legend()

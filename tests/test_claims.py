@@ -55,3 +55,9 @@ def test_glue_claim_glues_both_keys(capsys, monkeypatch):
     names = [kw["metadata"]["scrapbook"]["name"] for _, kw in published]
     assert names == ["C3_holds", "C3_statistic"]
     assert "C3 reproduces: peaks 1 < 2" in capsys.readouterr().out
+
+
+def test_longest_ordered_prefix_says_which_part_holds():
+    assert dfp.longest_ordered_prefix([9.0, 5.0, 3.0, 3.5, 2.0], tie=0, increasing=False) == 3
+    assert dfp.longest_ordered_prefix([1.0, 2.0, 3.0], tie=0) == 3
+    assert dfp.longest_ordered_prefix([3.0, 2.0], tie=0) == 1

@@ -1,0 +1,54 @@
+import numpy as np
+import pytest
+
+import dfp
+from dfp import models
+
+
+def test_layers_are_addressable_by_index_negative_ones_as_in_eq_10():
+    model = models.mlp(3, hidden_layers=4, width=7, output_dim=2, seed=0)
+    assert models.depth(model) == 5  # four hidden layers and the output: L = 5
+    assert models.layer(model, 0) is model.inputs[0]
+    assert models.layer(model, -1) is model.get_layer("f5").output  # output
+    assert models.layer(model, -2) is model.get_layer("f4").output  # last hidden layer
+    assert models.layer(model, -5) is model.get_layer("f1").output
+    for bad in (6, -6, 1.5):
+        with pytest.raises(ValueError, match="out of range"):
+            models.layer(model, bad)
+
+
+def test_features_returns_every_requested_layer_in_one_pass_and_matches_the_math():
+    model = models.mlp(2, hidden_layers=2, width=3, activation="tanh", output_dim=1, seed=1)
+    x = np.random.default_rng(0).normal(size=(5, 2)).astype(np.float32)
+    f1, f2, out = models.features(model, [1, 2, -1]).predict(x, verbose=0)
+    w = [layer.get_weights() for layer in model.layers[1:]]
+    h1 = np.tanh(x @ w[0][0] + w[0][1])
+    h2 = np.tanh(h1 @ w[1][0] + w[1][1])
+    np.testing.assert_allclose(f1, h1, atol=1e-6)
+    np.testing.assert_allclose(f2, h2, atol=1e-6)
+    np.testing.assert_allclose(out, h2 @ w[2][0] + w[2][1], atol=1e-6)  # linear output
+
+
+def test_equal_seeds_give_equal_networks_and_other_seeds_differ():
+    a, b, c = (models.mlp(1, 2, 5, seed=s) for s in (3, 3, 4))
+    for wa, wb, wc in zip(a.get_weights(), b.get_weights(), c.get_weights()):
+        np.testing.assert_array_equal(wa, wb)
+    assert not np.allclose(a.get_weights()[0], c.get_weights()[0])
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(input_dim=0, hidden_layers=1, width=2), "input_dim"),
+        (dict(input_dim=1, hidden_layers=0, width=2), "hidden_layers"),
+        (dict(input_dim=1, hidden_layers=1, width=2.5), "width"),
+    ],
+)
+def test_bad_sizes(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        models.mlp(**kwargs)
+
+
+def test_unknown_activation():
+    with pytest.raises(ValueError):
+        models.mlp(1, 1, 2, activation="no-such-activation")

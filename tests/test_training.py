@@ -1,0 +1,88 @@
+import keras
+import numpy as np
+import pytest
+
+import dfp
+from dfp import models, training
+
+
+def small_problem():
+    x, y = dfp.cosines([1], 41)
+    return x.astype(np.float32), y.astype(np.float32)
+
+
+def mse(model, x, y):
+    return float(np.mean((model.predict(x, verbose=0) - y) ** 2))
+
+
+def test_stops_at_the_first_epoch_below_the_threshold_with_exactly_that_many_updates():
+    x, y = small_problem()
+    keras.utils.set_random_seed(0)
+    model = models.mlp(1, 2, 16, seed=0)
+    run = training.train_to_loss(model, x, y, threshold=0.05, max_epochs=3000, learning_rate=1e-2, chunk=8)
+    assert run.epochs is not None and run.epochs > 8, "the run should cross chunk boundaries"
+    assert len(run.losses) == run.epochs + 1
+    assert run.losses[-1] < 0.05 <= run.losses[:-1].min()
+    # The model is left exactly where the threshold was first crossed.
+    assert mse(model, x, y) == pytest.approx(float(run.losses[-1]), rel=1e-4)
+
+
+def test_the_same_epochs_as_a_plain_step_by_step_loop():
+    # An independent reference: one train_on_batch per epoch with the same seed.
+    x, y = small_problem()
+    keras.utils.set_random_seed(1)
+    fast = training.train_to_loss(models.mlp(1, 1, 8, seed=1), x, y, threshold=0.2, max_epochs=500, learning_rate=1e-2, chunk=50)
+    keras.utils.set_random_seed(1)
+    reference = models.mlp(1, 1, 8, seed=1)
+    reference.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
+    epoch = 0
+    while mse(reference, x, y) >= 0.2:
+        reference.train_on_batch(x, y)
+        epoch += 1
+        assert epoch <= 500
+    assert fast.epochs == epoch
+
+
+def test_cap_reports_none_and_counts_every_update():
+    x, y = small_problem()
+    run = training.train_to_loss(models.mlp(1, 1, 4, seed=0), x, y, threshold=1e-12, max_epochs=30, chunk=7)
+    assert run.epochs is None and len(run.losses) == 31
+
+
+def test_diverging_training_is_an_error_not_a_number():
+    x, y = small_problem()
+    with pytest.raises(FloatingPointError, match="epoch"):
+        training.train_to_loss(models.mlp(1, 1, 4, seed=0), x, y * 1e30, threshold=1e-3, max_epochs=50, learning_rate=1e3)
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(threshold=0.0, max_epochs=5), "threshold"),
+        (dict(threshold=0.1, max_epochs=0), "max_epochs"),
+    ],
+)
+def test_bad_arguments(kwargs, message):
+    x, y = small_problem()
+    with pytest.raises(ValueError, match=message):
+        training.train_to_loss(models.mlp(1, 1, 4), x, y, **kwargs)
+    with pytest.raises(ValueError, match="same number"):
+        training.train_to_loss(models.mlp(1, 1, 4), x, y[:5], threshold=0.1, max_epochs=5)
+
+
+def test_stop_at_loss_callback_stops_fit_and_records_the_epoch():
+    x, y = small_problem()
+    keras.utils.set_random_seed(0)
+    model = models.mlp(1, 2, 16, seed=0)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
+    stop = training.StopAtLoss(0.1)
+    history = model.fit(x, y, epochs=2000, batch_size=len(x), verbose=0, callbacks=[stop])
+    losses = history.history["loss"]
+    assert stop.epoch == len(losses) < 2000
+    assert losses[-1] < 0.1 <= min(losses[:-1])
+
+
+def test_epoch_summaries():
+    assert training.median_epochs([10, None, 30], cap=100) == 30
+    assert training.describe_epochs("d", [10, None, 30], 100) == "d: median 30 (10, >=100, 30)"
+    assert training.describe_epochs("d", [None, None, 30], 100) == "d: median >=100 (>=100, >=100, 30)"
