@@ -8,11 +8,20 @@ import os as _os
 # TensorFlow prints start-up chatter to stderr that would clutter every book page.
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from dfp import models, plots, training  # noqa: E402
-from dfp.claims import CLAIMS, glue_claim, longest_ordered_prefix, ordering  # noqa: E402
+from dfp import data, models, plots, runs, training  # noqa: E402
+from dfp.claims import (  # noqa: E402
+    CLAIMS,
+    curve_positions,
+    faster_toward_low_frequency,
+    glue_claim,
+    longest_ordered_prefix,
+    ordered_on_grid,
+    ordering,
+)
 from dfp.data import cosines, sine  # noqa: E402
 from dfp.runs import code_fingerprint  # noqa: E402
 from dfp.spectral import (  # noqa: E402
+    grid_step_at,
     halfway_inv_delta,
     inv_delta_grid,
     lfr,
@@ -28,7 +37,11 @@ __all__ = [
     "CLAIMS",
     "code_fingerprint",
     "cosines",
+    "curve_positions",
+    "data",
+    "faster_toward_low_frequency",
     "glue_claim",
+    "grid_step_at",
     "halfway_inv_delta",
     "inv_delta_grid",
     "lfr",
@@ -36,10 +49,12 @@ __all__ = [
     "lfr_floor",
     "models",
     "normalize_inputs",
+    "ordered_on_grid",
     "ordering",
     "peak_inv_delta",
     "plots",
     "rdf",
+    "runs",
     "sine",
     "training",
 ]

@@ -56,6 +56,66 @@ def ordering(values, *, tie, increasing=True, labels=None):
     return True, f"{word}" + (f" ({ties} tie{'s' * (ties != 1)} within {tie:.4g})" if ties else "")
 
 
+def curve_positions(inv_delta, curves, floors):
+    """Where each LFR curve sits: its RDF peak and its half-way point, both as 1/delta.
+
+    Args:
+        inv_delta: the grid shared by the curves.
+        curves: {label: LFR values on the grid}.
+        floors: {label: the LFR floor of that curve's targets}.
+
+    Returns:
+        {label: (peak, halfway)}; halfway is NaN where the grid does not bracket it.
+    """
+    from dfp.spectral import halfway_inv_delta, peak_inv_delta
+
+    positions = {}
+    for label, values in curves.items():
+        try:
+            halfway = halfway_inv_delta(inv_delta, values, floors[label])
+        except ValueError:
+            halfway = float("nan")
+        positions[label] = (peak_inv_delta(inv_delta, values), halfway)
+    return positions
+
+
+def ordered_on_grid(inv_delta, values, *, increasing, labels):
+    """``ordering`` of curve positions, the tie being one grid step where they lie.
+
+    On a non-uniform grid the tie is the widest grid interval holding any of the values.
+    A NaN (a position the grid does not bracket) leaves the ordering undecided: False.
+    """
+    from dfp.spectral import grid_step_at
+
+    values = np.asarray(values, dtype=np.float64)
+    if np.any(np.isnan(values)):
+        missing = [str(l) for l, v in zip(labels, values) if np.isnan(v)]
+        return False, f"undecided: the grid does not bracket the half-way point of {', '.join(missing)}"
+    tie = max(grid_step_at(inv_delta, v) for v in values)
+    return ordering(values, tie=tie, increasing=increasing, labels=labels)
+
+
+def faster_toward_low_frequency(inv_delta, before, after, *, labels):
+    """Does a deeper layer (or variant) move toward low frequency more?
+
+    The move of each curve is log10(before / after) of its half-way 1/delta: how many
+    decades it shifted toward low frequency. The moves must increase along ``labels``; the
+    tie is one grid step at the positions involved, in decades.
+
+    Returns:
+        (holds, reason, moves): moves in decades, one per label.
+    """
+    from dfp.spectral import grid_step_at
+
+    before, after = np.asarray(before, np.float64), np.asarray(after, np.float64)
+    if np.any(np.isnan(before)) or np.any(np.isnan(after)):
+        return False, "undecided: the grid does not bracket every half-way point", np.full(len(before), np.nan)
+    moves = np.log10(before / after)
+    tie = max(np.log10(1 + grid_step_at(inv_delta, v) / v) for v in np.concatenate([before, after]))
+    holds, reason = ordering(moves, tie=tie, increasing=True, labels=labels)
+    return holds, reason, moves
+
+
 def longest_ordered_prefix(values, *, tie, increasing=True):
     """How many leading values are ordered by the rule of ``ordering`` (at least 1).
 

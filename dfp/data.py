@@ -1,6 +1,130 @@
-"""Data sets of the paper: 1-D targets (MNIST and CIFAR-10 come with their figures)."""
+"""Data sets of the paper: MNIST, CIFAR-10 and the 1-D targets.
+
+Real data is read from the folder named by the environment variable ``DFP_DATA_DIR``, in
+the Keras datasets layout (``mnist.npz``, ``cifar-10-batches-py/``); without it, through
+``keras.datasets`` (which downloads once and caches under ``~/.keras/datasets``).
+"""
+
+import os
+import pickle
+from pathlib import Path
 
 import numpy as np
+
+DATA_DIR_VARIABLE = "DFP_DATA_DIR"
+
+
+def mnist(train_size=None, *, seed=0):
+    """MNIST training images as the paper feeds them to a fully connected network.
+
+    Args:
+        train_size: how many of the 60,000 training images to keep (None: all), chosen
+            at random with ``seed``.
+        seed: seeds the choice of the subset.
+
+    Returns:
+        (x, y): x float32 (n, 784) pixels / 255 in [0, 1]; y float32 (n, 10) one-hot labels.
+    """
+    folder = _data_dir()
+    if folder is not None:
+        path = folder / "mnist.npz"
+        if not path.exists():
+            raise FileNotFoundError(_missing(path, "MNIST", "mnist.npz with keys x_train, y_train"))
+        with np.load(path) as data:
+            images, labels = data["x_train"], data["y_train"]
+    else:
+        images, labels = _download("mnist")
+    images = images.reshape(len(images), -1).astype(np.float32) / 255.0
+    return _subset(images, _one_hot(labels, 10), train_size, seed)
+
+
+def cifar10(train_size=40000, validation_size=10000, *, seed=0):
+    """The 50,000 CIFAR-10 training images, split at random into training and validation.
+
+    Args:
+        train_size, validation_size: sizes of the two disjoint parts (at most 50,000 together).
+        seed: seeds the split.
+
+    Returns:
+        ((x_train, y_train), (x_validation, y_validation)): x float32 (n, 32, 32, 3) pixels
+        / 255, y float32 (n, 10) one-hot labels.
+    """
+    folder = _data_dir()
+    if folder is not None:
+        batches = folder / "cifar-10-batches-py"
+        paths = [batches / f"data_batch_{i}" for i in range(1, 6)]
+        missing = [p for p in paths if not p.exists()]
+        if missing:
+            raise FileNotFoundError(_missing(missing[0], "CIFAR-10", "cifar-10-batches-py/data_batch_1 ... data_batch_5"))
+        images, labels = [], []
+        for path in paths:
+            with open(path, "rb") as file:
+                batch = pickle.load(file, encoding="bytes")
+            images.append(np.asarray(batch[b"data"], np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
+            labels.append(np.asarray(batch[b"labels"]))
+        images, labels = np.concatenate(images), np.concatenate(labels)
+    else:
+        images, labels = _download("cifar10")
+    for name, size in (("train_size", train_size), ("validation_size", validation_size)):
+        if int(size) != size or size < 1:
+            raise ValueError(f"{name} must be a positive integer, got {size}")
+    if train_size + validation_size > len(images):
+        raise ValueError(f"train_size + validation_size = {train_size + validation_size} > {len(images)} images")
+    order = np.random.default_rng(seed).permutation(len(images))
+    x = images.astype(np.float32) / 255.0
+    y = _one_hot(labels.reshape(-1), 10)
+    train, validation = order[:train_size], order[train_size : train_size + validation_size]
+    return (x[train], y[train]), (x[validation], y[validation])
+
+
+def _data_dir():
+    value = os.environ.get(DATA_DIR_VARIABLE)
+    if not value:
+        return None
+    folder = Path(value).expanduser()
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{DATA_DIR_VARIABLE}={value} is not a folder")
+    return folder
+
+
+def _missing(path, name, layout):
+    return (
+        f"{name} not found: {path} does not exist. Put {layout} (the Keras datasets layout) "
+        f"in the folder that {DATA_DIR_VARIABLE} names, or unset {DATA_DIR_VARIABLE} to "
+        "download through keras.datasets."
+    )
+
+
+def _download(name):
+    import keras
+
+    loader = getattr(keras.datasets, name)
+    try:
+        (images, labels), _ = loader.load_data()
+    except Exception as error:  # no network, a proxy, a corrupt cache ...
+        expected = "mnist.npz" if name == "mnist" else "cifar-10-batches-py/"
+        raise FileNotFoundError(
+            f"could not download {name} through keras.datasets ({type(error).__name__}: {error}). "
+            f"Without network access, set {DATA_DIR_VARIABLE} to a folder holding {expected} "
+            "in the Keras datasets layout."
+        ) from error
+    return images, labels
+
+
+def _one_hot(labels, classes):
+    labels = np.asarray(labels).astype(np.int64)
+    if labels.size and (labels.min() < 0 or labels.max() >= classes):
+        raise ValueError(f"labels must lie in 0 ... {classes - 1}")
+    return np.eye(classes, dtype=np.float32)[labels]
+
+
+def _subset(x, y, size, seed):
+    if size is None:
+        return x, y
+    if int(size) != size or not 1 <= size <= len(x):
+        raise ValueError(f"train_size must be an integer in 1 ... {len(x)}, got {size}")
+    pick = np.sort(np.random.default_rng(seed).permutation(len(x))[: int(size)])
+    return x[pick], y[pick]
 
 
 def sine(k, num_points=1000, x_range=(-1.0, 1.0)):

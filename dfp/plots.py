@@ -24,7 +24,7 @@ def lfr_panel(ax, inv_delta, curves, *, title=None):
     ax.legend()
 
 
-def rdf_panel(ax, inv_delta, curves, *, normalize=True, title=None):
+def rdf_panel(ax, inv_delta, curves, *, normalize=True, title=None, log_x=False, legend=True):
     """Plot the RDF against 1/delta, one line per curve.
 
     Args:
@@ -33,6 +33,8 @@ def rdf_panel(ax, inv_delta, curves, *, normalize=True, title=None):
         curves: mapping from a legend label to LFR values on the grid.
         normalize: divide each RDF by its own maximum, as the paper's Fig. 3(b) does.
         title: optional panel title.
+        log_x: a logarithmic 1/delta axis (for grids that span decades).
+        legend: draw the legend.
     """
     for label, values in curves.items():
         midpoints, slopes = rdf(inv_delta, values)
@@ -44,9 +46,12 @@ def rdf_panel(ax, inv_delta, curves, *, normalize=True, title=None):
         ax.plot(midpoints, slopes, label=str(label))
     ax.set_xlabel(r"$1/\delta$")
     ax.set_ylabel("RDF / max RDF" if normalize else "RDF")
+    if log_x:
+        ax.set_xscale("log")
     if title:
         ax.set_title(title)
-    ax.legend()
+    if legend:
+        ax.legend()
 
 
 def lfr_rdf_figure(inv_delta, curves, *, normalize_rdf=True):
@@ -86,3 +91,31 @@ def epochs_panel(ax, labels, epochs, cap, *, xlabel, title=None):
     if title:
         ax.set_title(title)
     ax.legend()
+
+
+def rdf_snapshots_figure(inv_delta, curves, layers, *, end_epoch=None, columns=4, label="layer"):
+    """One panel per recorded epoch, one normalised RDF per layer in each (Fig. 8's layout).
+
+    Args:
+        inv_delta: the grid shared by all curves.
+        curves: {epoch: {layer: LFR values}} as recorded by ``dfp.training.Spectra``.
+        layers: the layers to draw, in order.
+        end_epoch: the epoch at which training ended, marked "(end)" in its title.
+        columns: panels per row.
+        label: legend prefix for a layer.
+
+    Returns:
+        The Figure.
+    """
+    epochs = sorted(curves)
+    rows = int(np.ceil(len(epochs) / columns))
+    fig, axes = plt.subplots(rows, columns, figsize=(4 * columns, 3.6 * rows), constrained_layout=True, squeeze=False)
+    for panel, (ax, epoch) in enumerate(zip(axes.flat, epochs)):
+        title = f"({chr(ord('a') + panel)}) epoch {epoch}" + (" (end)" if epoch == end_epoch else "")
+        rdf_panel(
+            ax, inv_delta, {f"{label} {l}": curves[epoch][l] for l in layers},
+            normalize=True, log_x=True, legend=panel == 0, title=title,
+        )
+    for ax in list(axes.flat)[len(epochs):]:
+        ax.set_visible(False)
+    return fig

@@ -159,7 +159,7 @@ def halfway_inv_delta(inv_delta, lfr_values, floor):
     return float(grid[k - 1] + fraction * (grid[k] - grid[k - 1]))
 
 
-def inv_delta_grid(sets, *, points=40, top=0.99, spacing="piecewise", normalize=True, seed=0):
+def inv_delta_grid(sets, *, points=40, top=0.99, spacing="piecewise", normalize=True, seed=0, pad_decades=0.0):
     """Propose one 1/delta grid for several data sets, from a probe of their LFR.
 
     The grid runs from where every set's LFR still sits at its floor to where every set's
@@ -176,6 +176,9 @@ def inv_delta_grid(sets, *, points=40, top=0.99, spacing="piecewise", normalize=
             on each piece, and fine steps where 1/delta is small), "geometric", or "uniform".
         normalize: as in ``lfr``; must match how the grid will be used.
         seed: seeds the subsample that sets the probe's starting scale.
+        pad_decades: widen the range by this many decades at each end, or by (low, high)
+            decades, for sets that will move (a grid fixed at initialisation for curves
+            measured during training).
 
     Returns:
         A strictly increasing float64 array of ``points`` values of 1/delta.
@@ -195,7 +198,10 @@ def inv_delta_grid(sets, *, points=40, top=0.99, spacing="piecewise", normalize=
         low, high = _probe_range(x, y, top, normalize, seed)
         lows.append(low)
         highs.append(high)
-    low, high = min(lows), max(highs)
+    pad_low, pad_high = np.broadcast_to(np.asarray(pad_decades, dtype=np.float64), (2,))
+    if not (np.isfinite(pad_low) and np.isfinite(pad_high) and pad_low >= 0 and pad_high >= 0):
+        raise ValueError(f"pad_decades must be non-negative, got {pad_decades}")
+    low, high = min(lows) / 10.0**pad_low, max(highs) * 10.0**pad_high
     if spacing == "geometric":
         return np.geomspace(low, high, int(points))
     if spacing == "uniform":
@@ -270,6 +276,17 @@ def _probe_range(x, y, top, normalize, seed):
     if end <= start:
         raise ValueError("the LFR jumps from its floor to the top between two probes")
     return 10.0 ** logs[start], 10.0 ** logs[end]
+
+
+def grid_step_at(inv_delta, value):
+    """The width of the grid interval that holds ``value`` (the nearest one outside the grid).
+
+    On a non-uniform grid "one grid step" depends on where you are; orderings of curve
+    positions use this as their tie.
+    """
+    grid = _as_grid(inv_delta, increasing=True)
+    k = int(np.clip(np.searchsorted(grid, value) - 1, 0, len(grid) - 2))
+    return float(grid[k + 1] - grid[k])
 
 
 # --- validation -------------------------------------------------------------------------

@@ -199,3 +199,154 @@ def describe_epochs(label, epochs, cap):
     median = median_epochs(epochs, cap)
     bound = ">=" if sum(e is None for e in epochs) * 2 >= len(epochs) else ""
     return f"{label}: median {bound}{median:.0f} ({runs})"
+
+
+class Spectra(keras.callbacks.Callback):
+    """At chosen epochs, the LFR curve of S^[l] = {(f^[l](x_i), y_i)} for chosen layers.
+
+    Keeps the curves, never the activations. Epoch 0 is the initialisation; the epoch at
+    which training ends is always recorded too. Between chosen epochs the callback does
+    nothing but compare an integer, so its cost is the snapshots alone (``seconds``).
+
+    Args:
+        x, y: the analysis set (inputs and the targets of the effective target function).
+        layers: layer indices l (negative as in eq. 10), e.g. [1, 2, 3, 4, 5] or [-3].
+        epochs: the epochs to record (0 = initialisation).
+        inv_delta: the 1/delta grid shared by every curve, or "auto": chosen at the first
+            snapshot by ``inv_delta_grid`` over all recorded layers, widened by
+            ``pad_decades`` on each side because trained layers move.
+        targets: "labels" for {(f^[l], y)}, or "output" for {(f^[l], f^[-1])} (Fig. 7).
+        grid_points, spacing, pad_decades: for inv_delta="auto" (see ``inv_delta_grid``).
+            The default pads one decade below (training moves effective targets to low
+            frequency) and a third of a decade above.
+        batch_size: for the forward pass over the analysis set.
+
+    Attributes:
+        curves: {epoch: {layer: LFR array on inv_delta}}.
+        floors: {epoch: {layer: LFR floor}} (the targets' |mean|^2 / mean |.|^2).
+        inv_delta: the grid.
+        seconds: time spent in snapshots.
+    """
+
+    def __init__(
+        self, x, y, layers, epochs, inv_delta="auto", *, targets="labels", grid_points=60,
+        spacing="geometric", pad_decades=(1.0, 0.3), batch_size=1024,
+    ):
+        super().__init__()
+        if targets not in ("labels", "output"):
+            raise ValueError(f"targets must be 'labels' or 'output', got {targets!r}")
+        if len(x) != len(y):
+            raise ValueError(f"x has {len(x)} points but y has {len(y)}")
+        epochs = sorted({int(e) for e in epochs})
+        if not epochs or epochs[0] < 0:
+            raise ValueError(f"epochs must be non-negative integers, got {epochs}")
+        if not isinstance(inv_delta, str):
+            from dfp.spectral import _as_grid
+
+            inv_delta = _as_grid(inv_delta, increasing=True)
+        elif inv_delta != "auto":
+            raise ValueError(f"inv_delta must be a grid or 'auto', got {inv_delta!r}")
+        self.x, self.y = np.asarray(x, np.float32), np.asarray(y, np.float32)
+        self.layers, self.epochs, self.targets = list(layers), epochs, targets
+        self.inv_delta, self.grid_points, self.pad_decades = inv_delta, grid_points, pad_decades
+        self.spacing = spacing
+        self.batch_size = batch_size
+        self.curves, self.floors, self.seconds = {}, {}, 0.0
+        self._last_epoch = 0
+
+    def on_train_begin(self, logs=None):
+        from dfp.models import features
+
+        wanted = self.layers + ([-1] if self.targets == "output" else [])
+        self._forward = features(self.model, wanted)
+        if 0 in self.epochs:
+            self._snapshot(0)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._last_epoch = epoch + 1
+        if self._last_epoch in self.epochs:
+            self._snapshot(self._last_epoch)
+
+    def on_train_end(self, logs=None):
+        if self._last_epoch not in self.curves:
+            self._snapshot(self._last_epoch)
+
+    def _snapshot(self, epoch):
+        import time
+
+        from dfp.spectral import inv_delta_grid, lfr, lfr_floor
+
+        start = time.perf_counter()
+        outputs = self._forward.predict(self.x, batch_size=self.batch_size, verbose=0)
+        outputs = outputs if isinstance(outputs, list) else [outputs]
+        targets = outputs[-1] if self.targets == "output" else self.y
+        sets = [(outputs[i].reshape(len(self.x), -1), targets) for i in range(len(self.layers))]
+        if isinstance(self.inv_delta, str):
+            self.inv_delta = inv_delta_grid(
+                sets, points=self.grid_points, spacing=self.spacing, pad_decades=self.pad_decades
+            )
+        self.curves[epoch] = {l: lfr(f, t, self.inv_delta) for l, (f, t) in zip(self.layers, sets)}
+        self.floors[epoch] = {l: lfr_floor(t) for l, (_, t) in zip(self.layers, sets)}
+        self.seconds += time.perf_counter() - start
+
+
+class Progress(keras.callbacks.Callback):
+    """One line on stderr every ``every`` epochs: visible in a terminal or papermill's log,
+    removed from the rendered book (which drops stderr)."""
+
+    def __init__(self, every=10, label=""):
+        super().__init__()
+        self.every, self.label = int(every), label
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every == 0:
+            import sys
+
+            loss = (logs or {}).get("loss", float("nan"))
+            print(f"{self.label} epoch {epoch + 1}: loss {loss:.5f}", file=sys.stderr, flush=True)
+
+
+def fit_with_spectra(model, x, y, *, loss, learning_rate, batch_size, max_epochs, stop_loss, spectra, seed, label=""):
+    """``model.fit`` with Adam until the training loss < ``stop_loss`` (or ``max_epochs``),
+    recording ``spectra`` (a ``Spectra`` callback) on the way.
+
+    Args:
+        model: a Keras model (built by ``dfp.models``).
+        x, y: training set.
+        loss: a Keras loss name, e.g. "mse" (the mean over outputs, as Keras defines it).
+        learning_rate, batch_size: Adam's learning rate and the minibatch size.
+        max_epochs: the most epochs to train.
+        stop_loss: stop at the end of the first epoch whose training loss is below it
+            (None: train ``max_epochs``).
+        spectra: the ``Spectra`` callback.
+        seed: seeds shuffling and dropout-free training noise (``keras.utils.set_random_seed``).
+        label: prefix of the progress lines (stderr).
+
+    Returns:
+        A dict: loss (per epoch), epochs (trained), stopped (bool), inv_delta, curves,
+        floors, seconds (all training), spectra_seconds (the snapshots' share).
+    """
+    import time
+
+    keras.utils.set_random_seed(int(seed))
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss=loss)
+    callbacks = [spectra, Progress(every=10, label=label)]
+    stop = None
+    if stop_loss is not None:
+        stop = StopAtLoss(stop_loss)
+        callbacks.append(stop)
+    start = time.perf_counter()
+    history = model.fit(x, y, batch_size=batch_size, epochs=int(max_epochs), verbose=0, shuffle=True, callbacks=callbacks)
+    seconds = time.perf_counter() - start
+    losses = np.asarray(history.history["loss"], np.float64)
+    _check_finite(losses, 1)
+    return {
+        "loss": losses,
+        "epochs": len(losses),
+        "stopped": stop is not None and stop.epoch is not None,
+        "inv_delta": spectra.inv_delta,
+        "curves": spectra.curves,
+        "floors": spectra.floors,
+        "seconds": seconds,
+        "spectra_seconds": spectra.seconds,
+    }

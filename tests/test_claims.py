@@ -61,3 +61,29 @@ def test_longest_ordered_prefix_says_which_part_holds():
     assert dfp.longest_ordered_prefix([9.0, 5.0, 3.0, 3.5, 2.0], tie=0, increasing=False) == 3
     assert dfp.longest_ordered_prefix([1.0, 2.0, 3.0], tie=0) == 3
     assert dfp.longest_ordered_prefix([3.0, 2.0], tie=0) == 1
+
+
+def test_ordered_on_grid_uses_the_local_grid_step_as_the_tie():
+    grid = np.concatenate([np.linspace(0.1, 1.0, 10), np.linspace(2.0, 10.0, 9)])
+    # 0.35 and 0.42 are closer than the local step 0.1: a tie; 3.0 vs 3.5 too (step 1).
+    assert dfp.ordered_on_grid(grid, [0.35, 0.42, 3.0], increasing=True, labels="abc")[0]
+    holds, reason = dfp.ordered_on_grid(grid, [3.0, 3.5], increasing=True, labels="ab")
+    assert not holds and "tie 1" in reason
+    holds, reason = dfp.ordered_on_grid(grid, [0.3, np.nan], increasing=True, labels="ab")
+    assert not holds and "undecided" in reason and "b" in reason
+
+
+def test_curve_positions_and_grid_step():
+    grid = np.array([1.0, 2.0, 4.0, 8.0])
+    positions = dfp.curve_positions(grid, {"a": [0.0, 0.2, 0.8, 1.0], "b": [0.6, 0.7, 0.8, 0.9]}, {"a": 0.0, "b": 0.0})
+    assert positions["a"] == (3.0, pytest.approx(2 + 2 * (0.5 - 0.2) / 0.6))
+    assert np.isnan(positions["b"][1])  # already past half-way at the first point
+    assert dfp.grid_step_at(grid, 5.0) == 4.0 and dfp.grid_step_at(grid, 0.5) == 1.0 and dfp.grid_step_at(grid, 9.0) == 4.0
+
+
+def test_faster_toward_low_frequency_compares_moves_in_decades():
+    grid = np.geomspace(0.01, 1.0, 101)  # a step of 0.02 decades
+    holds, reason, moves = dfp.faster_toward_low_frequency(grid, [0.2, 0.2, 0.2], [0.2, 0.1, 0.05], labels="abc")
+    assert holds and moves == pytest.approx([0.0, np.log10(2), np.log10(4)])
+    holds, reason, _ = dfp.faster_toward_low_frequency(grid, [0.2, 0.2], [0.1, 0.2], labels="ab")
+    assert not holds

@@ -239,3 +239,12 @@ def test_grid_stops_below_an_unreachable_top_when_copies_disagree():
     assert values[-1] >= ceiling - 0.01 * (ceiling - dfp.lfr_floor(y)) - 1e-5
     # The ceiling is the dense float64 LFR at a 1/delta that filters out every other point.
     assert dense_lfr(x, y, [1e12])[0] == pytest.approx(ceiling, abs=1e-12)
+
+
+def test_pad_decades_widens_each_end():
+    x, y = hidden_layer_like(n=300, d=10)
+    plain = dfp.inv_delta_grid((x, y), spacing="geometric")
+    padded = dfp.inv_delta_grid((x, y), spacing="geometric", pad_decades=(1.0, 0.5))
+    assert padded[0] == pytest.approx(plain[0] / 10) and padded[-1] == pytest.approx(plain[-1] * 10**0.5)
+    with pytest.raises(ValueError, match="pad_decades"):
+        dfp.inv_delta_grid((x, y), pad_decades=-1)

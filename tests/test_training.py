@@ -86,3 +86,49 @@ def test_epoch_summaries():
     assert training.median_epochs([10, None, 30], cap=100) == 30
     assert training.describe_epochs("d", [10, None, 30], 100) == "d: median 30 (10, >=100, 30)"
     assert training.describe_epochs("d", [None, None, 30], 100) == "d: median >=100 (>=100, >=100, 30)"
+
+
+def test_spectra_records_chosen_epochs_initialisation_and_end_on_one_grid():
+    r = np.random.default_rng(0)
+    x = r.normal(size=(200, 6)).astype(np.float32)
+    y = np.eye(3, dtype=np.float32)[r.integers(0, 3, 200)]
+    keras.utils.set_random_seed(0)
+    model = models.mlp(6, 3, 12, output_dim=3, seed=0)
+    spectra = training.Spectra(x[:100], y[:100], [1, -2], [0, 2], grid_points=12)
+    run = training.fit_with_spectra(
+        model, x, y, loss="mse", learning_rate=1e-2, batch_size=50, max_epochs=5,
+        stop_loss=None, spectra=spectra, seed=0,
+    )
+    assert run["epochs"] == 5 and not run["stopped"]
+    assert sorted(run["curves"]) == [0, 2, 5]  # chosen, plus the end
+    assert set(run["curves"][0]) == {1, -2}
+    assert run["inv_delta"].shape == (12,)
+    # The curves are the LFR of the layer's outputs, per-dimension normalised, on that grid.
+    hidden = models.features(model, [-2]).predict(x[:100], verbose=0)
+    np.testing.assert_allclose(run["curves"][5][-2], dfp.lfr(hidden, y[:100], run["inv_delta"]), atol=1e-6)
+    assert run["floors"][5][-2] == pytest.approx(dfp.lfr_floor(y[:100]))
+    assert 0 < run["spectra_seconds"] < run["seconds"]
+
+
+def test_spectra_of_the_learning_component_uses_the_network_output():
+    r = np.random.default_rng(1)
+    x = r.normal(size=(80, 4)).astype(np.float32)
+    y = np.eye(2, dtype=np.float32)[r.integers(0, 2, 80)]
+    model = models.mlp(4, 2, 8, output_dim=2, seed=0)
+    spectra = training.Spectra(x, y, [-3], [0], targets="output", inv_delta=[0.5, 1.0, 2.0])
+    spectra.set_model(model)
+    spectra.on_train_begin()
+    f3, out = models.features(model, [-3, -1]).predict(x, verbose=0)
+    np.testing.assert_allclose(spectra.curves[0][-3], dfp.lfr(f3, out, [0.5, 1.0, 2.0]), atol=1e-6)
+
+
+def test_spectra_bad_arguments():
+    x, y = np.zeros((4, 2)), np.zeros((4, 1))
+    with pytest.raises(ValueError, match="targets"):
+        training.Spectra(x, y, [1], [0], targets="logits")
+    with pytest.raises(ValueError, match="points"):
+        training.Spectra(x, y[:3], [1], [0])
+    with pytest.raises(ValueError, match="epochs"):
+        training.Spectra(x, y, [1], [-1])
+    with pytest.raises(ValueError, match="'auto'"):
+        training.Spectra(x, y, [1], [0], inv_delta="fine")
