@@ -166,3 +166,20 @@ def cosines(frequencies, num_points=201, x_range=(-np.pi, np.pi)):
     x, _ = sine(0, num_points, x_range)
     y = np.sum(np.cos(frequencies[:, None] * x[None, :]), axis=0)
     return x[:, None], y[:, None]
+
+
+def parity(dimension):
+    """The parity function on every point of {-1, 1}^d: y = x_1 x_2 ... x_d.
+
+    Args:
+        dimension: d, from 1 to 20 (2^d points).
+
+    Returns:
+        (x, y): float32 arrays of shape (2^d, d) and (2^d, 1).
+    """
+    if int(dimension) != dimension or not 1 <= dimension <= 20:
+        raise ValueError(f"dimension must be an integer in 1 ... 20, got {dimension}")
+    d = int(dimension)
+    bits = (np.arange(2**d)[:, None] >> np.arange(d)[None, :]) & 1
+    x = (1 - 2 * bits).astype(np.float32)
+    return x, np.prod(x, axis=1, keepdims=True)

@@ -5,6 +5,7 @@ finds f^[l] for any l, and negative l counts from the output: f^[-l] = f^[L-l+1]
 f^[-1] is the output and f^[-2] the last hidden layer.
 """
 
+import math
 import re
 
 import keras
@@ -12,7 +13,10 @@ import keras
 _NAME = re.compile(r"^f(\d+)$")
 
 
-def mlp(input_dim, hidden_layers, width, *, activation="tanh", output_dim=1, seed=None, name="mlp"):
+RESIDUAL_FORMS = (None, "plain", "scaled")
+
+
+def mlp(input_dim, hidden_layers, width, *, activation="tanh", output_dim=1, residual=None, seed=None, name="mlp"):
     """A fully connected network: ``hidden_layers`` Dense(width, activation), linear output.
 
     Args:
@@ -21,21 +25,36 @@ def mlp(input_dim, hidden_layers, width, *, activation="tanh", output_dim=1, see
         width: units in every hidden layer.
         activation: any Keras activation name, e.g. "tanh" (the paper's) or "relu".
         output_dim: dimension of the output f^[L].
+        residual: None for a plain network; otherwise every hidden layer after the first
+            (width -> width) adds its input back: "plain" is
+            f^[l] = f^[l-1] + act(W f^[l-1] + b), and "scaled" divides the branch by
+            sqrt(L - 2), the number of residual layers, so that the residual stream does
+            not grow with depth.
         seed: seeds the initialisers, so equal seeds give equal networks.
         name: model name.
 
     Returns:
-        A Functional ``keras.Model`` whose Dense layers are named f1 ... fL.
+        A Functional ``keras.Model``; the output of layer l is named f{l} (l = 1 ... L).
     """
     for label, value in (("input_dim", input_dim), ("hidden_layers", hidden_layers), ("width", width), ("output_dim", output_dim)):
         if int(value) != value or value < 1:
             raise ValueError(f"{label} must be a positive integer, got {value}")
+    if residual not in RESIDUAL_FORMS:
+        raise ValueError(f"unknown residual form {residual!r}; use one of {RESIDUAL_FORMS}")
     keras.activations.get(activation)  # an unknown name raises here, with Keras's message
+    hidden_layers = int(hidden_layers)
+    scale = 1.0 / math.sqrt(max(1, hidden_layers - 1)) if residual == "scaled" else 1.0
     inputs = keras.Input(shape=(int(input_dim),), name="f0")
     h = inputs
-    for l in range(1, int(hidden_layers) + 1):
-        h = keras.layers.Dense(int(width), activation=activation, name=f"f{l}", **_init(seed, l))(h)
-    outputs = keras.layers.Dense(int(output_dim), name=f"f{int(hidden_layers) + 1}", **_init(seed, 0))(h)
+    for l in range(1, hidden_layers + 1):
+        if residual is None or l == 1:
+            h = keras.layers.Dense(int(width), activation=activation, name=f"f{l}", **_init(seed, l))(h)
+            continue
+        branch = keras.layers.Dense(int(width), activation=activation, name=f"branch{l}", **_init(seed, l))(h)
+        if scale != 1.0:
+            branch = keras.layers.Rescaling(scale, name=f"scale{l}")(branch)
+        h = keras.layers.Add(name=f"f{l}")([h, branch])
+    outputs = keras.layers.Dense(int(output_dim), name=f"f{hidden_layers + 1}", **_init(seed, 0))(h)
     return keras.Model(inputs, outputs, name=name)
 
 
@@ -71,11 +90,79 @@ def features(model, layers):
     return keras.Model(model.inputs, [layer(model, l) for l in layers])
 
 
-def _init(seed, salt):
+def _init(seed, salt, bias=True):
     # Each layer gets its own seed derived from the network's, so layers differ.
     if seed is None:
         return {}
-    return {
-        "kernel_initializer": keras.initializers.GlorotUniform(seed=int(seed) * 1000 + salt),
-        "bias_initializer": "zeros",
-    }
+    init = {"kernel_initializer": keras.initializers.GlorotUniform(seed=int(seed) * 1000 + salt)}
+    if bias:
+        init["bias_initializer"] = "zeros"
+    return init
+
+
+RESNET_VARIANTS = (1, 2, 3, 4)
+
+
+def resnet18_variant(variant, *, width=64, dense_units=256, input_shape=(32, 32, 3), classes=10, seed=None):
+    """Resnet18-i of the paper's Fig. 4: convolution parts, two identical Dense layers, softmax.
+
+    Resnet18-1 is a standard Resnet18 body for 32x32 images: a 3x3 stem, then four
+    convolution parts of two BasicBlocks each, with ``width``, 2, 4 and 8 times ``width``
+    channels (parts 2-4 halve the resolution). Resnet18-(i+1) drops the last convolution part
+    of Resnet18-i, so Resnet18-4 keeps the stem and the first part. Global average pooling
+    then feeds Dense(``dense_units``, relu) twice and a softmax output, the same in every
+    variant, so f^[-3] (the first Dense layer) has the same dimension everywhere.
+
+    Layer outputs named for ``layer``: f1 is the stem, f2 ... f(1+parts) the convolution
+    parts, then the pooled features, the two Dense layers and the output, so f^[-1] is the
+    softmax, f^[-2] the second Dense layer and f^[-3] the first.
+
+    Args:
+        variant: 1 (deepest) ... 4 (shallowest).
+        width: channels of the first part; 64 is Resnet18, smaller values shrink every part
+            in proportion without changing the structure.
+        dense_units: units of each of the two Dense layers.
+        input_shape, classes: the images and the number of classes.
+        seed: seeds the initialisers.
+
+    Returns:
+        A Functional ``keras.Model``.
+    """
+    if variant not in RESNET_VARIANTS:
+        raise ValueError(f"unknown Resnet18 variant {variant!r}; the paper has {RESNET_VARIANTS}")
+    for label, value in (("width", width), ("dense_units", dense_units), ("classes", classes)):
+        if int(value) != value or value < 1:
+            raise ValueError(f"{label} must be a positive integer, got {value}")
+    parts = 5 - variant
+    counter = iter(range(1, 10**6))
+    conv = lambda filters, stride, name: keras.layers.Conv2D(
+        filters, 3, strides=stride, padding="same", use_bias=False, name=name, **_init(seed, next(counter), bias=False)
+    )
+    inputs = keras.Input(shape=tuple(input_shape), name="f0")
+    h = conv(width, 1, "stem_conv")(inputs)
+    h = keras.layers.BatchNormalization(name="stem_bn")(h)
+    h = keras.layers.ReLU(name="f1")(h)
+    for part in range(parts):
+        filters = int(width) * 2**part
+        for block in range(2):
+            stride = 2 if part > 0 and block == 0 else 1
+            name = f"part{part + 1}_block{block + 1}"
+            shortcut = h
+            y = conv(filters, stride, f"{name}_conv1")(h)
+            y = keras.layers.BatchNormalization(name=f"{name}_bn1")(y)
+            y = keras.layers.ReLU(name=f"{name}_relu1")(y)
+            y = conv(filters, 1, f"{name}_conv2")(y)
+            y = keras.layers.BatchNormalization(name=f"{name}_bn2")(y)
+            if stride != 1 or shortcut.shape[-1] != filters:
+                shortcut = keras.layers.Conv2D(
+                    filters, 1, strides=stride, use_bias=False, name=f"{name}_project", **_init(seed, next(counter), bias=False)
+                )(shortcut)
+                shortcut = keras.layers.BatchNormalization(name=f"{name}_project_bn")(shortcut)
+            y = keras.layers.Add(name=f"{name}_add")([shortcut, y])
+            h = keras.layers.ReLU(name=f"f{part + 2}" if block == 1 else f"{name}_out")(y)
+    top = parts + 2
+    h = keras.layers.GlobalAveragePooling2D(name=f"f{top}")(h)
+    h = keras.layers.Dense(int(dense_units), activation="relu", name=f"f{top + 1}", **_init(seed, next(counter)))(h)
+    h = keras.layers.Dense(int(dense_units), activation="relu", name=f"f{top + 2}", **_init(seed, next(counter)))(h)
+    outputs = keras.layers.Dense(int(classes), activation="softmax", name=f"f{top + 3}", **_init(seed, next(counter)))(h)
+    return keras.Model(inputs, outputs, name=f"resnet18_{variant}")

@@ -1,5 +1,6 @@
 """Training: epochs to a designated loss, fast for full-batch runs of many thousand epochs."""
 
+import contextlib
 import dataclasses
 
 import keras
@@ -21,7 +22,7 @@ class LossRun:
     losses: np.ndarray
 
 
-def train_to_loss(model, x, y, *, threshold, max_epochs, learning_rate=1e-3, chunk=1000):
+def train_to_loss(model, x, y, *, threshold, max_epochs, learning_rate=1e-3, chunk=1000, spectra=None):
     """Full-batch Adam on the mean squared error until the loss falls below ``threshold``.
 
     One epoch is one update on the whole set. The loss is evaluated before every update;
@@ -38,6 +39,8 @@ def train_to_loss(model, x, y, *, threshold, max_epochs, learning_rate=1e-3, chu
         max_epochs: the most updates to apply.
         learning_rate: Adam's learning rate.
         chunk: updates per compiled call (TensorFlow).
+        spectra: an optional ``Spectra`` callback, recorded at its epochs (the compiled
+            chunks end exactly there) and at the end.
 
     Returns:
         A ``LossRun``.
@@ -54,16 +57,23 @@ def train_to_loss(model, x, y, *, threshold, max_epochs, learning_rate=1e-3, chu
         raise ValueError(f"max_epochs must be a positive integer, got {max_epochs}")
     optimizer = keras.optimizers.Adam(learning_rate=learning_rate)
     optimizer.build(model.trainable_variables)
+    if spectra is not None:
+        spectra.set_model(model)
+        spectra.on_train_begin()
     if keras.backend.backend() == "tensorflow":
-        return _train_tensorflow(model, optimizer, x, y, float(threshold), int(max_epochs), int(chunk))
-    return _train_generic(model, optimizer, x, y, float(threshold), int(max_epochs))
+        run = _train_tensorflow(model, optimizer, x, y, float(threshold), int(max_epochs), int(chunk), spectra)
+    else:
+        run = _train_generic(model, optimizer, x, y, float(threshold), int(max_epochs), spectra)
+    if spectra is not None:
+        spectra.on_train_end()
+    return run
 
 
 def _mse(model, x, y):
     return ops.mean(ops.square(model(x, training=True) - y))
 
 
-def _train_tensorflow(model, optimizer, x, y, threshold, max_epochs, chunk):
+def _train_tensorflow(model, optimizer, x, y, threshold, max_epochs, chunk, spectra):
     import tensorflow as tf
 
     @tf.function(reduce_retracing=True)
@@ -83,36 +93,64 @@ def _train_tensorflow(model, optimizer, x, y, threshold, max_epochs, chunk):
         return losses.stack()[:step], reached
 
     x, y = tf.constant(x), tf.constant(y)
-    # Every model needs its own compiled loop; TensorFlow would warn about "retracing"
-    # after a few models, which is expected here, so its logger is quietened meanwhile.
+    with _quiet_retracing():
+        return _run_chunks(run, lambda: float(_mse(model, x, y)), threshold, x, y, max_epochs, chunk, spectra)
+
+
+@contextlib.contextmanager
+def _quiet_retracing():
+    """Every new model compiles its own functions, and TensorFlow warns about "retracing"
+    after a few models; that is expected here, so its logger is quietened meanwhile."""
+    if keras.backend.backend() != "tensorflow":
+        yield
+        return
+    import tensorflow as tf
+
     logger = tf.get_logger()
     level = logger.level
     logger.setLevel("ERROR")
     try:
-        return _run_chunks(run, x, y, max_epochs, chunk)
+        yield
     finally:
         logger.setLevel(level)
 
 
-def _run_chunks(run, x, y, max_epochs, chunk):
+def _run_chunks(run, evaluate, threshold, x, y, max_epochs, chunk, spectra):
     import tensorflow as tf
 
     history = []
+    # After a chunk that did not reach the threshold, `done` losses were evaluated and
+    # `done` updates applied: the model is at epoch `done`.
     done = 0
-    # max_epochs updates need max_epochs + 1 loss evaluations (the last one checks the result).
-    while done <= max_epochs:
-        steps = min(chunk, max_epochs + 1 - done)
+    while done < max_epochs:
+        steps = min(chunk, max_epochs - done)
+        if spectra is not None:
+            upcoming = [e for e in spectra.epochs if e > done]
+            if upcoming:
+                steps = min(steps, upcoming[0] - done)
         losses, reached = run(x, y, tf.constant(steps))
         losses = losses.numpy()
         _check_finite(losses, done)
         history.append(losses)
         done += len(losses)
         if bool(reached):
+            _at_epoch(spectra, done - 1)
             return LossRun(done - 1, np.concatenate(history))
-    return LossRun(None, np.concatenate(history))
+        _at_epoch(spectra, done)
+    # The loss after the last allowed update, which is not followed by another.
+    final = evaluate()
+    _check_finite(np.array([final]), max_epochs)
+    history.append(np.array([final], np.float32))
+    return LossRun(max_epochs if final < threshold else None, np.concatenate(history))
 
 
-def _train_generic(model, optimizer, x, y, threshold, max_epochs):
+def _at_epoch(spectra, epoch):
+    # The model has had `epoch` updates: the same bookkeeping as fit's on_epoch_end.
+    if spectra is not None:
+        spectra.on_epoch_end(epoch - 1)
+
+
+def _train_generic(model, optimizer, x, y, threshold, max_epochs, spectra):
     x, y = ops.convert_to_tensor(x), ops.convert_to_tensor(y)
     model.compile(optimizer=optimizer, loss="mse")
     losses = []
@@ -124,6 +162,7 @@ def _train_generic(model, optimizer, x, y, threshold, max_epochs):
             return LossRun(epoch, np.asarray(losses, np.float32))
         if epoch < max_epochs:
             model.train_on_batch(x, y)
+            _at_epoch(spectra, epoch + 1)
     return LossRun(None, np.asarray(losses, np.float32))
 
 
@@ -264,7 +303,7 @@ class Spectra(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self._last_epoch = epoch + 1
-        if self._last_epoch in self.epochs:
+        if self._last_epoch in self.epochs and self._last_epoch not in self.curves:
             self._snapshot(self._last_epoch)
 
     def on_train_end(self, logs=None):
@@ -277,7 +316,8 @@ class Spectra(keras.callbacks.Callback):
         from dfp.spectral import inv_delta_grid, lfr, lfr_floor
 
         start = time.perf_counter()
-        outputs = self._forward.predict(self.x, batch_size=self.batch_size, verbose=0)
+        with _quiet_retracing():
+            outputs = self._forward.predict(self.x, batch_size=self.batch_size, verbose=0)
         outputs = outputs if isinstance(outputs, list) else [outputs]
         targets = outputs[-1] if self.targets == "output" else self.y
         sets = [(outputs[i].reshape(len(self.x), -1), targets) for i in range(len(self.layers))]
@@ -306,8 +346,13 @@ class Progress(keras.callbacks.Callback):
             print(f"{self.label} epoch {epoch + 1}: loss {loss:.5f}", file=sys.stderr, flush=True)
 
 
-def fit_with_spectra(model, x, y, *, loss, learning_rate, batch_size, max_epochs, stop_loss, spectra, seed, label=""):
-    """``model.fit`` with Adam until the training loss < ``stop_loss`` (or ``max_epochs``),
+OPTIMIZERS = {"adam": "Adam", "sgd": "SGD"}
+
+
+def fit_with_spectra(
+    model, x, y, *, loss, learning_rate, batch_size, max_epochs, stop_loss, spectra, seed, label="", optimizer="adam",
+):
+    """``model.fit`` with Adam (or plain SGD) until the training loss < ``stop_loss`` (or ``max_epochs``),
     recording ``spectra`` (a ``Spectra`` callback) on the way.
 
     Args:
@@ -321,6 +366,7 @@ def fit_with_spectra(model, x, y, *, loss, learning_rate, batch_size, max_epochs
         spectra: the ``Spectra`` callback.
         seed: seeds shuffling and dropout-free training noise (``keras.utils.set_random_seed``).
         label: prefix of the progress lines (stderr).
+        optimizer: "adam" or "sgd" (plain, no momentum).
 
     Returns:
         A dict: loss (per epoch), epochs (trained), stopped (bool), inv_delta, curves,
@@ -328,8 +374,10 @@ def fit_with_spectra(model, x, y, *, loss, learning_rate, batch_size, max_epochs
     """
     import time
 
+    if optimizer not in OPTIMIZERS:
+        raise ValueError(f"unknown optimizer {optimizer!r}; use one of {sorted(OPTIMIZERS)}")
     keras.utils.set_random_seed(int(seed))
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=learning_rate), loss=loss)
+    model.compile(optimizer=getattr(keras.optimizers, OPTIMIZERS[optimizer])(learning_rate=learning_rate), loss=loss)
     callbacks = [spectra, Progress(every=10, label=label)]
     stop = None
     if stop_loss is not None:
@@ -350,3 +398,90 @@ def fit_with_spectra(model, x, y, *, loss, learning_rate, batch_size, max_epochs
         "seconds": seconds,
         "spectra_seconds": spectra.seconds,
     }
+
+
+def paper_learning_rate(epoch, epochs):
+    """The paper's Resnet18 schedule, scaled to ``epochs``: 1e-3, then 1e-4, then 1e-5.
+
+    The paper trains 80 epochs: 1e-3 for epochs 1-40, 1e-4 for 41-60, 1e-5 for 61-80. A run
+    of E epochs keeps the 2:1:1 proportion: 1e-3 up to E/2, 1e-4 up to 3E/4, then 1e-5.
+
+    Args:
+        epoch: the epoch, counted from 1.
+        epochs: E, the run's length.
+    """
+    if int(epochs) != epochs or epochs < 1 or not 1 <= epoch <= epochs:
+        raise ValueError(f"epoch must lie in 1 ... epochs, got epoch={epoch}, epochs={epochs}")
+    if epoch <= epochs * 40 / 80:
+        return 1e-3
+    if epoch <= epochs * 60 / 80:
+        return 1e-4
+    return 1e-5
+
+
+def train_resnet_variants(
+    *, variants, width, dense_units, train_size, validation_size, analysis_size, epochs, snapshot_epochs,
+    inv_delta, batch_size=256, seed=0,
+):
+    """The one training run behind Figs. 5, 6 and 7: every Resnet18 variant on CIFAR-10.
+
+    Each variant is trained (Adam, cross-entropy, the paper's schedule scaled to ``epochs``)
+    once per configuration and dfp code, through ``dfp.runs.cached``, so whichever figure
+    runs first trains and the others load.
+
+    Args:
+        variants: which of 1 ... 4.
+        width, dense_units: the models (``dfp.models.resnet18_variant``).
+        train_size, validation_size: the seeded split of the 50,000 CIFAR-10 training images.
+        analysis_size: training images on which the RDFs are measured.
+        epochs: epochs to train.
+        snapshot_epochs: epochs at which the spectra are recorded (0 = initialisation).
+        inv_delta: the 1/delta grid shared by every curve of every variant.
+        batch_size, seed: as in the paper (256) and for the split, the initialisation and shuffling.
+
+    Returns:
+        {variant: dict(accuracy, val_accuracy, loss, seconds, inv_delta, labels, output)}:
+        per-epoch accuracies, and the spectra of S^[-3] = {(f^[-3], y)} ("labels") and of
+        {(f^[-3], f^[-1])} ("output"), each {"curves": {epoch: lfr}, "floors": {epoch: floor}}.
+    """
+    from dfp.data import cifar10
+    from dfp.models import resnet18_variant
+    from dfp.runs import cached
+
+    config = dict(
+        width=width, dense_units=dense_units, train_size=train_size, validation_size=validation_size,
+        analysis_size=analysis_size, epochs=epochs, snapshot_epochs=list(snapshot_epochs),
+        inv_delta=np.asarray(inv_delta), batch_size=batch_size, seed=seed,
+    )
+
+    def train(variant):
+        import time
+
+        (x, y), validation = cifar10(train_size, validation_size, seed=seed)
+        analysis = np.random.default_rng(seed).permutation(len(x))[:analysis_size]
+        keras.utils.set_random_seed(int(seed))
+        model = resnet18_variant(variant, width=width, dense_units=dense_units, seed=seed)
+        model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy", metrics=["accuracy"])
+        spectra = {
+            targets: Spectra(x[analysis], y[analysis], [-3], snapshot_epochs, inv_delta=inv_delta, targets=targets)
+            for targets in ("labels", "output")
+        }
+        schedule = keras.callbacks.LearningRateScheduler(lambda epoch: paper_learning_rate(epoch + 1, epochs))
+        start = time.perf_counter()
+        history = model.fit(
+            x, y, batch_size=batch_size, epochs=int(epochs), validation_data=validation, verbose=0, shuffle=True,
+            callbacks=[schedule, *spectra.values(), Progress(every=1, label=f"Resnet18-{variant}")],
+        )
+        seconds = time.perf_counter() - start
+        result = {key: np.asarray(history.history[key]) for key in ("accuracy", "val_accuracy", "loss")}
+        _check_finite(result["loss"], 1)
+        result.update(seconds=seconds, inv_delta=np.asarray(inv_delta))
+        for targets, callback in spectra.items():
+            result[targets] = {
+                "curves": {e: c[-3] for e, c in callback.curves.items()},
+                "floors": {e: f[-3] for e, f in callback.floors.items()},
+                "seconds": callback.seconds,
+            }
+        return result
+
+    return {v: cached("resnet18", dict(config, variant=v), lambda: train(v)) for v in variants}

@@ -80,3 +80,12 @@ def test_cosines():
     np.testing.assert_allclose(y[:, 0], np.cos(3 * x[:, 0]) + np.cos(5 * x[:, 0]))
     with pytest.raises(ValueError, match="frequencies"):
         dfp.cosines([], 10)
+
+
+def test_parity_covers_the_cube_once():
+    x, y = dfp.data.parity(4)
+    assert x.shape == (16, 4) and y.shape == (16, 1)
+    assert len({tuple(row) for row in x}) == 16 and set(np.unique(x)) == {-1.0, 1.0}
+    np.testing.assert_array_equal(y[:, 0], np.prod(x, axis=1))
+    with pytest.raises(ValueError, match="dimension"):
+        dfp.data.parity(0)

@@ -52,3 +52,24 @@ def test_bad_sizes(kwargs, message):
 def test_unknown_activation():
     with pytest.raises(ValueError):
         models.mlp(1, 1, 2, activation="no-such-activation")
+
+
+@pytest.mark.parametrize("form, scale", [("plain", 1.0), ("scaled", 1 / np.sqrt(3))])
+def test_residual_layers_add_their_input_back(form, scale):
+    # 4 hidden layers: the first maps input -> width, the other three are residual.
+    model = models.mlp(3, hidden_layers=4, width=5, residual=form, seed=0)
+    assert models.depth(model) == 5
+    x = np.random.default_rng(0).normal(size=(7, 3)).astype(np.float32)
+    outs = models.features(model, [1, 2, 3, 4]).predict(x, verbose=0)
+    dense = {layer.name: layer.get_weights() for layer in model.layers if layer.get_weights()}
+    expected = np.tanh(x @ dense["f1"][0] + dense["f1"][1])
+    np.testing.assert_allclose(outs[0], expected, atol=1e-5)
+    for l in (2, 3, 4):
+        w, b = dense[f"branch{l}"]
+        expected = expected + scale * np.tanh(expected @ w + b)
+        np.testing.assert_allclose(outs[l - 1], expected, atol=1e-5)
+
+
+def test_unknown_residual_form():
+    with pytest.raises(ValueError, match="residual form"):
+        models.mlp(3, 2, 4, residual="highway")

@@ -9,6 +9,12 @@ from tests.notebooks import ROOT, params, read_ipynb, sources
 
 pytestmark = pytest.mark.slow
 
+# The claims of ../shared/paper/FACTS.md each figure notebook checks (Fig. 4 shows structures).
+EXPECTED_CLAIMS = {
+    "fig1a": {"C1"}, "fig1b": {"C2"}, "fig3": {"C3"}, "fig4": set(), "fig5": {"C4"}, "fig6": {"C5"},
+    "fig7": {"C6"}, "fig8": {"C7"}, "fig9": {"C8", "C9"}, "parity": {"parity"},
+}
+
 
 def glued(notebook):
     """Names glued by myst_nb.glue in an executed notebook."""
@@ -35,7 +41,8 @@ def test_notebook_runs_at_tiny_parameters(py, tmp_path):
     executed = read_ipynb(out)
     names = glued(executed)
     claims = {name[: -len("_holds")] for name in names if name.endswith("_holds")}
-    assert claims, f"{py.stem} checks no claim"
+    assert py.stem in EXPECTED_CLAIMS, f"add {py.stem} to EXPECTED_CLAIMS"
+    assert claims == EXPECTED_CLAIMS[py.stem], f"{py.stem} glues {sorted(claims)}"
     for claim in claims:
         assert f"{claim}_statistic" in names, f"{py.stem} glues {claim}_holds without a statistic"
     text = "\n".join(c.source for c in executed.cells if c.cell_type == "markdown")

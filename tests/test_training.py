@@ -43,10 +43,16 @@ def test_the_same_epochs_as_a_plain_step_by_step_loop():
     assert fast.epochs == epoch
 
 
-def test_cap_reports_none_and_counts_every_update():
+def test_cap_reports_none_and_applies_exactly_max_epochs_updates():
     x, y = small_problem()
-    run = training.train_to_loss(models.mlp(1, 1, 4, seed=0), x, y, threshold=1e-12, max_epochs=30, chunk=7)
+    model = models.mlp(1, 1, 4, seed=0)
+    run = training.train_to_loss(model, x, y, threshold=1e-12, max_epochs=30, chunk=7)
     assert run.epochs is None and len(run.losses) == 31
+    assert mse(model, x, y) == pytest.approx(float(run.losses[-1]), rel=1e-4)
+    # The same 30 updates one at a time give the same model.
+    reference = models.mlp(1, 1, 4, seed=0)
+    training.train_to_loss(reference, x, y, threshold=1e-12, max_epochs=30, chunk=1)
+    np.testing.assert_allclose(reference.get_weights()[0], model.get_weights()[0], atol=1e-6)
 
 
 def test_diverging_training_is_an_error_not_a_number():
@@ -132,3 +138,23 @@ def test_spectra_bad_arguments():
         training.Spectra(x, y, [1], [-1])
     with pytest.raises(ValueError, match="'auto'"):
         training.Spectra(x, y, [1], [0], inv_delta="fine")
+
+
+def test_train_to_loss_records_spectra_at_exact_epochs():
+    x, y = small_problem()
+    keras.utils.set_random_seed(0)
+    model = models.mlp(1, 2, 8, seed=0)
+    grid = [1.0, 10.0, 100.0]
+    initial = models.features(model, [1, 2]).predict(x, verbose=0)
+    spectra = training.Spectra(x, y, [1, 2], [0, 3, 7], inv_delta=grid)
+    run = training.train_to_loss(model, x, y, threshold=1e-12, max_epochs=9, chunk=4, spectra=spectra)
+    assert run.epochs is None and sorted(spectra.curves) == [0, 3, 7, 9]
+    np.testing.assert_allclose(spectra.curves[0][2], dfp.lfr(initial[1], y, grid), atol=1e-6)
+    final = models.features(model, [2]).predict(x, verbose=0)
+    np.testing.assert_allclose(spectra.curves[9][2], dfp.lfr(final, y, grid), atol=1e-6)
+    # Epoch 3 is the model after exactly three updates: replay them.
+    keras.utils.set_random_seed(0)
+    replay = models.mlp(1, 2, 8, seed=0)
+    training.train_to_loss(replay, x, y, threshold=1e-12, max_epochs=3)
+    after3 = models.features(replay, [2]).predict(x, verbose=0)
+    np.testing.assert_allclose(spectra.curves[3][2], dfp.lfr(after3, y, grid), atol=1e-6)
