@@ -8,6 +8,8 @@ STAMP := $(VENV)/.installed
 BOOK_DIR ?= .
 # -W: any warning, a notebook that fails to execute included, fails the build.
 BOOK_FLAGS := -W --keep-going --builder html
+CHROMEDRIVER := /usr/bin/chromedriver
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 # The venv's tools come first, so notebooks run on its kernel and its jupyter.
 export PATH := $(BIN):$(PATH)
 export PYTHONNOUSERSITE := 1

@@ -65,19 +65,13 @@ def gemm_rate():
 
 
 def authors(n, d, d_o, K):
-    """The authors' method: float64, the whole n x n kernel for each delta."""
+    """The authors' method: float64, the whole n x n kernel for each delta (dfp.lfr_dense)."""
+    import dfp
+
     x, y = inputs(n, d, d_o)
-    x = x.astype(np.float64) / np.abs(x).max(axis=0)
-    y = y.astype(np.float64)
     start = time.perf_counter()
-    sq = np.sum(x**2, axis=1)
-    d2 = np.maximum(sq[:, None] + sq[None, :] - 2 * x @ x.T, 0)
-    out = []
-    for g in grid_for(K):
-        kernel = np.exp(-d2 * g / 2)
-        low = kernel @ y / kernel.sum(axis=1, keepdims=True)
-        out.append(np.sum(low**2) / np.sum(y**2))
-    return {"seconds": time.perf_counter() - start, "lfr": out}
+    values = dfp.lfr_dense(x, y, grid_for(K))
+    return {"seconds": time.perf_counter() - start, "lfr": values.tolist()}
 
 
 def ours(n, d, d_o, K):

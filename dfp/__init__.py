@@ -12,11 +12,13 @@ from dfp import data, models, plots, runs, training  # noqa: E402
 from dfp.claims import (  # noqa: E402
     CLAIMS,
     curve_positions,
+    deep_frequency_check,
     faster_toward_low_frequency,
     glue_claim,
     longest_ordered_prefix,
     ordered_on_grid,
     ordering,
+    show_parameters,
 )
 from dfp.data import cosines, sine  # noqa: E402
 from dfp.runs import code_fingerprint  # noqa: E402
@@ -25,6 +27,7 @@ from dfp.spectral import (  # noqa: E402
     halfway_inv_delta,
     inv_delta_grid,
     lfr,
+    lfr_dense,
     lfr_floor,
     normalize_inputs,
     peak_inv_delta,
@@ -39,12 +42,14 @@ __all__ = [
     "cosines",
     "curve_positions",
     "data",
+    "deep_frequency_check",
     "faster_toward_low_frequency",
     "glue_claim",
     "grid_step_at",
     "halfway_inv_delta",
     "inv_delta_grid",
     "lfr",
+    "lfr_dense",
     "longest_ordered_prefix",
     "lfr_floor",
     "models",
@@ -55,6 +60,7 @@ __all__ = [
     "plots",
     "rdf",
     "runs",
+    "show_parameters",
     "sine",
     "training",
 ]

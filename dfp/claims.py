@@ -116,6 +116,45 @@ def faster_toward_low_frequency(inv_delta, before, after, *, labels):
     return holds, reason, moves
 
 
+def deep_frequency_check(inv_delta, start, end, *, labels, epochs):
+    """The three parts of the deep frequency principle (C5, C6, C7), in order of depth.
+
+    (1) at ``epochs[0]`` the half-way 1/delta increases with depth (deeper sits at higher
+    frequency); (2) the move toward low frequency from ``epochs[0]`` to ``epochs[1]``, in
+    decades, increases with depth; (3) at ``epochs[1]`` the half-way 1/delta decreases with
+    depth. Ties are one grid step, as everywhere.
+
+    Args:
+        inv_delta: the grid shared by every curve.
+        start, end: (curves, floors) at the two epochs, each a list ordered from the
+            shallowest to the deepest layer (or variant).
+        labels: names in the same order.
+        epochs: the two epochs, for the statistic.
+
+    Returns:
+        (holds, statistic, parts): all three parts hold; the numbers; {part: bool}.
+    """
+    halfway = []
+    peaks = []
+    for curves, floors in (start, end):
+        positions = curve_positions(inv_delta, dict(enumerate(curves)), dict(enumerate(floors)))
+        halfway.append([positions[i][1] for i in range(len(curves))])
+        peaks.append([positions[i][0] for i in range(len(curves))])
+    first, last = epochs
+    part1 = ordered_on_grid(inv_delta, halfway[0], increasing=True, labels=labels)
+    part3 = ordered_on_grid(inv_delta, halfway[1], increasing=False, labels=labels)
+    part2_holds, part2_reason, moves = faster_toward_low_frequency(inv_delta, halfway[0], halfway[1], labels=labels)
+    listing = lambda values, digits=3: ", ".join(f"{v:.{digits}g}" for v in values)
+    statistic = (
+        f"half-way 1/δ ({', '.join(map(str, labels))}) at epoch {first}: {listing(halfway[0])} "
+        f"[(1) {part1[1]}]; at epoch {last}: {listing(halfway[1])} [(3) {part3[1]}]; "
+        f"move toward low frequency (decades): {listing(moves, 2)} [(2) {part2_reason}]; "
+        f"RDF peaks at epoch {first}: {listing(peaks[0])}, at epoch {last}: {listing(peaks[1])}"
+    )
+    parts = {1: bool(part1[0]), 2: bool(part2_holds), 3: bool(part3[0])}
+    return all(parts.values()), statistic, parts
+
+
 def longest_ordered_prefix(values, *, tie, increasing=True):
     """How many leading values are ordered by the rule of ``ordering`` (at least 1).
 
@@ -147,3 +186,35 @@ def glue_claim(claim, holds, statistic):
     glue(f"{claim}_holds", bool(holds), display=False)
     glue(f"{claim}_statistic", statistic, display=False)
     print(f"{claim} {'reproduces' if holds else 'does NOT reproduce'}: {statistic}")
+
+
+def show_parameters(namespace, notebook):
+    """Display the parameters a figure notebook actually ran with, and how to re-run it.
+
+    The names are read from the notebook's own cell tagged ``parameters``; the values are
+    those in ``namespace`` (the notebook's globals), so values injected by papermill show.
+
+    Args:
+        namespace: the notebook's ``globals()``.
+        notebook: its name, e.g. "fig3" (found as fig3.ipynb or notebooks/fig3.ipynb).
+    """
+    import ast
+    from pathlib import Path
+
+    import nbformat
+    from IPython.display import Markdown, display
+
+    candidates = [Path(f"{notebook}.ipynb"), Path("notebooks") / f"{notebook}.ipynb"]
+    path = next((p for p in candidates if p.exists()), None)
+    if path is None:
+        raise FileNotFoundError(f"{notebook}.ipynb is neither here nor in notebooks/")
+    cells = [c for c in nbformat.read(path, as_version=4).cells if "parameters" in c.metadata.get("tags", [])]
+    if len(cells) != 1:
+        raise ValueError(f"{path} needs exactly one cell tagged 'parameters', found {len(cells)}")
+    names = [t.id for statement in ast.parse(cells[0].source).body for t in getattr(statement, "targets", [])]
+    rows = "\n".join(f"| `{name}` | `{namespace[name]!r}` |" for name in names)
+    display(Markdown(
+        f"**Parameters this page ran with**\n\n| parameter | value |\n|---|---|\n{rows}\n\n"
+        f"Re-run at the paper's scale: `papermill notebooks/{notebook}.ipynb out.ipynb "
+        f"-f notebooks/params/{notebook}.paper.yaml` (any parameter can also be set with `-p name value`)."
+    ))

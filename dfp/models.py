@@ -90,6 +90,10 @@ def features(model, layers):
     return keras.Model(model.inputs, [layer(model, l) for l in layers])
 
 
+def _batch_norm(name):
+    return keras.layers.BatchNormalization(momentum=0.9, name=name)
+
+
 def _init(seed, salt, bias=True):
     # Each layer gets its own seed derived from the network's, so layers differ.
     if seed is None:
@@ -112,6 +116,10 @@ def resnet18_variant(variant, *, width=64, dense_units=256, input_shape=(32, 32,
     of Resnet18-i, so Resnet18-4 keeps the stem and the first part. Global average pooling
     then feeds Dense(``dense_units``, relu) twice and a softmax output, the same in every
     variant, so f^[-3] (the first Dense layer) has the same dimension everywhere.
+
+    Batch normalisation uses momentum 0.9 (PyTorch's and torchvision's Resnet default) rather
+    than Keras's 0.99: with 0.99 the moving variance of a short run (a few hundred steps)
+    still remembers its initial 1, and validation accuracy stays at chance.
 
     Layer outputs named for ``layer``: f1 is the stem, f2 ... f(1+parts) the convolution
     parts, then the pooled features, the two Dense layers and the output, so f^[-1] is the
@@ -140,7 +148,7 @@ def resnet18_variant(variant, *, width=64, dense_units=256, input_shape=(32, 32,
     )
     inputs = keras.Input(shape=tuple(input_shape), name="f0")
     h = conv(width, 1, "stem_conv")(inputs)
-    h = keras.layers.BatchNormalization(name="stem_bn")(h)
+    h = _batch_norm(name="stem_bn")(h)
     h = keras.layers.ReLU(name="f1")(h)
     for part in range(parts):
         filters = int(width) * 2**part
@@ -149,15 +157,15 @@ def resnet18_variant(variant, *, width=64, dense_units=256, input_shape=(32, 32,
             name = f"part{part + 1}_block{block + 1}"
             shortcut = h
             y = conv(filters, stride, f"{name}_conv1")(h)
-            y = keras.layers.BatchNormalization(name=f"{name}_bn1")(y)
+            y = _batch_norm(name=f"{name}_bn1")(y)
             y = keras.layers.ReLU(name=f"{name}_relu1")(y)
             y = conv(filters, 1, f"{name}_conv2")(y)
-            y = keras.layers.BatchNormalization(name=f"{name}_bn2")(y)
+            y = _batch_norm(name=f"{name}_bn2")(y)
             if stride != 1 or shortcut.shape[-1] != filters:
                 shortcut = keras.layers.Conv2D(
                     filters, 1, strides=stride, use_bias=False, name=f"{name}_project", **_init(seed, next(counter), bias=False)
                 )(shortcut)
-                shortcut = keras.layers.BatchNormalization(name=f"{name}_project_bn")(shortcut)
+                shortcut = _batch_norm(name=f"{name}_project_bn")(shortcut)
             y = keras.layers.Add(name=f"{name}_add")([shortcut, y])
             h = keras.layers.ReLU(name=f"f{part + 2}" if block == 1 else f"{name}_out")(y)
     top = parts + 2

@@ -93,7 +93,7 @@ def epochs_panel(ax, labels, epochs, cap, *, xlabel, title=None):
     ax.legend()
 
 
-def rdf_snapshots_figure(inv_delta, curves, layers, *, end_epoch=None, columns=4, label="layer"):
+def rdf_snapshots_figure(inv_delta, curves, layers, *, end_epoch=None, columns=4, label="layer {}"):
     """One panel per recorded epoch, one normalised RDF per layer in each (Fig. 8's layout).
 
     Args:
@@ -102,7 +102,7 @@ def rdf_snapshots_figure(inv_delta, curves, layers, *, end_epoch=None, columns=4
         layers: the layers to draw, in order.
         end_epoch: the epoch at which training ended, marked "(end)" in its title.
         columns: panels per row.
-        label: legend prefix for a layer.
+        label: legend text for a layer, "{}" standing for its index.
 
     Returns:
         The Figure.
@@ -113,7 +113,7 @@ def rdf_snapshots_figure(inv_delta, curves, layers, *, end_epoch=None, columns=4
     for panel, (ax, epoch) in enumerate(zip(axes.flat, epochs)):
         title = f"({chr(ord('a') + panel)}) epoch {epoch}" + (" (end)" if epoch == end_epoch else "")
         rdf_panel(
-            ax, inv_delta, {f"{label} {l}": curves[epoch][l] for l in layers},
+            ax, inv_delta, {label.format(l): curves[epoch][l] for l in layers},
             normalize=True, log_x=True, legend=panel == 0, title=title,
         )
     for ax in list(axes.flat)[len(epochs):]:

@@ -83,3 +83,6 @@ dfp.glue_claim("C1", c1_holds, c1_statistic)
 # 1,249, 691, 678 and 640 epochs for 1-6 hidden layers: the fall flattens from four layers,
 # and 8-10 tanh layers were slower again. The paper-scale run sweeps depth past six to show
 # that: `papermill notebooks/fig1a.ipynb out.ipynb -f notebooks/params/fig1a.paper.yaml`.
+
+# %% tags=["remove-input"]
+dfp.show_parameters(globals(), "fig1a")

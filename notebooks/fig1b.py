@@ -80,3 +80,6 @@ dfp.glue_claim("C2", c2_holds, c2_statistic)
 # A prototype of this setting measured about 96, 265, 567, 1,025 and 1,749 epochs for
 # $k = 1, \dots, 5$. More targets and seeds:
 # `papermill notebooks/fig1b.ipynb out.ipynb -f notebooks/params/fig1b.paper.yaml`.
+
+# %% tags=["remove-input"]
+dfp.show_parameters(globals(), "fig1b")

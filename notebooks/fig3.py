@@ -85,3 +85,6 @@ dfp.glue_claim("C3", c3_holds, c3_statistic)
 # At paper scale nothing changes: the figure needs no training and the defaults already use
 # the paper's setting. `papermill notebooks/fig3.ipynb out.ipynb -f notebooks/params/fig3.paper.yaml`
 # runs it with a finer grid.
+
+# %% tags=["remove-input"]
+dfp.show_parameters(globals(), "fig3")

@@ -100,24 +100,11 @@ plt.show()
 
 # %%
 first, last = shown[0], shown[-1]
-labels = [f"layer {l}" for l in layers]
-at = {e: dfp.curve_positions(inv_delta, curves[e], run["floors"][e]) for e in (first, last)}
-halfway = {e: [at[e][l][1] for l in layers] for e in (first, last)}
-init_holds, init_reason = dfp.ordered_on_grid(inv_delta, halfway[first], increasing=True, labels=labels)
-end_holds, end_reason = dfp.ordered_on_grid(inv_delta, halfway[last], increasing=False, labels=labels)
-speed_holds, speed_reason, moves = dfp.faster_toward_low_frequency(inv_delta, halfway[first], halfway[last], labels=labels)
-c7_holds = bool(init_holds and end_holds and speed_holds)
-
-
-def listing(values, digits=3):
-    return ", ".join(f"{v:.{digits}g}" for v in values)
-
-
-c7_statistic = (
-    f"half-way 1/δ by layer 1-{hidden_layers} at epoch {first}: {listing(halfway[first])} "
-    f"[(1) {init_reason}]; at epoch {last}: {listing(halfway[last])} [(3) {end_reason}]; "
-    f"move toward low frequency (decades): {listing(moves, 2)} [(2) {speed_reason}]; RDF peaks at epoch {first}: "
-    f"{listing([at[first][l][0] for l in layers])}, at epoch {last}: {listing([at[last][l][0] for l in layers])}"
+c7_holds, c7_statistic, c7_parts = dfp.deep_frequency_check(
+    inv_delta,
+    ([curves[first][l] for l in layers], [run["floors"][first][l] for l in layers]),
+    ([curves[last][l] for l in layers], [run["floors"][last][l] for l in layers]),
+    labels=[f"layer {l}" for l in layers], epochs=(first, last),
 )
 dfp.glue_claim("C7", c7_holds, c7_statistic)
 
@@ -127,3 +114,6 @@ dfp.glue_claim("C7", c7_holds, c7_statistic)
 # The defaults are the paper's own training setting; `notebooks/params/fig8.paper.yaml`
 # measures the RDFs on all 30,000 training images and more snapshots
 # (`papermill notebooks/fig8.ipynb out.ipynb -f notebooks/params/fig8.paper.yaml`).
+
+# %% tags=["remove-input"]
+dfp.show_parameters(globals(), "fig8")

@@ -191,3 +191,6 @@ for optimizer in optimizers:
 # At paper scale (more images, width 500, both residual forms):
 # `papermill notebooks/fig9.ipynb out.ipynb -f notebooks/params/fig9.paper.yaml`; on two CPU
 # cores width 500 takes well over an hour.
+
+# %% tags=["remove-input"]
+dfp.show_parameters(globals(), "fig9")

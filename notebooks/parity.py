@@ -119,3 +119,6 @@ dfp.glue_claim("parity", parity_holds, statistic)
 # **Verdict.** The parity claim holds: {glue:text}`parity_holds`. {glue:text}`parity_statistic`.
 #
 # More seeds or dimensions: `papermill notebooks/parity.ipynb out.ipynb -f notebooks/params/parity.paper.yaml`.
+
+# %% tags=["remove-input"]
+dfp.show_parameters(globals(), "parity")

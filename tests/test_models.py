@@ -73,3 +73,35 @@ def test_residual_layers_add_their_input_back(form, scale):
 def test_unknown_residual_form():
     with pytest.raises(ValueError, match="residual form"):
         models.mlp(3, 2, 4, residual="highway")
+
+
+def test_resnet18_variants_drop_one_convolution_part_each():
+    shapes, params = [], []
+    for variant in models.RESNET_VARIANTS:
+        model = models.resnet18_variant(variant, width=4, dense_units=16, seed=0)
+        L = models.depth(model)
+        parts = [models.layer(model, l).shape[1:] for l in range(2, L - 3)]
+        shapes.append(parts)
+        params.append(model.count_params())
+        assert len(parts) == 5 - variant  # Resnet18-1 keeps four parts, Resnet18-4 one
+        assert models.layer(model, -3).shape[-1] == 16 and models.layer(model, -2).shape[-1] == 16
+        assert models.layer(model, -1).shape[-1] == 10
+        assert model.get_layer(f"f{L}").get_config()["activation"] == "softmax"
+    # Each variant is the previous one without its last part: the shared parts are equal.
+    for deeper, shallower in zip(shapes, shapes[1:]):
+        assert deeper[: len(shallower)] == shallower
+    assert shapes[0] == [(32, 32, 4), (16, 16, 8), (8, 8, 16), (4, 4, 32)]
+    assert params == sorted(params, reverse=True)
+
+
+def test_resnet18_full_width_is_resnet18():
+    model = models.resnet18_variant(1, width=64, dense_units=256)
+    convolutions = [l for l in model.layers if l.__class__.__name__ == "Conv2D" and "project" not in l.name]
+    assert len(convolutions) == 17  # the stem and 16 in the blocks: Resnet18 minus its FC layer
+    out = model.predict(np.zeros((2, 32, 32, 3), np.float32), verbose=0)
+    np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_unknown_resnet_variant():
+    with pytest.raises(ValueError, match="variant"):
+        models.resnet18_variant(5)

@@ -248,3 +248,9 @@ def test_pad_decades_widens_each_end():
     assert padded[0] == pytest.approx(plain[0] / 10) and padded[-1] == pytest.approx(plain[-1] * 10**0.5)
     with pytest.raises(ValueError, match="pad_decades"):
         dfp.inv_delta_grid((x, y), pad_decades=-1)
+
+
+def test_the_authors_dense_method_agrees_with_the_reference():
+    x, y = one_hot_set(n=200)
+    grid = np.linspace(0.05, 2.0, 7)
+    np.testing.assert_allclose(dfp.lfr_dense(x, y, grid), dense_lfr(x, y, grid), atol=1e-12)

@@ -158,3 +158,11 @@ def test_train_to_loss_records_spectra_at_exact_epochs():
     training.train_to_loss(replay, x, y, threshold=1e-12, max_epochs=3)
     after3 = models.features(replay, [2]).predict(x, verbose=0)
     np.testing.assert_allclose(spectra.curves[3][2], dfp.lfr(after3, y, grid), atol=1e-6)
+
+
+def test_paper_learning_rate_schedule_and_its_scaling():
+    rates = [training.paper_learning_rate(e, 80) for e in range(1, 81)]
+    assert rates[:40] == [1e-3] * 40 and rates[40:60] == [1e-4] * 20 and rates[60:] == [1e-5] * 20
+    assert [training.paper_learning_rate(e, 12) for e in range(1, 13)] == [1e-3] * 6 + [1e-4] * 3 + [1e-5] * 3
+    with pytest.raises(ValueError, match="epoch"):
+        training.paper_learning_rate(0, 12)
