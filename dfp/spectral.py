@@ -85,14 +85,9 @@ def lfr(x, y, inv_delta, *, normalize=True):
         ValueError: NaN or inf in x or y, different numbers of points, fewer than two
             points, y zero everywhere, or a grid that is empty, not 1-D or not positive.
     """
-    x = _as_points(x, "x")
-    y = _as_points(y, "y")
-    if len(x) != len(y):
-        raise ValueError(f"x has {len(x)} points but y has {len(y)}: they must match")
+    x, y = _data_set(x, y, normalize)
     grid = _as_grid(inv_delta)
     power = _power(y)
-    if normalize:
-        x = normalize_inputs(x)
     sums = _smoothed_sums(x, y, grid)
     low = sums[..., :-1] / sums[..., -1:]
     return np.sum(low**2, axis=(1, 2)) / power
@@ -104,14 +99,9 @@ def lfr_dense(x, y, inv_delta, *, normalize=True):
     Memory grows as n^2 (about 4 GB at n = 5,000 counting numpy's temporaries); use ``lfr``.
     Same arguments and result as ``lfr``.
     """
-    x = _as_points(x, "x")
-    y = _as_points(y, "y")
-    if len(x) != len(y):
-        raise ValueError(f"x has {len(x)} points but y has {len(y)}: they must match")
+    x, y = _data_set(x, y, normalize)
     grid = _as_grid(inv_delta)
     power = _power(y)
-    if normalize:
-        x = normalize_inputs(x)
     sq = np.sum(x**2, axis=1)
     d2 = np.maximum(sq[:, None] + sq[None, :] - 2 * x @ x.T, 0)
     np.fill_diagonal(d2, 0)
@@ -258,12 +248,7 @@ def _lfr_ceiling(x, y):
 
 def _probe_range(x, y, top, normalize, seed):
     """The 1/delta range from the LFR's floor to ``top`` (or its plateau), probed geometrically."""
-    x = _as_points(x, "x")
-    y = _as_points(y, "y")
-    if len(x) != len(y):
-        raise ValueError(f"x has {len(x)} points but y has {len(y)}: they must match")
-    if normalize:
-        x = normalize_inputs(x)
+    x, y = _data_set(x, y, normalize)
     floor = lfr_floor(y)
     # Start from the median pairwise squared distance of a subsample: 1/delta ~ 1/median
     # is where the filter starts to separate typical pairs.
@@ -330,6 +315,15 @@ def _as_points(a, name):
     if not np.all(np.isfinite(a)):
         raise ValueError(f"{name} contains NaN or inf")
     return a
+
+
+def _data_set(x, y, normalize):
+    """Validated float64 (n, d) inputs, normalised if asked, and (n, d_o) targets."""
+    x = _as_points(x, "x")
+    y = _as_points(y, "y")
+    if len(x) != len(y):
+        raise ValueError(f"x has {len(x)} points but y has {len(y)}: they must match")
+    return (normalize_inputs(x) if normalize else x), y
 
 
 def _as_grid(inv_delta, increasing=False):
