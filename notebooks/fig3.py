@@ -16,7 +16,7 @@
 # ---
 
 # %% [markdown]
-# # Fig. 3: LFR and RDF of $\sin(k\pi x)$
+# # Fig. 3: LFR and RDF of sin(kπx)
 #
 # **The paper's claim (C3).** The low frequency ratio (LFR, eqs. 1-5) of a low-frequency
 # function approaches one at a smaller filter width $1/\delta$, and the peak of the ratio

@@ -16,7 +16,7 @@
 # ---
 
 # %% [markdown]
-# # Fig. 6: the RDF of the last hidden layer's effective target $S^{[-3]}$
+# # Fig. 6: the RDF of the last hidden layer's effective target S[-3]
 #
 # **The paper's claim (C5).** For $S^{[-3]} = \{(f^{[-3]}(x_i), y_i)\}$, at initialisation the RDF of a deeper Resnet18
 # variant concentrates at higher frequency; as training proceeds, that of a deeper variant

@@ -16,7 +16,7 @@
 # ---
 
 # %% [markdown]
-# # Fig. 7: the RDF of the learning component's own function $\{(f^{[-3]}, f^{[-1]})\}$
+# # Fig. 7: the RDF of the learning component's own function {(f[-3], f[-1])}
 #
 # **The paper's claim (C6).** For $\{(f^{[-3]}(x_i), f^{[-1]}(x_i))\}$, the function the last two layers compute, at initialisation the RDF of a deeper Resnet18
 # variant concentrates at higher frequency; as training proceeds, that of a deeper variant
