@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
 
-import dfp
 from dfp import models
 
 

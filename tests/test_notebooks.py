@@ -5,7 +5,7 @@ import re
 import papermill
 import pytest
 
-from tests.notebooks import ROOT, params, read_ipynb, sources
+from tests.notebooks import params, read_ipynb, sources
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,7 @@
+import pickle
 import shutil
+
+import pytest
 
 from dfp import runs
 
@@ -12,11 +15,6 @@ def test_code_fingerprint_changes_with_any_source_file(tmp_path, monkeypatch):
     (copy / "spectral.py").write_text((copy / "spectral.py").read_text() + "\n# changed\n")
     assert runs.code_fingerprint() != before
 
-
-import os
-import pickle
-
-import pytest
 
 
 @pytest.fixture
