@@ -1,4 +1,4 @@
-"""dfp.spectral runs on the JAX backend too (a GPU machine may have JAX but no TensorFlow)."""
+"""dfp runs on the JAX backend too (a GPU machine may have JAX but no TensorFlow)."""
 
 import json
 import os
@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from tests._reference import dense_lfr
 from tests.notebooks import ROOT
@@ -13,6 +14,7 @@ from tests.notebooks import ROOT
 SCRIPT = """
 import json, sys
 import numpy as np
+import pytest
 import keras, dfp
 r = np.random.default_rng(1)
 x = r.normal(size=(300, 6)); y = np.eye(5)[r.integers(0, 5, 300)]
@@ -37,3 +39,30 @@ def test_lfr_under_jax_matches_the_dense_reference():
     x1 = np.linspace(-1, 1, 1000)
     grid1 = np.linspace(10, 1000, 24)
     np.testing.assert_allclose(result["toy"], dense_lfr(x1, np.sin(4 * np.pi * x1), grid1), atol=1e-5, rtol=0)
+
+
+TRAINING = """
+import json
+import keras, numpy as np, dfp
+from dfp import models, training
+x, y = dfp.cosines([1], 41)
+keras.utils.set_random_seed(0)
+model = models.mlp(1, 1, 8, seed=0)
+spectra = training.Spectra(x, y, [1], [0, 3], inv_delta=[1.0, 10.0])
+run = training.train_to_loss(model, x, y, threshold=0.2, max_epochs=500, learning_rate=1e-2, spectra=spectra)
+mse = float(np.mean((model.predict(x, verbose=0) - y) ** 2))
+print(json.dumps({"backend": keras.backend.backend(), "epochs": run.epochs, "losses": run.losses.tolist(),
+                  "snapshots": sorted(spectra.curves), "mse": mse}))
+"""
+
+
+def test_training_to_a_loss_under_jax_stops_at_the_first_epoch_below_it():
+    env = dict(os.environ, KERAS_BACKEND="jax", PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-c", TRAINING], env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["backend"] == "jax" and result["epochs"] is not None
+    losses = result["losses"]
+    assert len(losses) == result["epochs"] + 1 and losses[-1] < 0.2 <= min(losses[:-1])
+    assert result["mse"] == pytest.approx(losses[-1], rel=1e-4)
+    assert result["snapshots"] == [0, 3, result["epochs"]]
