@@ -34,8 +34,9 @@ def mnist(train_size=None, *, seed=0):
             images, labels = data["x_train"], data["y_train"]
     else:
         images, labels = _download("mnist")
-    images = images.reshape(len(images), -1).astype(np.float32) / 255.0
-    return _subset(images, _one_hot(labels, 10), train_size, seed)
+    # Pick the subset first: converting all 60,000 images to float32 would cost 188 MB.
+    images, labels = _subset(images, labels, train_size, seed)
+    return images.reshape(len(images), -1).astype(np.float32) / 255.0, _one_hot(labels, 10)
 
 
 def cifar10(train_size=40000, validation_size=10000, *, seed=0):
@@ -71,10 +72,13 @@ def cifar10(train_size=40000, validation_size=10000, *, seed=0):
     if train_size + validation_size > len(images):
         raise ValueError(f"train_size + validation_size = {train_size + validation_size} > {len(images)} images")
     order = np.random.default_rng(seed).permutation(len(images))
-    x = images.astype(np.float32) / 255.0
-    y = _one_hot(labels.reshape(-1), 10)
-    train, validation = order[:train_size], order[train_size : train_size + validation_size]
-    return (x[train], y[train]), (x[validation], y[validation])
+    labels = labels.reshape(-1)
+
+    def part(indices):
+        # Only the chosen images are converted to float32 (all 50,000 would be 600 MB).
+        return images[indices].astype(np.float32) / 255.0, _one_hot(labels[indices], 10)
+
+    return part(order[:train_size]), part(order[train_size : train_size + validation_size])
 
 
 def _data_dir():
