@@ -10,8 +10,9 @@ slope of the LFR against 1/delta between consecutive grid points.
 
 The n x n kernel is never held: points are cut into tiles, each pair of tiles (i <= j) makes
 one kernel block, and because the kernel is symmetric that block serves the rows of both tiles.
-One matrix product with [Y, 1] gives the weighted sums and the row sums together. Arithmetic
-is float32; each tile's partial sums are added in float64, so memory is linear in n.
+One matrix product with [Y, 1] gives the weighted sums and the row sums together, and one
+product of augmented coordinates gives -|x_i - x_j|^2 / 2. Arithmetic is float32; each
+tile's partial sums are added in float64, so memory is linear in n.
 """
 
 import functools
@@ -21,14 +22,19 @@ import keras
 import numpy as np
 from keras import ops
 
-# Rows (and columns) per tile. A 1024 x 1024 float32 kernel block is 4 MiB: it and its step
-# factor stay in the last-level cache while every grid point is applied to it.
+# Rows (and columns) per tile, at most. A 1024 x 1024 float32 kernel block is 4 MiB: it
+# and its step factor stay in the last-level cache while every grid point is applied to it.
 _TILE = 1024
+# Column tiles per compiled call. Their chains of (multiply, product, product) per grid
+# point are independent, so TensorFlow's executor overlaps them: measured about 10 %
+# faster here than one block at a time.
+_CHAINS = 2
 # On a uniform stretch of the grid, exp(-d2 (g + a) / 2) = exp(-d2 g / 2) * exp(-d2 a / 2):
 # one multiply per grid point instead of an exp. Every _ANCHOR points the weights are
 # computed by an exp again, which bounds the rounding that repeated multiplies accumulate
-# (about _ANCHOR float32 roundings, far below the 1e-5 the LFR must keep).
-_ANCHOR = 32
+# (at most _ANCHOR float32 roundings of the step, a relative 4e-6 on a weight; it enters
+# the LFR averaged over the neighbours, far below 1e-5).
+_ANCHOR = 64
 # Grid points per compiled call: the call is unrolled, so this bounds its size, and grids
 # of the same shape (the same uniform stretches) reuse one compiled call.
 _GROUP = 64
@@ -45,9 +51,14 @@ def normalize_inputs(x):
         everywhere is left as it is (it carries no distance information).
     """
     x = _as_points(x, "x")
-    scale = np.max(np.abs(x), axis=0)
+    return x / _column_scale(x)
+
+
+def _column_scale(x):
+    """Each column's maximum absolute value; 1 for a column that is zero everywhere."""
+    scale = np.maximum(x.max(axis=0), -x.min(axis=0))
     scale[scale == 0] = 1.0
-    return x / scale
+    return scale
 
 
 def lfr_floor(y):
@@ -85,12 +96,14 @@ def lfr(x, y, inv_delta, *, normalize=True):
         ValueError: NaN or inf in x or y, different numbers of points, fewer than two
             points, y zero everywhere, or a grid that is empty, not 1-D or not positive.
     """
-    x, y = _data_set(x, y, normalize)
+    x, y = _data_set(x, y, normalize=False)
     grid = _as_grid(inv_delta)
     power = _power(y)
-    sums = _smoothed_sums(x, y, grid)
-    low = sums[..., :-1] / sums[..., -1:]
-    return np.sum(low**2, axis=(1, 2)) / power
+    # The normalisation is applied while the float32 coordinates are written (no n x d
+    # float64 temporaries: at n = 60,000 each would be hundreds of MB).
+    sums = _smoothed_sums(x, y, grid, _column_scale(x) if normalize else None)
+    # One grid point at a time keeps the temporaries at n x d_o.
+    return np.array([np.sum((s[:, :-1] / s[:, -1:]) ** 2) for s in sums]) / power
 
 
 def lfr_dense(x, y, inv_delta, *, normalize=True):
@@ -355,8 +368,13 @@ def _power(y):
 
 
 def _tile_size(n):
-    # Small sets get one tile rounded up to a multiple of 64, not a mostly-padded 1024.
-    return min(_TILE, 64 * math.ceil(n / 64))
+    """The fewest tiles of at most _TILE rows, as equal as can be (a multiple of 8 rows).
+
+    n = 20,000 gets 20 tiles of 1,000 rather than 20 of 1,024 with 480 rows of padding
+    (5 % more kernel entries).
+    """
+    tiles = math.ceil(n / _TILE)
+    return 8 * math.ceil(n / tiles / 8)
 
 
 def _grid_groups(grid):
@@ -404,79 +422,145 @@ def _grid_groups(grid):
     return out
 
 
-def _smoothed_sums(x, y, grid):
-    """For each 1/delta and each i: [sum_j G_ij y_j, sum_j G_ij], float64 (K, n, d_o + 1)."""
+def _smoothed_sums(x, y, grid, scale=None):
+    """For each 1/delta and each i: [sum_j G_ij y_j, sum_j G_ij], float64 (K, n, d_o + 1).
+
+    x is divided by ``scale`` column by column first, when given.
+    """
     n, d = x.shape
     tile = _tile_size(n)
     padded = tile * math.ceil(n / tile)
+    # Augmented coordinates make one GEMM give -|x_i - x_j|^2 / 2 directly, with no
+    # elementwise passes after it: [x_i, -|x_i|^2/2, 1] . [x_j, 1, -|x_j|^2/2].
     # Distances do not change under a shift; centring shrinks |x|^2 and with it the
-    # cancellation in |a|^2 + |b|^2 - 2ab.
-    x = x - x.mean(axis=0)
-    xs = np.zeros((padded, d), np.float32)
-    xs[:n] = x
-    # Padding rows have y = 0 *and* a 0 in the ones column, so they add nothing anywhere.
+    # cancellation. The squares are those of the float32 coordinates the GEMM sees.
+    shift = x.mean(axis=0)
+    inverse_scale = 1.0 / scale if scale is not None else np.ones(d)
+    left = np.zeros((padded, d + 2), np.float32)
+    for c in range(0, n, 1024):  # chunks keep the float64 temporaries small
+        block = ((x[c : c + 1024] - shift) * inverse_scale).astype(np.float32)
+        left[c : c + len(block), :d] = block
+        left[c : c + len(block), d] = -np.sum(block.astype(np.float64) ** 2, axis=1) / 2
+        left[c : c + len(block), d + 1] = 1.0
+    # Padding rows: zero coordinates, and y = 0 *and* a 0 in the ones column, so they add
+    # nothing anywhere.
     ys = np.zeros((padded, y.shape[1] + 1), np.float32)
     ys[:n, :-1] = y
     ys[:n, -1] = 1.0
-    squares = np.sum(xs.astype(np.float64) ** 2, axis=1).astype(np.float32)
 
-    groups = _grid_groups(grid)
-    sums = np.zeros((len(grid), padded, ys.shape[1]), np.float64)
     tiles = [slice(t, t + tile) for t in range(0, padded, tile)]
+    swap = np.r_[0:d, d + 1, d]  # [x, -|x|^2/2, 1] -> [x, 1, -|x|^2/2]
+    # Each tile goes to the backend once, not once per pair; the right factor goes
+    # transposed, (d + 2, tile), as the GEMM wants it.
+    rights = [ops.convert_to_tensor(np.ascontiguousarray(left[rows][:, swap].T)) for rows in tiles]
+    lefts = [ops.convert_to_tensor(left[rows]) for rows in tiles]
+    ys = [ops.convert_to_tensor(ys[rows]) for rows in tiles]
+    groups = _grid_groups(grid)
+    width = ys[0].shape[1]
+    # Float64 sums per tile in the layouts the blocks deliver them: a row tile's own sums
+    # as (K, tile, d_o + 1), those its later column tiles receive as (K, d_o + 1, tile),
+    # so that every add is contiguous; each tile is transposed once at the end.
+    received = np.zeros((len(tiles), len(grid), width, tile), np.float64)
+    sums = np.empty((len(grid), padded, width), np.float64)
     for a, rows in enumerate(tiles):
-        for cols in tiles[a:]:
-            diagonal = rows == cols
-            neg_half = _compiled(_neg_half_distances, xla=True, diagonal=diagonal)(
-                xs[rows], xs[cols], squares[rows], squares[cols]
-            )
-            for positions, values, steps, lengths in groups:
-                sums_fn = _compiled(_kernel_sums, diagonal=diagonal, lengths=lengths)
-                for_rows, for_cols = sums_fn(neg_half, ys[rows], ys[cols], values, steps)
-                sums[positions, rows] += ops.convert_to_numpy(for_rows)
-                if not diagonal:
-                    # for_cols comes as (K, d_o + 1, tile); see _kernel_sums.
-                    sums[positions, cols] += ops.convert_to_numpy(for_cols).transpose(0, 2, 1)
+        own = np.zeros((len(grid), tile, width), np.float64)
+        for first in range(a, len(tiles), _CHAINS):
+            chain = range(first, min(first + _CHAINS, len(tiles)))
+            diagonals = tuple(a == b for b in chain)
+            y_cols = [ys[b] for b in chain]
+            for g, (positions, values, steps, lengths) in enumerate(groups):
+                if g == 0:
+                    # The distance GEMMs go into the same graph as the first group's sums,
+                    # so that one block's GEMM overlaps the other block's grid points.
+                    sums_fn = _compiled(_block_sums, diagonals=diagonals, lengths=lengths)
+                    neg_halves, row_sums, col_sums = sums_fn(
+                        lefts[a], [rights[b] for b in chain], ys[a], y_cols, values, steps
+                    )
+                else:
+                    sums_fn = _compiled(_kernel_sums, diagonals=diagonals, lengths=lengths)
+                    row_sums, col_sums = sums_fn(neg_halves, ys[a], y_cols, values, steps)
+                for part in row_sums:
+                    own[positions] += ops.convert_to_numpy(part)
+                for b, part in zip(chain, col_sums):
+                    if a != b:
+                        received[b, positions] += ops.convert_to_numpy(part)
+        # Row tile a has now met every tile: earlier rows gave it their column sums.
+        sums[:, rows] = own + received[a].transpose(0, 2, 1)
     return sums[:, :n]
 
 
-def _neg_half_distances(xi, xj, sqi, sqj, *, diagonal):
-    """-|x_i - x_j|^2 / 2 for a pair of tiles, clamped to <= 0."""
-    d2 = (
-        ops.expand_dims(sqi, 1)
-        + ops.expand_dims(sqj, 0)
-        - 2.0 * ops.matmul(xi, ops.transpose(xj))
-    )
-    d2 = ops.maximum(d2, 0.0)
-    if diagonal:
-        # Exactly zero self-distance, so each row keeps its self weight of exactly 1.
-        d2 = ops.where(ops.eye(ops.shape(d2)[0], dtype="bool"), 0.0, d2)
-    return -0.5 * d2
+def _block_sums(left, rights, yi, yjs, values, steps, *, diagonals, lengths):
+    """``_kernel_sums`` from the tiles' augmented coordinates; also returns the blocks' -d^2/2."""
+    grams = [ops.matmul(left, right_t) for right_t in rights]
+    return _kernel_sums(grams, yi, yjs, values, steps, diagonals=diagonals, lengths=lengths, raw=True)
 
 
-def _kernel_sums(neg_half, yi, yj, values, steps, *, diagonal, lengths):
-    """The kernel block's sums for one group of grid points.
+def _kernel_sums(neg_halves, yi, yjs, values, steps, *, diagonals, lengths, raw=False):
+    """The sums of a row tile's kernel blocks with a few column tiles, for a group of grid points.
 
-    Returns (for_rows, for_cols): for_rows[k] = G_k y_j, shape (K, tile, d_o + 1), and
-    for_cols[k] = (y_i^T G_k), shape (K, d_o + 1, tile), the sums for the column tile's rows
-    (a thin matrix times the block, so the block is never transposed); on the diagonal
-    block, which is symmetric, for_rows already covers both and for_cols is a dummy.
+    Args:
+        neg_halves: for each column tile, -|x_i - x_j|^2 / 2, shape (tile, tile); with
+            ``raw``, the product of the augmented coordinates, not yet clamped.
+        yi, yjs: [y, 1] of the row tile and of each column tile, shape (tile, d_o + 1).
+        values, steps: the group's 1/delta values and each uniform run's step.
+        diagonals: static, for each column tile whether it is the row tile itself.
+        lengths: static, the lengths of the group's uniform runs.
+        raw: static, see neg_halves.
+
+    Returns (for_rows, for_cols), one entry per column tile, and with ``raw`` first the
+    clamped neg_halves: for_rows[b][k] = G_k y_j, shape (K, tile, d_o + 1), and
+    for_cols[b][k] = y_i^T G_k, shape (K, d_o + 1, tile), the sums for the column tile's
+    rows (a thin matrix times the block, so the block is never transposed). A diagonal
+    block is symmetric: its for_rows covers both and its for_cols is a dummy.
     """
     yi_t = ops.transpose(yi)
-    for_rows, for_cols = [], []
-    k = 0
-    for run, length in enumerate(lengths):
-        if length > 1:
-            step = ops.exp(neg_half * steps[run])
-        for i in range(length):
-            if i % _ANCHOR == 0:
-                weights = ops.exp(neg_half * values[k])
-            else:
-                weights = weights * step
-            for_rows.append(ops.matmul(weights, yj))
-            if not diagonal:
-                for_cols.append(ops.matmul(yi_t, weights))
-            k += 1
-    return ops.stack(for_rows), ops.stack(for_cols) if for_cols else ops.zeros(())
+    clamped, for_rows, for_cols = [], [], []
+    for neg_half, yj, diagonal in zip(neg_halves, yjs, diagonals):
+        rows, cols = [], []
+        k = 0
+        for run, length in enumerate(lengths):
+            for i in range(length):
+                if i % _ANCHOR == 0:
+                    first = raw and k == 0
+                    stepping = length > 1 and i == 0
+                    start = _compiled(_start, xla=True, clamp=first, diagonal=first and diagonal, stepping=stepping)
+                    started = start(neg_half, values[k], steps[run])
+                    if first:
+                        neg_half, *started = started
+                    weights = started[0]
+                    if stepping:
+                        step = started[1]
+                else:
+                    weights = weights * step
+                rows.append(ops.matmul(weights, yj))
+                if not diagonal:
+                    cols.append(ops.matmul(yi_t, weights))
+                k += 1
+        clamped.append(neg_half)
+        for_rows.append(ops.stack(rows))
+        for_cols.append(ops.stack(cols) if cols else ops.zeros(()))
+    return (clamped, for_rows, for_cols) if raw else (for_rows, for_cols)
+
+
+def _start(neg_half, value, step, *, clamp, diagonal, stepping):
+    """A run's first weights exp(value * neg_half) and, when ``stepping``, its step factor.
+
+    With ``clamp``, neg_half is the raw product of augmented coordinates: it is clamped to
+    <= 0 (the expansion's rounding can make it slightly positive), its diagonal set to
+    exactly 0 on a diagonal block (so each row keeps its self weight of exactly 1), and it
+    is returned first. Compiled by XLA under TensorFlow, which makes these elementwise
+    passes one (about 0.6 ms less per 1,000 x 1,000 block here).
+    """
+    out = []
+    if clamp:
+        neg_half = ops.minimum(neg_half, 0.0)
+        if diagonal:
+            neg_half = ops.where(ops.eye(ops.shape(neg_half)[0], dtype="bool"), 0.0, neg_half)
+        out.append(neg_half)
+    out.append(ops.exp(neg_half * value))
+    if stepping:
+        out.append(ops.exp(neg_half * step))
+    return tuple(out)
 
 
 _CACHE = {}
@@ -493,10 +577,10 @@ def _compiled(fn, xla=False, **static):
 def _compile(fn, xla=False):
     """Compile fn for the active Keras backend, with full float32 matmul precision.
 
-    xla: under TensorFlow, compile with XLA. It fuses the elementwise work around the
-    distance GEMM (measured about 1.4x faster here), but its CPU matrix products were
-    measured 2x slower than TensorFlow's own for the thin products of the kernel sums.
-    JAX always compiles with XLA.
+    xla: under TensorFlow, compile with XLA. It fuses elementwise passes into one (used for
+    the clamp and exps that start each run), but its CPU matrix products were measured
+    1.3-2x slower than TensorFlow's own (oneDNN) for the thin products of the kernel sums,
+    so the sums themselves are a plain TensorFlow graph. JAX always compiles with XLA.
     """
     backend = keras.backend.backend()
     if backend == "tensorflow":
