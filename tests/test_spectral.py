@@ -37,6 +37,32 @@ def test_tiling_and_padding_do_not_change_the_result(monkeypatch):
     np.testing.assert_allclose(tiled, dense_lfr(x, y, grid), atol=1e-5, rtol=0)
 
 
+@pytest.mark.parametrize("chains", [1, 2, 3])
+def test_every_block_path_agrees_with_dense(monkeypatch, chains):
+    # Four tiles of 64 (the last one padded), so that chains of column tiles start on and off
+    # the diagonal and the last chain is short; several grid groups, so that later groups
+    # reuse the first group's distances; short anchors inside uniform runs; a lone point.
+    monkeypatch.setattr(spectral, "_TILE", 64)
+    monkeypatch.setattr(spectral, "_CHAINS", chains)
+    monkeypatch.setattr(spectral, "_GROUP", 7)
+    monkeypatch.setattr(spectral, "_ANCHOR", 3)
+    x, y = one_hot_set(n=230, d=4)
+    grid = np.concatenate([np.linspace(0.1, 1.0, 10), [1.7], np.linspace(2.0, 5.0, 7)])
+    assert spectral._tile_size(230) == 64 and len(spectral._grid_groups(grid)) == 3
+    np.testing.assert_allclose(dfp.lfr(x, y, grid), dense_lfr(x, y, grid), atol=1e-5, rtol=0)
+
+
+def test_tiles_are_equal_and_padding_small():
+    assert spectral._tile_size(20000) == 1000  # 20 tiles of 1,000, not 20 of 1,024
+    assert spectral._tile_size(1024) == 1024
+    assert spectral._tile_size(1025) == 520  # two tiles
+    assert spectral._tile_size(150) == 152  # one tile, a multiple of 8
+    for n in (2, 999, 5000, 60000, 123457):
+        tile = spectral._tile_size(n)
+        tiles = -(-n // tile)
+        assert tile <= spectral._TILE and tile % 8 == 0 and tiles * tile - n < 8 * tiles
+
+
 def test_grid_order_is_kept():
     x, y = one_hot_set(n=100)
     grid = np.array([3.0, 0.1, 1.0])
