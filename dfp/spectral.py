@@ -101,9 +101,7 @@ def lfr(x, y, inv_delta, *, normalize=True):
     power = _power(y)
     # The normalisation is applied while the float32 coordinates are written (no n x d
     # float64 temporaries: at n = 60,000 each would be hundreds of MB).
-    sums = _smoothed_sums(x, y, grid, _column_scale(x) if normalize else None)
-    # One grid point at a time keeps the temporaries at n x d_o.
-    return np.array([np.sum((s[:, :-1] / s[:, -1:]) ** 2) for s in sums]) / power
+    return _low_power(x, y, grid, _column_scale(x) if normalize else None) / power
 
 
 def lfr_dense(x, y, inv_delta, *, normalize=True):
@@ -422,8 +420,8 @@ def _grid_groups(grid):
     return out
 
 
-def _smoothed_sums(x, y, grid, scale=None):
-    """For each 1/delta and each i: [sum_j G_ij y_j, sum_j G_ij], float64 (K, n, d_o + 1).
+def _low_power(x, y, grid, scale=None):
+    """For each 1/delta, sum_i |y_low_i|^2 (eqs. 3-4), float64 of shape (K,).
 
     x is divided by ``scale`` column by column first, when given.
     """
@@ -461,7 +459,7 @@ def _smoothed_sums(x, y, grid, scale=None):
     # as (K, tile, d_o + 1), those its later column tiles receive as (K, d_o + 1, tile),
     # so that every add is contiguous; each tile is transposed once at the end.
     received = np.zeros((len(tiles), len(grid), width, tile), np.float64)
-    sums = np.empty((len(grid), padded, width), np.float64)
+    power = np.zeros(len(grid))
     for a, rows in enumerate(tiles):
         own = np.zeros((len(grid), tile, width), np.float64)
         for first in range(a, len(tiles), _CHAINS):
@@ -484,9 +482,11 @@ def _smoothed_sums(x, y, grid, scale=None):
                 for b, part in zip(chain, col_sums):
                     if a != b:
                         received[b, positions] += ops.convert_to_numpy(part)
-        # Row tile a has now met every tile: earlier rows gave it their column sums.
-        sums[:, rows] = own + received[a].transpose(0, 2, 1)
-    return sums[:, :n]
+        # Row tile a has now met every tile (earlier rows gave it their column sums): its
+        # [sum_j G_ij y_j, sum_j G_ij] are complete, for its real rows (not the padding).
+        sums = (own + received[a].transpose(0, 2, 1))[:, : n - rows.start]
+        power += np.sum((sums[..., :-1] / sums[..., -1:]) ** 2, axis=(1, 2))
+    return power
 
 
 def _block_sums(left, rights, yi, yjs, values, steps, *, diagonals, lengths):
