@@ -442,9 +442,9 @@ def _low_power(x, y, grid, scale=None):
         left[c : c + len(block), d + 1] = 1.0
     # Padding rows: zero coordinates, and y = 0 *and* a 0 in the ones column, so they add
     # nothing anywhere.
-    ys = np.zeros((padded, y.shape[1] + 1), np.float32)
-    ys[:n, :-1] = y
-    ys[:n, -1] = 1.0
+    targets = np.zeros((padded, y.shape[1] + 1), np.float32)
+    targets[:n, :-1] = y
+    targets[:n, -1] = 1.0
 
     tiles = [slice(t, t + tile) for t in range(0, padded, tile)]
     swap = np.r_[0:d, d + 1, d]  # [x, -|x|^2/2, 1] -> [x, 1, -|x|^2/2]
@@ -452,9 +452,9 @@ def _low_power(x, y, grid, scale=None):
     # transposed, (d + 2, tile), as the GEMM wants it.
     rights = [ops.convert_to_tensor(np.ascontiguousarray(left[rows][:, swap].T)) for rows in tiles]
     lefts = [ops.convert_to_tensor(left[rows]) for rows in tiles]
-    ys = [ops.convert_to_tensor(ys[rows]) for rows in tiles]
+    ys = [ops.convert_to_tensor(targets[rows]) for rows in tiles]
     groups = _grid_groups(grid)
-    width = ys[0].shape[1]
+    width = targets.shape[1]
     # Float64 sums per tile in the layouts the blocks deliver them: a row tile's own sums
     # as (K, tile, d_o + 1), those its later column tiles receive as (K, d_o + 1, tile),
     # so that every add is contiguous; each tile is transposed once at the end.
