@@ -167,6 +167,29 @@ def longest_ordered_prefix(values, *, tie, increasing=True):
     return 1
 
 
+def fewer_epochs_check(runs, cap, *, increasing, labels):
+    """Do the median epochs to a loss over seeds follow an order (Figs. 1a, 1b)?
+
+    Args:
+        runs: for each setting, the epochs each seed took (None: capped at ``cap``).
+        cap: the epoch cap; a capped run counts as the cap, a lower bound.
+        increasing: the order the claim states, from the first setting to the last.
+        labels: one name per setting, for the statistic.
+
+    Returns:
+        (holds, statistic): any step against the order breaks it (no ties); the statistic
+        lists every seed, the reason, and how far from the first setting the order holds.
+    """
+    from dfp.training import describe_epochs, median_epochs
+
+    medians = [median_epochs(epochs, cap) for epochs in runs]
+    holds, reason = ordering(medians, tie=0, increasing=increasing, labels=labels)
+    held = longest_ordered_prefix(medians, tie=0, increasing=increasing)
+    word = "increase" if increasing else "decrease"
+    statistic = "; ".join(describe_epochs(label, epochs, cap) for label, epochs in zip(labels, runs))
+    return holds, f"{statistic} ({reason}; medians {word} from {labels[0]} to {labels[held - 1]})"
+
+
 def glue_claim(claim, holds, statistic):
     """Glue a claim's verdict and statistic into the running notebook, and print them.
 

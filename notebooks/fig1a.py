@@ -68,11 +68,9 @@ plt.show()
 # lower bound). The statistic lists every seed.
 
 # %%
-medians = [dfp.training.median_epochs(runs, max_epochs) for runs in epochs.values()]
-c1_holds, c1_reason = dfp.ordering(medians, tie=0, increasing=False, labels=[f"{d} layers" for d in hidden_layers])
-c1_statistic = "; ".join(dfp.training.describe_epochs(f"{d} layers", runs, max_epochs) for d, runs in epochs.items())
-held = dfp.longest_ordered_prefix(medians, tie=0, increasing=False)
-c1_statistic += f" ({c1_reason}; medians decrease from {hidden_layers[0]} to {hidden_layers[held - 1]} layers)"
+c1_holds, c1_statistic = dfp.fewer_epochs_check(
+    list(epochs.values()), max_epochs, increasing=False, labels=[f"{d} layers" for d in epochs]
+)
 dfp.glue_claim("C1", c1_holds, c1_statistic)
 
 # %% [markdown]

@@ -66,11 +66,9 @@ plt.show()
 # target to the next breaks it; a capped run counts as the cap). The statistic lists every seed.
 
 # %%
-medians = [dfp.training.median_epochs(runs, max_epochs) for runs in epochs.values()]
-c2_holds, c2_reason = dfp.ordering(medians, tie=0, increasing=True, labels=[f"k={k}" for k in frequencies])
-c2_statistic = "; ".join(dfp.training.describe_epochs(f"cos({k}x)", runs, max_epochs) for k, runs in epochs.items())
-held = dfp.longest_ordered_prefix(medians, tie=0, increasing=True)
-c2_statistic += f" ({c2_reason}; medians increase from k={frequencies[0]} to k={frequencies[held - 1]})"
+c2_holds, c2_statistic = dfp.fewer_epochs_check(
+    list(epochs.values()), max_epochs, increasing=True, labels=[f"cos({k}x)" for k in epochs]
+)
 dfp.glue_claim("C2", c2_holds, c2_statistic)
 
 # %% [markdown]

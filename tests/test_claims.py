@@ -87,3 +87,16 @@ def test_faster_toward_low_frequency_compares_moves_in_decades():
     assert holds and moves == pytest.approx([0.0, np.log10(2), np.log10(4)])
     holds, reason, _ = dfp.faster_toward_low_frequency(grid, [0.2, 0.2], [0.1, 0.2], labels="ab")
     assert not holds
+
+
+def test_fewer_epochs_check_reports_every_seed_and_how_far_it_holds():
+    runs = [[30, 40, None], [9, 12, 10], [8, 7, 11], [9, 9, 9]]
+    holds, statistic = dfp.fewer_epochs_check(runs, 50, increasing=False, labels=["1", "2", "3", "4"])
+    # Medians 40, 10, 8, 9: falls from 1 to 3, then rises.
+    assert not holds
+    assert statistic.startswith("1: median 40 (30, 40, >=50); 2: median 10 (9, 12, 10)")
+    assert statistic.endswith("medians decrease from 1 to 3)")
+    holds, statistic = dfp.fewer_epochs_check(runs[:3], 50, increasing=False, labels=["a", "b", "c"])
+    assert holds and "from a to c" in statistic
+    holds, _ = dfp.fewer_epochs_check(runs[:3], 50, increasing=True, labels=["a", "b", "c"])
+    assert not holds
