@@ -2,15 +2,20 @@
 
     .venv/bin/python benchmarks/spectral.py                 # n = 5,000, 20,000, 60,000
     .venv/bin/python benchmarks/spectral.py --sizes 5000    # a quick look
+    KERAS_BACKEND=jax python benchmarks/spectral.py --no-target --sizes 60000 --K 50   # a GPU
 
 Prints, for each size: seconds, the ratio to the roofline (the flops of the computation,
 2 n^2 d + K (2 n^2 d_o + n^2), at this machine's best float32 GEMM rate measured in this
 run), the extra peak resident memory, and at n = 5,000 the speed-up over the authors'
 method (float64, one dense n x n kernel per delta). Each measurement runs in a fresh
-process, so that memory peaks do not mix. Works on any Keras backend (KERAS_BACKEND).
+process, so that memory peaks do not mix. Works on any Keras backend (KERAS_BACKEND); on
+a GPU the roofline is the card's float32 rate (TensorFloat-32 off, as in dfp.lfr), and the
+extra memory is the host's, with the device's peak printed after it where the backend
+reports it (JAX).
 """
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -47,20 +52,78 @@ def rss_kib(field):
     raise RuntimeError(f"{field} not in /proc/self/status")
 
 
-def gemm_rate(sizes=(1024, 2048, 4096), repeats=5):
-    """Best float32 GEMM rate of the active backend over a few square sizes: (flop/s, size)."""
+def full_float32():
+    """A context in which matrix products are true float32, as in ``dfp.lfr``.
+
+    On recent GPUs both backends would otherwise use TensorFloat-32 (10 mantissa bits) and
+    the roofline would be that of another number format.
+    """
+    import keras
+
+    if keras.backend.backend() == "jax":
+        import jax
+
+        return jax.default_matmul_precision("highest")
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_tensor_float_32_execution(False)
+    return contextlib.nullcontext()
+
+
+def device_name():
+    """The device the backend computes on, in words: "cpu", or "gpu (its model)"."""
+    import keras
+
+    if keras.backend.backend() == "jax":
+        import jax
+
+        device = jax.devices()[0]
+        return "cpu" if device.platform == "cpu" else f"{device.platform} ({device.device_kind})"
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        gpus = tf.config.list_physical_devices("GPU")
+        if gpus:
+            return "gpu (" + tf.config.experimental.get_device_details(gpus[0]).get("device_name", "?") + ")"
+    return "cpu"
+
+
+def device_peak_mib():
+    """Peak memory in use on the accelerator so far, where the backend reports it (JAX), else None."""
+    import keras
+
+    if keras.backend.backend() != "jax" or device_name() == "cpu":
+        return None
+    import jax
+
+    stats = jax.devices()[0].memory_stats() or {}
+    return stats["peak_bytes_in_use"] / 2**20 if "peak_bytes_in_use" in stats else None
+
+
+def gemm_rate(sizes=None, repeats=5):
+    """Best float32 GEMM rate of the active backend over a few square sizes: (flop/s, size).
+
+    sizes: default 1,024 to 4,096, and 8,192 too on an accelerator (which needs it to
+    reach its peak).
+    """
     from keras import ops
 
+    if sizes is None:
+        sizes = (1024, 2048, 4096) if device_name() == "cpu" else (1024, 2048, 4096, 8192)
     best = (0.0, None)
-    for size in sizes:
-        a = ops.convert_to_tensor(np.random.default_rng(0).normal(size=(size, size)).astype(np.float32))
-        ops.convert_to_numpy(ops.matmul(a, a))  # warm up
-        times = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            ops.convert_to_numpy(ops.matmul(a, a))
-            times.append(time.perf_counter() - start)
-        best = max(best, (2 * size**3 / min(times), size))
+    with full_float32():
+        for size in sizes:
+            a = ops.convert_to_tensor(np.random.default_rng(0).normal(size=(size, size)).astype(np.float32))
+            # One element back to the host waits for the product (JAX dispatches
+            # asynchronously) without timing a copy of the whole result off a GPU.
+            ops.convert_to_numpy(ops.matmul(a, a)[0, 0])  # warm up
+            times = []
+            for _ in range(repeats):
+                start = time.perf_counter()
+                ops.convert_to_numpy(ops.matmul(a, a)[0, 0])
+                times.append(time.perf_counter() - start)
+            best = max(best, (2 * size**3 / min(times), size))
     return best
 
 
@@ -100,7 +163,7 @@ def ours(n, d, d_o, K, gemm_size):
         values = dfp.lfr(x, y, grid)
         runs.append((time.perf_counter() - start, rate))
         extra.append((rss_kib("VmHWM") - before) / 1024)
-    return {"runs": runs, "extra_peak_mib": max(extra), "lfr": values.tolist()}
+    return {"runs": runs, "extra_peak_mib": max(extra), "device_peak_mib": device_peak_mib(), "lfr": values.tolist()}
 
 
 def child(what, *args):
@@ -121,12 +184,16 @@ def main():
     parser.add_argument("--dim", type=int, default=784)
     parser.add_argument("--K", type=int, default=40)
     parser.add_argument("--no-target", action="store_true", help="skip n=20,000, d=500")
+    parser.add_argument("--gemm-sizes", type=int, nargs="*", help="square sizes for the GEMM rate")
     args = parser.parse_args()
 
     import keras
 
-    rate, gemm_size = gemm_rate()
-    print(f"backend {keras.backend.backend()}; best float32 GEMM {rate / 1e9:.0f} Gflop/s (size {gemm_size})")
+    rate, gemm_size = gemm_rate(sizes=args.gemm_sizes)
+    print(
+        f"backend {keras.backend.backend()} on {device_name()}; "
+        f"best float32 GEMM {rate / 1e9:.0f} Gflop/s (size {gemm_size})"
+    )
     print("roofline x: seconds / (flops / GEMM rate), the rate re-measured just before each run;")
     print("best and median of the runs (the machine is shared: its speed drifts)")
     cases = [] if args.no_target else [("target", *CASES["target"])]
@@ -147,8 +214,9 @@ def main():
             error = np.max(np.abs(np.array(result["lfr"]) - baseline["lfr"]))
             versus = f"{baseline['seconds'] / seconds:.1f}x (max |dLFR| {error:.1e})"
         print(
-            f"{name:>8} {n:>6} {d:>4} {K:>3} {seconds:>8.2f} {min(ratios):>10.2f} {np.median(ratios):>6.2f} "
-            f"{result['extra_peak_mib']:>9.0f} {versus:>10}",
+            f"{name:>8} {n:>6} {d:>4} {K:>3} {seconds:>8.3f} {min(ratios):>10.2f} {np.median(ratios):>6.2f} "
+            f"{result['extra_peak_mib']:>9.0f} {versus:>10}"
+            + (f" device peak {result['device_peak_mib']:.0f} MiB" if result["device_peak_mib"] else ""),
             flush=True,
         )
 
