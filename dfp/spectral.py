@@ -12,7 +12,9 @@ The n x n kernel is never held: points are cut into tiles, each pair of tiles (i
 one kernel block, and because the kernel is symmetric that block serves the rows of both tiles.
 One matrix product with [Y, 1] gives the weighted sums and the row sums together, and one
 product of augmented coordinates gives -|x_i - x_j|^2 / 2. Arithmetic is float32; each
-tile's partial sums are added in float64, so memory is linear in n.
+tile's partial sums are added in float64, so memory is linear in n. Where float32 distances
+cannot resolve the data (points far closer than its radius, as in collapsed layers), they
+are computed in float64 on the host instead.
 """
 
 import functools
@@ -38,6 +40,10 @@ _ANCHOR = 64
 # Grid points per compiled call: the call is unrolled, so this bounds its size, and grids
 # of the same shape (the same uniform stretches) reuse one compiled call.
 _GROUP = 64
+# distances="auto" computes distances in float64 where float32 ones are estimated to move
+# the LFR by more than this, from this many sampled points' nearest neighbours.
+_EXACT_ABOVE = 1e-6
+_SAMPLE = 64
 
 
 def normalize_inputs(x):
@@ -75,7 +81,7 @@ def lfr_floor(y):
     return float(np.sum(np.mean(y, axis=0) ** 2) * len(y) / power)
 
 
-def lfr(x, y, inv_delta, *, normalize=True):
+def lfr(x, y, inv_delta, *, normalize=True, distances="auto"):
     """Low frequency ratio of the data set {(x_i, y_i)} for each 1/delta (eqs. 1-5).
 
     Args:
@@ -85,23 +91,33 @@ def lfr(x, y, inv_delta, *, normalize=True):
             stretch is computed faster).
         normalize: divide each input dimension by its maximum absolute value first (the
             paper's choice for S^[l]).
+        distances: how squared distances are computed, as |a|^2 + |b|^2 - 2ab after
+            centring. "float32": one float32 product per block, on the backend; its
+            error is about 1e-7 (|a|^2 + |b|^2), too coarse for points much closer than
+            the data's radius, as in layers collapsed into class clusters. "float64": in
+            float64 on the host, whose error of about 1e-16 (|a|^2 + |b|^2) still gives
+            points 1e5 times closer than the radius their distance to a relative 1e-6,
+            at the cost of an n^2 d float64 product. "auto" (default): "float64" where
+            a sample of nearest-neighbour distances says float32 could move the LFR by
+            more than 1e-6 at the grid's largest 1/delta, else "float32".
 
     Returns:
         float64 array with one LFR per entry of ``inv_delta``, within 1e-5 of the exact
-        value. Distances are float32 (|a|^2 + |b|^2 - 2ab after centring): squared
-        distances below about 1e-7 |x|^2 are not resolved, which matters only for 1/delta
-        beyond about 1e6 / |x|^2.
+        value.
 
     Raises:
         ValueError: NaN or inf in x or y, different numbers of points, fewer than two
-            points, y zero everywhere, or a grid that is empty, not 1-D or not positive.
+            points, y zero everywhere, a grid that is empty, not 1-D or not positive, or
+            an unknown ``distances``.
     """
     x, y = _data_set(x, y, normalize=False)
     grid = _as_grid(inv_delta)
     power = _power(y)
+    if distances not in ("auto", "float32", "float64"):
+        raise ValueError(f"unknown distances {distances!r}: use 'auto', 'float32' or 'float64'")
     # The normalisation is applied while the float32 coordinates are written (no n x d
     # float64 temporaries: at n = 60,000 each would be hundreds of MB).
-    return _low_power(x, y, grid, _column_scale(x) if normalize else None) / power
+    return _low_power(x, y, grid, _column_scale(x) if normalize else None, distances) / power
 
 
 def lfr_dense(x, y, inv_delta, *, normalize=True):
@@ -420,10 +436,10 @@ def _grid_groups(grid):
     return out
 
 
-def _low_power(x, y, grid, scale=None):
+def _low_power(x, y, grid, scale=None, distances="auto"):
     """For each 1/delta, sum_i |y_low_i|^2 (eqs. 3-4), float64 of shape (K,).
 
-    x is divided by ``scale`` column by column first, when given.
+    x is divided by ``scale`` column by column first, when given; ``distances`` as in lfr.
     """
     n, d = x.shape
     tile = _tile_size(n)
@@ -453,6 +469,15 @@ def _low_power(x, y, grid, scale=None):
     rights = [ops.convert_to_tensor(np.ascontiguousarray(left[rows][:, swap].T)) for rows in tiles]
     lefts = [ops.convert_to_tensor(left[rows]) for rows in tiles]
     ys = [ops.convert_to_tensor(targets[rows]) for rows in tiles]
+    if distances == "auto":
+        error = _float32_distance_error(left, rights, n, grid.max())
+        distances = "float64" if error > _EXACT_ABOVE else "float32"
+    if distances == "float64":
+        coords = np.zeros((padded, d))
+        for c in range(0, n, 1024):
+            block = (x[c : c + 1024] - shift) * inverse_scale
+            coords[c : c + len(block)] = block
+        squares = np.sum(coords**2, axis=1)
     groups = _grid_groups(grid)
     width = targets.shape[1]
     # Float64 sums per tile in the layouts the blocks deliver them: a row tile's own sums
@@ -467,7 +492,7 @@ def _low_power(x, y, grid, scale=None):
             diagonals = tuple(a == b for b in chain)
             y_cols = [ys[b] for b in chain]
             for g, (positions, values, steps, lengths) in enumerate(groups):
-                if g == 0:
+                if g == 0 and distances == "float32":
                     # The distance GEMMs go into the same graph as the first group's sums,
                     # so that one block's GEMM overlaps the other block's grid points.
                     sums_fn = _compiled(_block_sums, diagonals=diagonals, lengths=lengths)
@@ -475,6 +500,11 @@ def _low_power(x, y, grid, scale=None):
                         lefts[a], [rights[b] for b in chain], ys[a], y_cols, values, steps
                     )
                 else:
+                    if g == 0:  # float64 distances, once per block, kept for later groups
+                        neg_halves = [
+                            ops.convert_to_tensor(_neg_half_float64(coords, squares, rows, tiles[b]))
+                            for b in chain
+                        ]
                     sums_fn = _compiled(_kernel_sums, diagonals=diagonals, lengths=lengths)
                     row_sums, col_sums = sums_fn(neg_halves, ys[a], y_cols, values, steps)
                 for part in row_sums:
@@ -487,6 +517,52 @@ def _low_power(x, y, grid, scale=None):
         sums = (own + received[a].transpose(0, 2, 1))[:, : n - rows.start]
         power += np.sum((sums[..., :-1] / sums[..., -1:]) ** 2, axis=(1, 2))
     return power
+
+
+def _neg_half_float64(coords, squares, rows, cols):
+    """-|x_i - x_j|^2 / 2 for a block, from float64 centred coordinates, as float32.
+
+    Clamped at 0, with an exact 0 where i == j. The float32 result keeps each distance to
+    a relative 6e-8, however small it is against |x|^2.
+    """
+    block = coords[rows] @ coords[cols].T - squares[rows, None] / 2 - squares[None, cols] / 2
+    np.minimum(block, 0.0, out=block)
+    if rows == cols:
+        np.fill_diagonal(block, 0.0)
+    return block.astype(np.float32)
+
+
+def _float32_distance_error(left, rights, n, top, seed=0):
+    """An estimate of how far float32 distances could move the LFR at 1/delta = ``top``.
+
+    For a sample of points, the error of each float32 squared distance is taken as
+    2^-23 (|x_i|^2 + |x_j|^2) (measured: 0.5 of that typically, 9 at most). It moves the
+    weight exp(-u), u = top d^2 / 2, by a relative u times the distance's relative error;
+    u exp(-u) is at most 1/e, so at the grid's top a pair contributes
+    error / d^2 * min(u, 1) exp(-min(u, 1)). Each sampled point's worst pair is averaged:
+    the LFR is an average over points, and a point's weights sum to at least its own 1.
+
+    Args:
+        left: float32 augmented coordinates [x, -|x|^2/2, 1], padded, (padded n, d + 2).
+        rights: the engine's right factors, one per tile: the sample's distances are the
+            very float32 ones the engine would use.
+        n: the number of real points.
+        top: the largest 1/delta of the grid.
+
+    Returns:
+        The estimate, a float.
+    """
+    d = left.shape[1] - 2
+    sample = np.random.default_rng(seed).choice(n, min(n, _SAMPLE), replace=False)
+    probe = ops.convert_to_tensor(left[sample])
+    d2 = -2.0 * np.concatenate([ops.convert_to_numpy(ops.matmul(probe, r)) for r in rights], axis=1)[:, :n]
+    d2[np.arange(len(sample)), sample] = np.inf  # a point is not its own neighbour
+    squares = -2.0 * left[:n, d]
+    error = 2.0**-23 * (squares[sample, None] + squares[None, :])
+    # Below its error a float32 distance is noise; the true one may be anything down to 0.
+    resolved = np.maximum(d2, error)
+    u = np.minimum(top * resolved / 2, 1.0)
+    return float(np.mean(np.max(error / resolved * u * np.exp(-u), axis=1)))
 
 
 def _block_sums(left, rights, yi, yjs, values, steps, *, diagonals, lengths):

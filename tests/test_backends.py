@@ -20,8 +20,11 @@ r = np.random.default_rng(1)
 x = r.normal(size=(300, 6)); y = np.eye(5)[r.integers(0, 5, 300)]
 grid = np.concatenate([np.linspace(0.05, 0.4, 8), [0.7, 2.0]])
 x1, y1 = dfp.sine(4, 1000); grid1 = np.linspace(10, 1000, 24)
+x2 = np.repeat(r.normal(size=(5, 8)), 60, axis=0) + 1e-4 * r.normal(size=(300, 8))
+grid2 = np.geomspace(0.1, 1e10, 12)
 print(json.dumps({"backend": keras.backend.backend(),
-                  "hd": dfp.lfr(x, y, grid).tolist(), "toy": dfp.lfr(x1, y1, grid1).tolist()}))
+                  "hd": dfp.lfr(x, y, grid).tolist(), "toy": dfp.lfr(x1, y1, grid1).tolist(),
+                  "collapsed": dfp.lfr(x2, y, grid2).tolist()}))
 """
 
 
@@ -39,6 +42,10 @@ def test_lfr_under_jax_matches_the_dense_reference():
     x1 = np.linspace(-1, 1, 1000)
     grid1 = np.linspace(10, 1000, 24)
     np.testing.assert_allclose(result["toy"], dense_lfr(x1, np.sin(4 * np.pi * x1), grid1), atol=1e-5, rtol=0)
+    # Clusters 1e4 times tighter than their spacing: the float64-distance path.
+    x2 = np.repeat(r.normal(size=(5, 8)), 60, axis=0) + 1e-4 * r.normal(size=(300, 8))
+    grid2 = np.geomspace(0.1, 1e10, 12)
+    np.testing.assert_allclose(result["collapsed"], dense_lfr(x2, y, grid2), atol=1e-5, rtol=0)
 
 
 TRAINING = """

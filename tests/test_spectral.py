@@ -13,17 +13,59 @@ def one_hot_set(n=300, d=5, classes=4, seed=0):
     return r.normal(size=(n, d)) * r.uniform(0.5, 3, size=d), np.eye(classes)[r.integers(0, classes, n)]
 
 
-def test_matches_dense_float64_on_hidden_layer_like_data():
+@pytest.mark.parametrize("distances", ["auto", "float32", "float64"])
+def test_matches_dense_float64_on_hidden_layer_like_data(distances):
     x, y = one_hot_set()
     # A uniform stretch (chunked, exp-then-multiply path) and geometric points (exp path).
     grid = np.concatenate([np.linspace(0.05, 0.4, 8), np.geomspace(0.5, 20, 5)])
-    np.testing.assert_allclose(dfp.lfr(x, y, grid), dense_lfr(x, y, grid), atol=1e-5, rtol=0)
+    values = dfp.lfr(x, y, grid, distances=distances)
+    np.testing.assert_allclose(values, dense_lfr(x, y, grid), atol=1e-5, rtol=0)
 
 
-def test_matches_dense_on_the_1d_toy_up_to_large_inv_delta():
+@pytest.mark.parametrize("distances", ["auto", "float32", "float64"])
+def test_matches_dense_on_the_1d_toy_up_to_large_inv_delta(distances):
     x, y = dfp.sine(3, 1000)
     grid = np.linspace(10, 1000, 100)
-    np.testing.assert_allclose(dfp.lfr(x, y, grid), dense_lfr(x, y, grid), atol=1e-5, rtol=0)
+    values = dfp.lfr(x, y, grid, distances=distances)
+    np.testing.assert_allclose(values, dense_lfr(x, y, grid), atol=1e-5, rtol=0)
+
+
+def collapsed_clusters(scale, n=600, d=20, classes=10, mislabelled=0.1, seed=3):
+    """Tight class clusters, as in a collapsed layer, with some points mislabelled inside them.
+
+    Nearest-neighbour distances are about ``scale`` times the distances between clusters.
+    """
+    r = np.random.default_rng(seed)
+    labels = r.integers(0, classes, n)
+    x = r.normal(size=(classes, d))[labels] + scale * r.normal(size=(n, d))
+    noisy = np.where(r.uniform(size=n) < mislabelled, r.integers(0, classes, n), labels)
+    return x, np.eye(classes)[noisy]
+
+
+@pytest.mark.parametrize("scale", [1e-3, 1e-5])
+def test_collapsed_clusters_match_dense_where_float32_distances_cannot(scale):
+    # Within a cluster, float32 |a|^2 + |b|^2 - 2ab is noise (its error, ~1e-7 |x|^2, is
+    # above the squared distances), which moved the LFR by up to 0.2 before distances were
+    # computed in float64 for such data.
+    x, y = collapsed_clusters(scale)
+    grid = np.geomspace(0.05, 50 / scale**2, 40)
+    reference = dense_lfr(x, y, grid)
+    np.testing.assert_allclose(dfp.lfr(x, y, grid), reference, atol=1e-5, rtol=0)
+    assert np.max(np.abs(dfp.lfr(x, y, grid, distances="float32") - reference)) > 1e-3
+
+
+def test_auto_distances_keep_float32_for_ordinary_data_and_switch_for_collapsed(monkeypatch):
+    calls = []
+    float64 = spectral._neg_half_float64
+    monkeypatch.setattr(spectral, "_neg_half_float64", lambda *a: calls.append(1) or float64(*a))
+    x, y = one_hot_set()
+    dfp.lfr(x, y, np.geomspace(0.05, 20, 10))
+    assert not calls, "ordinary data took the float64 path"
+    x, y = collapsed_clusters(1e-4)
+    dfp.lfr(x, y, [0.1, 1.0])  # the clusters' insides are not resolved yet at 1/delta = 1
+    assert not calls, "float64 distances where no grid point resolves the clusters' insides"
+    dfp.lfr(x, y, [0.1, 1e8])
+    assert calls, "collapsed clusters at large 1/delta took the float32 path"
 
 
 def test_tiling_and_padding_do_not_change_the_result(monkeypatch):
@@ -37,8 +79,9 @@ def test_tiling_and_padding_do_not_change_the_result(monkeypatch):
     np.testing.assert_allclose(tiled, dense_lfr(x, y, grid), atol=1e-5, rtol=0)
 
 
+@pytest.mark.parametrize("distances", ["float32", "float64"])
 @pytest.mark.parametrize("chains", [1, 2, 3])
-def test_every_block_path_agrees_with_dense(monkeypatch, chains):
+def test_every_block_path_agrees_with_dense(monkeypatch, chains, distances):
     # Four tiles of 64 (the last one padded), so that chains of column tiles start on and off
     # the diagonal and the last chain is short; several grid groups, so that later groups
     # reuse the first group's distances; short anchors inside uniform runs; a lone point.
@@ -49,7 +92,8 @@ def test_every_block_path_agrees_with_dense(monkeypatch, chains):
     x, y = one_hot_set(n=230, d=4)
     grid = np.concatenate([np.linspace(0.1, 1.0, 10), [1.7], np.linspace(2.0, 5.0, 7)])
     assert spectral._tile_size(230) == 64 and len(spectral._grid_groups(grid)) == 3
-    np.testing.assert_allclose(dfp.lfr(x, y, grid), dense_lfr(x, y, grid), atol=1e-5, rtol=0)
+    values = dfp.lfr(x, y, grid, distances=distances)
+    np.testing.assert_allclose(values, dense_lfr(x, y, grid), atol=1e-5, rtol=0)
 
 
 def test_tiles_are_equal_and_padding_small():
@@ -145,6 +189,11 @@ def test_bad_input_is_a_clear_error(x, y, grid, message):
         dfp.lfr(x, y, grid)
 
 
+def test_unknown_distances_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown distances 'float16'"):
+        dfp.lfr([0.0, 1.0], [1.0, 2.0], [1.0], distances="float16")
+
+
 def test_rdf_bad_input():
     with pytest.raises(ValueError, match="strictly increasing"):
         dfp.rdf([1.0, 1.0, 2.0], [0.1, 0.2, 0.3])
@@ -219,16 +268,14 @@ def test_inv_delta_grid_is_shared_by_several_sets():
     assert_covers(grid, *b)
 
 
-def test_inv_delta_grid_handles_collapsed_class_clusters():
-    # Nearest-neighbour distances 1e6 times smaller than pairwise ones, and a tenth of the
-    # points mislabelled inside their cluster, so the LFR rises in two steps decades apart.
-    r = np.random.default_rng(3)
-    labels = r.integers(0, 10, 1000)
-    x = r.normal(size=(10, 50))[labels] + 1e-3 * r.normal(size=(1000, 50))
-    noisy = np.where(r.uniform(size=1000) < 0.1, r.integers(0, 10, 1000), labels)
-    y = np.eye(10)[noisy]
+@pytest.mark.parametrize("scale", [1e-3, 1e-5])
+def test_inv_delta_grid_handles_collapsed_class_clusters(scale):
+    # Nearest-neighbour distances 1e3 and 1e5 times smaller than those between clusters,
+    # and a tenth of the points mislabelled inside their cluster, so the LFR rises in two
+    # steps decades apart. At 1e-5 float32 distances never resolve the second step.
+    x, y = collapsed_clusters(scale, n=1000, d=50)
     grid = dfp.inv_delta_grid((x, y), points=60)
-    assert grid[-1] / grid[0] > 1e4, "the grid must span both steps"
+    assert grid[-1] / grid[0] > 0.1 / scale**2, "the grid must span both steps"
     assert_covers(grid, x, y)
 
 
