@@ -113,6 +113,23 @@ def test_grid_order_is_kept():
     np.testing.assert_allclose(dfp.lfr(x, y, grid), dense_lfr(x, y, grid), atol=1e-5, rtol=0)
 
 
+def test_a_decreasing_grid_matches_dense_in_high_dimensions():
+    # Stepping down a uniform run multiplies by exp(+a d^2 / 2): weights that start below
+    # float32's range stayed 0 while the exact ones grew (the LFR was off by 0.9).
+    x, y = hidden_layer_like(n=300, d=200)
+    grid = np.linspace(4.0, 0.05, 30)
+    np.testing.assert_allclose(dfp.lfr(x, y, grid), dense_lfr(x, y, grid), atol=1e-5, rtol=0)
+
+
+def test_many_tiny_weights_are_not_lost_next_to_the_self_weight():
+    # Near the LFR's top each point's neighbours have weights far below float32's 1.2e-7
+    # resolution at 1; summed next to the self weight 1 in float32 they lost their low bits
+    # (2.3e-6 off here, 5e-6 at n = 5,000 in 784 dimensions). The self term is now float64.
+    x, y = hidden_layer_like(n=1500, d=100)
+    grid = np.geomspace(0.05, 2, 30)
+    np.testing.assert_allclose(dfp.lfr(x, y, grid), dense_lfr(x, y, grid), atol=5e-7, rtol=0)
+
+
 def test_limits_floor_and_one():
     x, y = one_hot_set(n=200)
     y = y + 0.3  # a non-zero mean makes the floor non-trivial
