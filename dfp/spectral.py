@@ -441,8 +441,9 @@ def _low_power(x, y, grid, scale=None, distances="auto"):
 
     x is divided by ``scale`` column by column first, when given; ``distances`` as in lfr.
     """
-    # The grid is computed in increasing order: uniform runs then step by a factor <= 1
-    # (a decreasing run's factor exp(+a d^2 / 2) overflows in high dimensions).
+    # The grid is computed in increasing order, so that uniform runs step by a factor <= 1:
+    # a decreasing run steps by exp(+a d^2 / 2), and weights that start below float32's
+    # range stay 0 while the exact ones grow (the factor itself can overflow, too).
     order = np.argsort(grid, kind="stable")
     power = np.empty(len(grid))
     power[order] = _sorted_low_power(x, y, grid[order], scale, distances)
