@@ -551,11 +551,12 @@ def _float32_distance_error(left, rights, n, top, seed=0):
     """An estimate of how far float32 distances could move the LFR at 1/delta = ``top``.
 
     For a sample of points, the error of each float32 squared distance is taken as
-    2^-23 (|x_i|^2 + |x_j|^2) (measured: 0.5 of that typically, 9 at most). It moves the
-    weight exp(-u), u = top d^2 / 2, by a relative u times the distance's relative error;
-    u exp(-u) is at most 1/e, so at the grid's top a pair contributes
-    error / d^2 * min(u, 1) exp(-min(u, 1)). Each sampled point's worst pair is averaged:
-    the LFR is an average over points, and a point's weights sum to at least its own 1.
+    2^-23 (|x_i|^2 + |x_j|^2) (measured: a quarter of that typically, 4.5 times it at
+    most). It moves the weight exp(-u), u = top d^2 / 2, by a relative u times the
+    distance's relative error; u exp(-u) is at most 1/e, so at the grid's top a pair
+    contributes error / d^2 * min(u, 1) exp(-min(u, 1)). Each sampled point's worst pair
+    is averaged: the LFR is an average over points, and a point's weights sum to at least
+    its own 1.
 
     Args:
         left: float32 augmented coordinates [x, -|x|^2/2, 1], padded, (padded n, d + 2).
