@@ -462,8 +462,8 @@ def _sorted_low_power(x, y, grid, scale, distances):
     shift = x.mean(axis=0)
     inverse_scale = 1.0 / scale if scale is not None else np.ones(d)
     left = np.zeros((padded, d + 2), np.float32)
-    for c in range(0, n, 1024):  # chunks keep the float64 temporaries small
-        block = ((x[c : c + 1024] - shift) * inverse_scale).astype(np.float32)
+    for c, block in _centred_chunks(x, shift, inverse_scale):
+        block = block.astype(np.float32)
         left[c : c + len(block), :d] = block
         left[c : c + len(block), d] = -np.sum(block.astype(np.float64) ** 2, axis=1) / 2
         left[c : c + len(block), d + 1] = 1.0
@@ -478,15 +478,15 @@ def _sorted_low_power(x, y, grid, scale, distances):
     # Each tile goes to the backend once, not once per pair; the right factor goes
     # transposed, (d + 2, tile), as the GEMM wants it.
     rights = [ops.convert_to_tensor(np.ascontiguousarray(left[rows][:, swap].T)) for rows in tiles]
-    lefts = [ops.convert_to_tensor(left[rows]) for rows in tiles]
     ys = [ops.convert_to_tensor(targets[rows]) for rows in tiles]
     if distances == "auto":
         error = _float32_distance_error(left, rights, n, grid.max())
         distances = "float64" if error > _EXACT_ABOVE else "float32"
-    if distances == "float64":
+    if distances == "float32":
+        lefts = [ops.convert_to_tensor(left[rows]) for rows in tiles]
+    else:
         coords = np.zeros((padded, d))
-        for c in range(0, n, 1024):
-            block = (x[c : c + 1024] - shift) * inverse_scale
+        for c, block in _centred_chunks(x, shift, inverse_scale):
             coords[c : c + len(block)] = block
         squares = np.sum(coords**2, axis=1)
     groups = _grid_groups(grid)
@@ -532,6 +532,15 @@ def _sorted_low_power(x, y, grid, scale, distances):
         sums = (own + received[a].transpose(0, 2, 1))[:, : n - rows.start]
         power += np.sum((sums[..., :-1] / sums[..., -1:]) ** 2, axis=(1, 2))
     return power
+
+
+def _centred_chunks(x, shift, inverse_scale, rows=1024):
+    """(first row, float64 (x - shift) * inverse_scale) for each chunk of ``rows`` points.
+
+    Chunks keep the float64 temporaries small (n x d float64 is hundreds of MB at n = 60,000).
+    """
+    for c in range(0, len(x), rows):
+        yield c, (x[c : c + rows] - shift) * inverse_scale
 
 
 def _neg_half_float64(coords, squares, rows, cols):
