@@ -73,3 +73,26 @@ def test_training_to_a_loss_under_jax_stops_at_the_first_epoch_below_it():
     assert len(losses) == result["epochs"] + 1 and losses[-1] < 0.2 <= min(losses[:-1])
     assert result["mse"] == pytest.approx(losses[-1], rel=1e-4)
     assert result["snapshots"] == [0, 3, result["epochs"]]
+
+
+MEMORY = """
+import json, functools
+import jax, jax.numpy as jnp
+from dfp import spectral
+tile = 256
+def temp_bytes(K):
+    sums = functools.partial(spectral._kernel_sums, diagonals=(True, False), lengths=(K,))
+    args = ([jnp.zeros((tile, tile))] * 2, jnp.zeros((tile, 3)), [jnp.zeros((tile, 3))] * 2, jnp.zeros(K), jnp.zeros(1))
+    return jax.jit(sums).lower(*args).compile().memory_analysis().temp_size_in_bytes
+print(json.dumps({"few": temp_bytes(4), "many": temp_bytes(48), "block": 4 * tile * tile}))
+"""
+
+
+def test_kernel_sums_under_jax_keep_few_blocks_alive_however_many_grid_points():
+    # XLA would run the whole chain of step multiplies first and hold every grid point's
+    # weights (K blocks: 16 GB at n = 60,000, K = 50 on a GPU) unless each step waits.
+    env = dict(os.environ, KERAS_BACKEND="jax", PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-c", MEMORY], env=env, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["many"] - result["few"] < 4 * result["block"], result
