@@ -580,7 +580,11 @@ def _float32_distance_error(left, rights, n, top, seed=0):
     d = left.shape[1] - 2
     sample = np.random.default_rng(seed).choice(n, min(n, _SAMPLE), replace=False)
     probe = ops.convert_to_tensor(left[sample])
-    d2 = -2.0 * np.concatenate([ops.convert_to_numpy(ops.matmul(probe, r)) for r in rights], axis=1)[:, :n]
+    # Compiled like the engine's own products, so with TensorFloat-32 off: an eager product
+    # on a recent GPU may use it (JAX's documented default), and its distances would not be
+    # the engine's.
+    product = _compiled(_product)
+    d2 = -2.0 * np.concatenate([ops.convert_to_numpy(product(probe, r)) for r in rights], axis=1)[:, :n]
     d2[np.arange(len(sample)), sample] = np.inf  # a point is not its own neighbour
     squares = -2.0 * left[:n, d]
     error = 2.0**-23 * (squares[sample, None] + squares[None, :])
@@ -588,6 +592,10 @@ def _float32_distance_error(left, rights, n, top, seed=0):
     resolved = np.maximum(d2, error)
     u = np.minimum(top * resolved / 2, 1.0)
     return float(np.mean(np.max(error / resolved * u * np.exp(-u), axis=1)))
+
+
+def _product(left, right):
+    return ops.matmul(left, right)
 
 
 def _block_sums(left, rights, yi, yjs, values, steps, *, diagonals, lengths):
