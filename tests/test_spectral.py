@@ -107,6 +107,17 @@ def test_tiles_are_equal_and_padding_small():
         assert tile <= spectral._TILE and tile % 8 == 0 and tiles * tile - n < 8 * tiles
 
 
+def test_tiles_on_a_gpu_are_larger(monkeypatch):
+    # On a GPU the number of calls and the sums sent back per call cost, not the cache.
+    monkeypatch.setattr(spectral, "_on_accelerator", lambda backend: True)
+    assert spectral._tile_size(60000) == 7504  # 8 tiles, not 59 of 1,024
+    assert spectral._tile_size(5000) == 5000
+    monkeypatch.setattr(spectral, "_ACCELERATOR_TILE", 64)
+    x, y = one_hot_set(n=150, d=3)
+    grid = np.linspace(0.2, 3.2, 16)
+    np.testing.assert_allclose(dfp.lfr(x, y, grid), dense_lfr(x, y, grid), atol=1e-5, rtol=0)
+
+
 def test_grid_order_is_kept():
     x, y = one_hot_set(n=100)
     grid = np.array([3.0, 0.1, 1.0])
