@@ -522,6 +522,19 @@ def _sorted_low_power(x, y, grid, scale, distances):
     # so that every add is contiguous; each tile is transposed once at the end.
     received = np.zeros((len(tiles), len(grid), width, tile), np.float64)
     power = np.zeros(len(grid))
+    # A call's sums are added on the host only after the next call is sent: where the
+    # backend runs asynchronously (JAX; TensorFlow on a GPU) the device computes the next
+    # blocks while the host copies and adds these, which on a GPU is most of the time. On
+    # a synchronous backend the order of the work is unchanged.
+    pending = []
+
+    def add(a, positions, chain, row_sums, col_sums):
+        for part in row_sums:
+            own[positions] += ops.convert_to_numpy(part)
+        for b, part in zip(chain, col_sums):
+            if a != b:
+                received[b, positions] += ops.convert_to_numpy(part)
+
     for a, rows in enumerate(tiles):
         # Each point's own term, weight exactly 1, is added here in float64 rather than in
         # the float32 products: next to a 1 in a float32 sum, the many tiny weights of its
@@ -548,11 +561,11 @@ def _sorted_low_power(x, y, grid, scale, distances):
                         ]
                     sums_fn = _compiled(_kernel_sums, diagonals=diagonals, lengths=lengths)
                     row_sums, col_sums = sums_fn(neg_halves, ys[a], y_cols, values, steps)
-                for part in row_sums:
-                    own[positions] += ops.convert_to_numpy(part)
-                for b, part in zip(chain, col_sums):
-                    if a != b:
-                        received[b, positions] += ops.convert_to_numpy(part)
+                while pending:
+                    add(*pending.pop())
+                pending.append((a, positions, chain, row_sums, col_sums))
+        while pending:
+            add(*pending.pop())
         # Row tile a has now met every tile (earlier rows gave it their column sums): its
         # [sum_j G_ij y_j, sum_j G_ij] are complete, for its real rows (not the padding).
         sums = (own + received[a].transpose(0, 2, 1))[:, : n - rows.start]
