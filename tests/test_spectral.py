@@ -68,12 +68,18 @@ def test_auto_distances_keep_float32_for_ordinary_data_and_switch_for_collapsed(
     assert calls, "collapsed clusters at large 1/delta took the float32 path"
 
 
+def tiles_of_at_most(monkeypatch, rows):
+    """Cap the tiles at ``rows`` on a CPU and on a GPU alike: these tests run on either."""
+    monkeypatch.setattr(spectral, "_TILE", rows)
+    monkeypatch.setattr(spectral, "_ACCELERATOR_TILE", rows)
+
+
 def test_tiling_and_padding_do_not_change_the_result(monkeypatch):
     # 150 points in tiles of 64: three tiles, the last one padded, off-diagonal blocks used.
     x, y = one_hot_set(n=150, d=3)
     grid = np.linspace(0.2, 3.2, 16)
     whole = dfp.lfr(x, y, grid)
-    monkeypatch.setattr(spectral, "_TILE", 64)
+    tiles_of_at_most(monkeypatch, 64)
     tiled = dfp.lfr(x, y, grid)
     np.testing.assert_allclose(tiled, whole, atol=1e-6, rtol=0)
     np.testing.assert_allclose(tiled, dense_lfr(x, y, grid), atol=1e-5, rtol=0)
@@ -85,7 +91,7 @@ def test_every_block_path_agrees_with_dense(monkeypatch, chains, distances):
     # Four tiles of 64 (the last one padded), so that chains of column tiles start on and off
     # the diagonal and the last chain is short; several grid groups, so that later groups
     # reuse the first group's distances; short anchors inside uniform runs; a lone point.
-    monkeypatch.setattr(spectral, "_TILE", 64)
+    tiles_of_at_most(monkeypatch, 64)
     monkeypatch.setattr(spectral, "_CHAINS", chains)
     monkeypatch.setattr(spectral, "_GROUP", 7)
     monkeypatch.setattr(spectral, "_ANCHOR", 3)
@@ -96,7 +102,8 @@ def test_every_block_path_agrees_with_dense(monkeypatch, chains, distances):
     np.testing.assert_allclose(values, dense_lfr(x, y, grid), atol=1e-5, rtol=0)
 
 
-def test_tiles_are_equal_and_padding_small():
+def test_tiles_are_equal_and_padding_small(monkeypatch):
+    monkeypatch.setattr(spectral, "_on_accelerator", lambda backend: False)  # the CPU's tiles
     assert spectral._tile_size(20000) == 1000  # 20 tiles of 1,000, not 20 of 1,024
     assert spectral._tile_size(1024) == 1024
     assert spectral._tile_size(1025) == 520  # two tiles
