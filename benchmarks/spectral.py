@@ -8,14 +8,13 @@ Prints, for each size: seconds, the ratio to the roofline (the flops of the comp
 2 n^2 d + K (2 n^2 d_o + n^2), at this machine's best float32 GEMM rate measured in this
 run), the extra peak resident memory, and at n = 5,000 the speed-up over the authors'
 method (float64, one dense n x n kernel per delta), each side's best of three runs. Each
-measurement runs in a fresh process, so that memory peaks do not mix. Works on any Keras backend (KERAS_BACKEND); on
-a GPU the roofline is the card's float32 rate (TensorFloat-32 off, as in dfp.lfr), and the
+measurement runs in a fresh process, so that memory peaks do not mix. Works on any Keras
+backend (KERAS_BACKEND); on a GPU the roofline is the card's float32 rate (TensorFloat-32 off, as in dfp.lfr), and the
 extra memory is the host's, with the device's peak printed after it where the backend
 reports it (JAX).
 """
 
 import argparse
-import contextlib
 import json
 import os
 import subprocess
@@ -50,25 +49,6 @@ def rss_kib(field):
             if line.startswith(field):
                 return int(line.split()[1])
     raise RuntimeError(f"{field} not in /proc/self/status")
-
-
-def full_float32():
-    """A context in which matrix products are true float32, as in ``dfp.lfr``.
-
-    On recent GPUs both backends would otherwise use TensorFloat-32 (10 mantissa bits) and
-    the roofline would be that of another number format.
-    """
-    import keras
-
-    if keras.backend.backend() == "jax":
-        import jax
-
-        return jax.default_matmul_precision("highest")
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        tf.config.experimental.enable_tensor_float_32_execution(False)
-    return contextlib.nullcontext()
 
 
 def device_name():
@@ -109,29 +89,35 @@ def gemm_rate(sizes=None, repeats=5):
     """
     from keras import ops
 
+    from dfp import spectral
+
     if sizes is None:
         sizes = (1024, 2048, 4096) if device_name() == "cpu" else (1024, 2048, 4096, 8192)
+    # The engine's own compiled product, so with its precision settings: on recent GPUs a
+    # plain product may use TensorFloat-32 (10 mantissa bits), and the roofline would be
+    # that of another number format.
+    product = spectral._compiled(spectral._product)
     best = (0.0, None)
-    with full_float32():
-        for size in sizes:
-            a = ops.convert_to_tensor(np.random.default_rng(0).normal(size=(size, size)).astype(np.float32))
-            # One element back to the host waits for the product (JAX dispatches
-            # asynchronously) without timing a copy of the whole result off a GPU.
-            ops.convert_to_numpy(ops.matmul(a, a)[0, 0])  # warm up
-            times = []
-            for _ in range(repeats):
-                start = time.perf_counter()
-                ops.convert_to_numpy(ops.matmul(a, a)[0, 0])
-                times.append(time.perf_counter() - start)
-            best = max(best, (2 * size**3 / min(times), size))
+    for size in sizes:
+        a = ops.convert_to_tensor(np.random.default_rng(0).normal(size=(size, size)).astype(np.float32))
+        # One element back to the host waits for the product (JAX dispatches
+        # asynchronously) without timing a copy of the whole result off a GPU.
+        ops.convert_to_numpy(product(a, a)[0, 0])  # warm up
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            ops.convert_to_numpy(product(a, a)[0, 0])
+            times.append(time.perf_counter() - start)
+        best = max(best, (2 * size**3 / min(times), size))
     return best
 
 
 def authors(n, d, d_o, K, repeats=3):
     """The authors' method: float64, the whole n x n kernel for each delta (dfp.lfr_dense).
 
-    Timed as ours is, the best of three runs: a single run against our best of three would
-    count the machine's drift against theirs or ours at random.
+    Timed as ours is, the best of three runs: their first run in a process is also their
+    slowest (5.7 s here at n = 5,000 against 3.9-4.0 s for the next ones), and ours is timed
+    after a warm-up.
     """
     import dfp
 
