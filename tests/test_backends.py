@@ -48,6 +48,19 @@ def test_lfr_under_jax_matches_the_dense_reference():
     np.testing.assert_allclose(result["collapsed"], dense_lfr(x2, y, grid2), atol=1e-5, rtol=0)
 
 
+def test_device_side_sums_under_jax_match_the_dense_reference():
+    # On a GPU the blocks' sums are added on the device as float32 pairs, compiled by XLA;
+    # the same tests as under TensorFlow, with that path forced on this CPU.
+    env = dict(os.environ, KERAS_BACKEND="jax")
+    selected = "device or two_sum"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_spectral.py", "-k", selected],
+        cwd=ROOT, env=env, capture_output=True, text=True, check=False,
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert " passed" in done.stdout and " failed" not in done.stdout, done.stdout[-1000:]
+
+
 TRAINING = """
 import json
 import keras, numpy as np, dfp

@@ -85,12 +85,20 @@ def test_tiling_and_padding_do_not_change_the_result(monkeypatch):
     np.testing.assert_allclose(tiled, dense_lfr(x, y, grid), atol=1e-5, rtol=0)
 
 
+def sums_on(monkeypatch, where):
+    """Add the blocks' sums on the host in float64 (a CPU) or on the device in float32 pairs
+    (a GPU), whatever this machine is."""
+    monkeypatch.setattr(spectral, "_on_accelerator", lambda backend: where == "device")
+
+
+@pytest.mark.parametrize("where", ["host", "device"])
 @pytest.mark.parametrize("distances", ["float32", "float64"])
 @pytest.mark.parametrize("chains", [1, 2, 3])
-def test_every_block_path_agrees_with_dense(monkeypatch, chains, distances):
+def test_every_block_path_agrees_with_dense(monkeypatch, chains, distances, where):
     # Four tiles of 64 (the last one padded), so that chains of column tiles start on and off
     # the diagonal and the last chain is short; several grid groups, so that later groups
     # reuse the first group's distances; short anchors inside uniform runs; a lone point.
+    sums_on(monkeypatch, where)
     tiles_of_at_most(monkeypatch, 64)
     monkeypatch.setattr(spectral, "_CHAINS", chains)
     monkeypatch.setattr(spectral, "_GROUP", 7)
@@ -139,13 +147,35 @@ def test_a_decreasing_grid_matches_dense_in_high_dimensions():
     np.testing.assert_allclose(dfp.lfr(x, y, grid), dense_lfr(x, y, grid), atol=1e-5, rtol=0)
 
 
-def test_many_tiny_weights_are_not_lost_next_to_the_self_weight():
+@pytest.mark.parametrize("where", ["host", "device"])
+def test_many_tiny_weights_are_not_lost_next_to_the_self_weight(monkeypatch, where):
     # Near the LFR's top each point's neighbours have weights far below float32's 1.2e-7
     # resolution at 1; summed next to the self weight 1 in float32 they lost their low bits
-    # (2.3e-6 off here, 5e-6 at n = 5,000 in 784 dimensions). The self term is now float64.
+    # (2.3e-6 off here, 5e-6 at n = 5,000 in 784 dimensions). The self term is now added
+    # after the products: in float64 on the host, or as a float32 pair on the device.
+    sums_on(monkeypatch, where)
+    tiles_of_at_most(monkeypatch, 256)
     x, y = hidden_layer_like(n=1500, d=100)
     grid = np.geomspace(0.05, 2, 30)
     np.testing.assert_allclose(dfp.lfr(x, y, grid), dense_lfr(x, y, grid), atol=5e-7, rtol=0)
+
+
+def test_two_sum_keeps_what_float32_rounds_off():
+    # The device adds the blocks' sums as float32 pairs (hi, lo). Compiled by the backend,
+    # (hi + part) - hi must not be simplified to part, or lo stays 0 and every add rounds.
+    from keras import ops
+
+    two_sum = spectral._compiled(spectral._two_sum)
+    hi = ops.ones((3,))
+    lo = ops.zeros((3,))
+    part = ops.convert_to_tensor(np.array([1e-8, 3e-9, -2e-8], np.float32))
+    for _ in range(1000):
+        hi, lo = two_sum(hi, lo, part)
+    total = ops.convert_to_numpy(hi).astype(np.float64) + ops.convert_to_numpy(lo)
+    exact = 1.0 + 1000 * np.array([1e-8, 3e-9, -2e-8], np.float32).astype(np.float64)
+    assert np.all(ops.convert_to_numpy(hi) == np.float32(1.0))  # float32 alone loses them all
+    # lo's own float32 rounding leaves about 1e-10 (2^-24 of lo, 1,000 times).
+    np.testing.assert_allclose(total, exact, rtol=1e-9, atol=0)
 
 
 def test_limits_floor_and_one():
