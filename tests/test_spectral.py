@@ -133,6 +133,18 @@ def test_tiles_on_a_gpu_are_larger(monkeypatch):
     np.testing.assert_allclose(dfp.lfr(x, y, grid), dense_lfr(x, y, grid), atol=1e-5, rtol=0)
 
 
+def test_float32_inputs_are_used_without_a_float64_copy():
+    # A layer's activations are float32; at n = 60,000, d = 784 a float64 copy is 376 MB.
+    x, y = one_hot_set(n=400, d=30)
+    x32 = x.astype(np.float32)
+    assert np.shares_memory(spectral._data_set(x32, y, normalize=False, keep_float32=True)[0], x32)
+    grid = np.geomspace(0.01, 5, 12)
+    values = dfp.lfr(x32, y, grid)
+    # The same float32 numbers given as float64 take the old path: promoted before centring.
+    np.testing.assert_allclose(values, dfp.lfr(x32.astype(np.float64), y, grid), atol=1e-9, rtol=0)
+    np.testing.assert_allclose(values, dense_lfr(x32.astype(np.float64), y, grid), atol=1e-5, rtol=0)
+
+
 def test_grid_order_is_kept():
     x, y = one_hot_set(n=100)
     grid = np.array([3.0, 0.1, 1.0])
