@@ -12,7 +12,8 @@ The n x n kernel is never held: points are cut into tiles, each pair of tiles (i
 one kernel block, and because the kernel is symmetric that block serves the rows of both tiles.
 One matrix product with [Y, 1] gives the weighted sums and the row sums together, and one
 product of augmented coordinates gives -|x_i - x_j|^2 / 2. Arithmetic is float32; each
-tile's partial sums are added in float64, so memory is linear in n. Where float32 distances
+tile's partial sums are added in float64 on the host (on a GPU, as float32 pairs on the
+device), so memory is linear in n. Where float32 distances
 cannot resolve the data (points far closer than its radius, as in collapsed layers), they
 are computed in float64 on the host instead.
 """
@@ -643,7 +644,8 @@ class _DeviceSums:
     def start_row(self, a):
         self.own = {}
         for positions in self.groups:
-            hi = ops.broadcast_to(self.ys[a][None], (positions.stop - positions.start, *self.ys[a].shape))
+            size = positions.stop - positions.start
+            hi = ops.broadcast_to(self.ys[a][None], (size, *self.ys[a].shape))
             self.own[positions.start] = (hi, ops.zeros_like(hi))
 
     def add(self, a, positions, chain, row_sums, col_sums):
@@ -671,14 +673,16 @@ class _DeviceSums:
         # Copied back only now, so that the device never waits for the host.
         power = np.zeros(self.groups[-1].stop)
         for positions, norms, real in self.norms:
-            power[positions] += np.sum(ops.convert_to_numpy(norms)[:, :real].astype(np.float64), axis=1)
+            norms = ops.convert_to_numpy(norms)[:, :real]
+            power[positions] += np.sum(norms.astype(np.float64), axis=1)
         return power
 
 
 def _two_sum(hi, lo, part):
     """(hi, lo) + part, with hi + lo a float32 pair: Knuth's TwoSum puts the rounding error
-    of hi + part, exactly, into lo. XLA and TensorFlow do not reassociate float adds, so
-    the error term is not simplified away (test_spectral checks it on every backend)."""
+    of hi + part, exactly, into lo. It relies on the compiler not reassociating float adds,
+    which would simplify the error term away: test_two_sum_keeps_what_float32_rounds_off
+    checks that, and passed under TensorFlow and JAX on a CPU and JAX on an H200."""
     total = hi + part
     part_seen = total - hi
     error = (hi - (total - part_seen)) + (part - part_seen)
@@ -691,7 +695,8 @@ def _row_norms(own_hi, own_lo, received_hi, received_lo):
     own: (K, tile, d_o + 1) pairs; received: (K, d_o + 1, tile) pairs. Padding rows give NaN
     (0 / 0); the caller drops them.
     """
-    hi, lo = _two_sum(own_hi, own_lo + ops.transpose(received_lo, (0, 2, 1)), ops.transpose(received_hi, (0, 2, 1)))
+    received_hi, received_lo = (ops.transpose(a, (0, 2, 1)) for a in (received_hi, received_lo))
+    hi, lo = _two_sum(own_hi, own_lo + received_lo, received_hi)
     sums = hi + lo
     return ops.sum((sums[..., :-1] / sums[..., -1:]) ** 2, axis=-1)
 
@@ -702,7 +707,7 @@ def _right_factor(left):
 
 
 def _in_chunks(n, fill, rows=1024):
-    """Call ``fill(slice)`` for each chunk of ``rows`` of n points, on all of this machine's cores.
+    """Call ``fill(slice)`` for each chunk of ``rows`` of n points, on up to 8 of the cores.
 
     Chunks keep the float64 temporaries small (n x d float64 is hundreds of MB at n = 60,000),
     and numpy releases the GIL inside its array loops, so threads run them in parallel:
