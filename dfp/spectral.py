@@ -493,6 +493,7 @@ def _sorted_low_power(x, y, grid, scale, distances):
     # elementwise passes after it: [x_i, -|x_i|^2/2, 1] . [x_j, 1, -|x_j|^2/2].
     # Distances do not change under a shift; centring shrinks |x|^2 and with it the
     # cancellation. The squares are those of the float32 coordinates the GEMM sees.
+    on_device = _on_accelerator(keras.backend.backend())
     shift = x.mean(axis=0, dtype=np.float64)
     inverse_scale = 1.0 / scale if scale is not None else np.ones(d)
     left = np.zeros((padded, d + 2), np.float32)
@@ -503,7 +504,7 @@ def _sorted_low_power(x, y, grid, scale, distances):
         left[rows, d] = -np.sum(block.astype(np.float64) ** 2, axis=1) / 2
         left[rows, d + 1] = 1.0
 
-    _in_chunks(n, write_left)
+    _in_chunks(n, write_left, threads=on_device)
     # Padding rows: zero coordinates, and y = 0 *and* a 0 in the ones column, so they add
     # nothing anywhere.
     targets = np.zeros((padded, y.shape[1] + 1), np.float32)
@@ -511,7 +512,6 @@ def _sorted_low_power(x, y, grid, scale, distances):
     targets[:n, -1] = 1.0
 
     tiles = [slice(t, t + tile) for t in range(0, padded, tile)]
-    on_device = _on_accelerator(keras.backend.backend())
     # Each tile goes to the backend once, not once per pair; the right factor goes
     # transposed, (d + 2, tile), as the GEMM wants it. On a GPU the transposes are made
     # there (on this CPU's host they take 0.1-0.5 s at n = 60,000).
@@ -533,7 +533,7 @@ def _sorted_low_power(x, y, grid, scale, distances):
         def write_coords(rows):
             coords[rows] = (x[rows] - shift) * inverse_scale
 
-        _in_chunks(n, write_coords)
+        _in_chunks(n, write_coords, threads=on_device)
         squares = np.sum(coords**2, axis=1)
     groups = _grid_groups(grid)
     sums = (_DeviceSums if on_device else _HostSums)(targets, ys, tiles, [g[0] for g in groups])
@@ -706,16 +706,19 @@ def _right_factor(left):
     return ops.transpose(ops.concatenate([left[:, :-2], left[:, -1:], left[:, -2:-1]], axis=1))
 
 
-def _in_chunks(n, fill, rows=1024):
-    """Call ``fill(slice)`` for each chunk of ``rows`` of n points, on up to 8 of the cores.
+def _in_chunks(n, fill, threads=False, rows=1024):
+    """Call ``fill(slice)`` for each chunk of ``rows`` of n points.
 
-    Chunks keep the float64 temporaries small (n x d float64 is hundreds of MB at n = 60,000),
-    and numpy releases the GIL inside its array loops, so threads run them in parallel:
-    the coordinates at n = 60,000, d = 784 took 0.2 s on one core here, 0.08 s on two.
+    Chunks keep the float64 temporaries small (n x d float64 is hundreds of MB at n = 60,000).
+    With ``threads``, the chunks run on up to 8 cores (numpy releases the GIL in its array
+    loops). The engine asks for that on a GPU, whose host cores are otherwise idle. On this
+    2-core CPU under TensorFlow, threads competed with TensorFlow's own: preparing the
+    coordinates took 24-31 ms instead of 7 ms at n = 5,000, the same at n = 20,000, and
+    58 ms instead of 127 ms at n = 60,000, so the CPU path fills the chunks in turn.
     """
     chunks = [slice(c, min(c + rows, n)) for c in range(0, n, rows)]
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    workers = min(len(chunks), cores, 8)
+    workers = min(len(chunks), cores, 8) if threads else 1
     if workers == 1:
         for chunk in chunks:
             fill(chunk)
