@@ -13,9 +13,9 @@ one kernel block, and because the kernel is symmetric that block serves the rows
 One matrix product with [Y, 1] gives the weighted sums and the row sums together, and one
 product of augmented coordinates gives -|x_i - x_j|^2 / 2. Arithmetic is float32; each
 tile's partial sums are added in float64 on the host (on a GPU, as float32 pairs on the
-device), so memory is linear in n. Where float32 distances
-cannot resolve the data (points far closer than its radius, as in collapsed layers), they
-are computed in float64 on the host instead.
+device), so memory is linear in n. Where float32 distances cannot resolve the data (points
+far closer than its radius, as in collapsed layers), they are computed in float64 on the
+host instead.
 """
 
 import functools
@@ -852,7 +852,8 @@ def _start(neg_half, value, step, *, clamp, diagonal, stepping):
     With ``clamp``, neg_half is the raw product of augmented coordinates: it is clamped to
     <= 0 (the expansion's rounding can make it slightly positive) and returned first. On a
     ``diagonal`` block the weights' diagonal is 0: each point's own weight of exactly 1 is
-    added in float64 by the caller, and multiplying by the step keeps it 0. Compiled by XLA
+    added after the products (``_HostSums``, ``_DeviceSums``), and multiplying by the step
+    keeps it 0. Compiled by XLA
     under TensorFlow, which makes these elementwise passes one (about 0.6 ms less per
     1,000 x 1,000 block here).
     """
