@@ -12,6 +12,12 @@ measurement runs in a fresh process, so that memory peaks do not mix. Works on a
 backend (KERAS_BACKEND); on a GPU the roofline is the card's float32 rate (TensorFloat-32 off, as in dfp.lfr), and the
 extra memory is the host's, with the device's peak printed after it where the backend
 reports it (JAX).
+
+Under each row, where the time goes, from one more run and a microbenchmark in the same
+process: the seconds spent inside the engine's compiled calls (the rest is the host's
+Python and numpy work), and the cost of one grid point on one kernel block (a multiply and
+the products with [Y, 1]), with the multiply alone, which puts the grid steps' share of the
+run in seconds.
 """
 
 import argparse
@@ -130,15 +136,105 @@ def authors(n, d, d_o, K, repeats=3):
     return {"seconds": min(times), "first_seconds": times[0], "lfr": values.tolist()}
 
 
+class CallTimer:
+    """Seconds spent inside the engine's compiled calls, while ``active``.
+
+    Wraps every function ``dfp.spectral`` compiles. While active, each call waits for its
+    results (JAX returns before the device has finished), so that the time is the call's work.
+    """
+
+    def __init__(self):
+        from dfp import spectral
+
+        self.active, self.seconds = False, 0.0
+        compile_ = spectral._compile
+
+        def compile_timed(fn, xla=False):
+            compiled = compile_(fn, xla)
+
+            def call(*args):
+                if not self.active:
+                    return compiled(*args)
+                start = time.perf_counter()
+                out = compiled(*args)
+                wait(out)
+                self.seconds += time.perf_counter() - start
+                return out
+
+            return call
+
+        spectral._compile = compile_timed
+        spectral._CACHE.clear()
+
+
+def wait(out):
+    """Wait until the backend has computed ``out`` (a nest of tensors)."""
+    import keras
+
+    if keras.backend.backend() == "jax":
+        import jax
+
+        jax.block_until_ready(out)
+
+
+def grid_point_cost(tile, d_o, K, repeats=5):
+    """Seconds per grid point on one tile x tile kernel block: the engine's own compiled sums
+    for two blocks at once (as it calls them), timed with K grid points and with 1, the
+    difference divided by K - 1 and by 2. Also the multiply alone (the step from one grid
+    point's weights to the next), as a chain of K - 1 multiplies.
+
+    Returns (seconds per grid point on a block off the diagonal (a multiply and two
+    products), on the diagonal (a multiply and one product), per multiply).
+    """
+    from keras import ops
+
+    from dfp import spectral
+
+    r = np.random.default_rng(1)
+    # -d^2/2 of 500-dimensional points like those of inputs(): about -45 to -70.
+    neg_halves = [ops.convert_to_tensor(-45 - 25 * r.random((tile, tile), dtype=np.float32)) for _ in range(2)]
+    ys = [ops.convert_to_tensor(r.random((tile, d_o + 1), dtype=np.float32)) for _ in range(2)]
+    grid = grid_for(K).astype(np.float32)
+
+    def best(fn, *args):
+        wait(fn(*args))  # compile
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            wait(fn(*args))
+            times.append(time.perf_counter() - start)
+        return min(times)
+
+    def per_block(diagonal):
+        seconds = []
+        for length in (K, 1):
+            fn = spectral._compiled(spectral._kernel_sums, diagonals=(diagonal, diagonal), lengths=(length,))
+            step = np.float32(grid[1] - grid[0]) if length > 1 else np.float32(0.0)
+            seconds.append(best(fn, neg_halves, ys[0], ys, grid[:length], np.array([step], np.float32)))
+        return (seconds[0] - seconds[1]) / (K - 1) / 2
+
+    def multiplies(weights, factor):
+        for _ in range(K - 1):
+            weights = weights * factor
+        return (weights,)
+
+    weights = [ops.exp(grid[0] * neg_half) for neg_half in neg_halves]
+    per_multiply = best(spectral._compile(multiplies), *weights) / (K - 1)
+    return per_block(False), per_block(True), per_multiply
+
+
 def ours(n, d, d_o, K, gemm_size):
     """Time dfp.lfr; before each timed run, measure the GEMM rate again.
 
     The machine is shared and its speed drifts over seconds, so each run is paired with the
-    baseline measured just before it, and the ratio is taken per pair.
+    baseline measured just before it, and the ratio is taken per pair. After the timed runs,
+    one more run measures the time inside the engine's compiled calls (the rest is the
+    host's), and ``grid_point_cost`` the cost of one grid point on one kernel block.
     """
     import dfp
     from dfp import spectral
 
+    timer = CallTimer()
     x, y = inputs(n, d, d_o)
     grid = grid_for(K)
     # Compile outside the timing: four tiles of the size n gets meet every kind of block
@@ -154,7 +250,16 @@ def ours(n, d, d_o, K, gemm_size):
         values = dfp.lfr(x, y, grid)
         runs.append((time.perf_counter() - start, rate))
         extra.append((rss_kib("VmHWM") - before) / 1024 if reset else float("nan"))
-    return {"runs": runs, "extra_peak_mib": max(extra), "device_peak_mib": device_peak_mib(), "lfr": values.tolist()}
+    peak = device_peak_mib()
+    timer.active = True
+    start = time.perf_counter()
+    dfp.lfr(x, y, grid)
+    breakdown = {"seconds": time.perf_counter() - start, "in_calls": timer.seconds}
+    timer.active = False
+    tile = spectral._tile_size(n)
+    breakdown["tile"] = tile
+    breakdown["off"], breakdown["diagonal"], breakdown["multiply"] = grid_point_cost(tile, d_o, K)
+    return {"runs": runs, "extra_peak_mib": max(extra), "device_peak_mib": peak, "lfr": values.tolist(), "breakdown": breakdown}
 
 
 def reset_peak():
@@ -222,6 +327,17 @@ def main():
             f"{name:>8} {n:>6} {d:>4} {K:>3} {seconds:>8.3f} {min(ratios):>10.2f} {np.median(ratios):>6.2f} "
             f"{result['extra_peak_mib']:>9.0f} {versus:>10}"
             + (f" device peak {result['device_peak_mib']:.0f} MiB" if result["device_peak_mib"] else ""),
+            flush=True,
+        )
+        b = result["breakdown"]
+        tiles = -(-n // b["tile"])
+        # The engine's blocks: tiles on the diagonal and tiles (tiles - 1) / 2 off it, each
+        # with K - 1 grid steps after its first grid point.
+        steps = (K - 1) * (tiles * b["diagonal"] + tiles * (tiles - 1) / 2 * b["off"])
+        print(
+            f"{'':>8} one more run: {b['seconds']:.4g} s, {b['in_calls']:.4g} s of it in the engine's compiled calls;"
+            f" a grid point on a {b['tile']}^2 block: {b['off'] * 1e3:.3f} ms off the diagonal (the multiply"
+            f" alone {b['multiply'] * 1e3:.3f} ms), {b['diagonal'] * 1e3:.3f} ms on it; {K - 1} grid steps: {steps:.4g} s",
             flush=True,
         )
 

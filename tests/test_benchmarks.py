@@ -22,3 +22,8 @@ def test_spectral_benchmark_runs_under_jax_and_prints_a_row_per_size():
     assert (n, d, K) == ("700", "20", "5")
     assert float(seconds) > 0 and 0 < float(ratio) <= float(median)
     assert re.fullmatch(r"-?\d+", extra), extra
+    # The breakdown after the row: the time inside the engine's compiled calls is part of its run's.
+    breakdown = re.search(r"one more run: ([\d.]+) s, ([\d.]+) s of it in the engine's compiled calls", done.stdout)
+    assert breakdown, done.stdout
+    assert 0 < float(breakdown[2]) <= float(breakdown[1])
+    assert re.search(r"the multiply alone [\d.]+ ms\), [\d.]+ ms on it; 4 grid steps: ", done.stdout), done.stdout
