@@ -16,8 +16,8 @@ reports it (JAX).
 Under each row, where the time goes, from one more run and a microbenchmark in the same
 process: the seconds spent inside the engine's compiled calls (the rest is the host's
 Python and numpy work), and the cost of one grid point on one kernel block (a multiply and
-the products with [Y, 1]), with the multiply alone, which puts the grid steps' share of the
-run in seconds.
+the products with [Y, 1]), with the multiply alone, so the thin products' flop rate (next
+to the square GEMM's), and the grid steps' share of the run in seconds.
 """
 
 import argparse
@@ -334,10 +334,14 @@ def main():
         # The engine's blocks: tiles on the diagonal and tiles (tiles - 1) / 2 off it, each
         # with K - 1 grid steps after its first grid point.
         steps = (K - 1) * (tiles * b["diagonal"] + tiles * (tiles - 1) / 2 * b["off"])
+        # Off the diagonal, a grid point's two products with [Y, 1] (d_o + 1 columns) take
+        # what the multiply leaves: their rate, next to the square GEMM's in the header.
+        thin = 2 * 2 * b["tile"] ** 2 * (d_o + 1) / max(b["off"] - b["multiply"], 1e-12)
         print(
             f"{'':>8} one more run: {b['seconds']:.4g} s, {b['in_calls']:.4g} s of it in the engine's compiled calls;"
             f" a grid point on a {b['tile']}^2 block: {b['off'] * 1e3:.3f} ms off the diagonal (the multiply"
-            f" alone {b['multiply'] * 1e3:.3f} ms), {b['diagonal'] * 1e3:.3f} ms on it; {K - 1} grid steps: {steps:.4g} s",
+            f" alone {b['multiply'] * 1e3:.3f} ms, so the two thin products {thin / 1e9:.0f} Gflop/s),"
+            f" {b['diagonal'] * 1e3:.3f} ms on it; {K - 1} grid steps: {steps:.4g} s",
             flush=True,
         )
 
