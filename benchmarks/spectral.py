@@ -181,18 +181,26 @@ def grid_point_cost(tile, d_o, K, repeats=5):
     """Seconds per grid point on one tile x tile kernel block: the engine's own compiled sums
     for two blocks at once (as it calls them), timed with K grid points and with 1, the
     difference divided by K - 1 and by 2. Also the multiply alone (the step from one grid
-    point's weights to the next), as a chain of K - 1 multiplies.
+    point's weights to the next), as a chain of K - 1 multiplies. The backend may do that
+    chain in place, which the engine's multiplies, whose results the products also read,
+    cannot; so it is a lower bound, and the thin products' rate derived from it in main()
+    a little low.
 
     Returns (seconds per grid point on a block off the diagonal (a multiply and two
-    products), on the diagonal (a multiply and one product), per multiply).
+    products), on the diagonal (a multiply and one product), per multiply); NaN for K < 2,
+    where there are no grid steps.
     """
+    if K < 2:
+        return (float("nan"),) * 3
     from keras import ops
 
     from dfp import spectral
 
     r = np.random.default_rng(1)
-    # -d^2/2 of 500-dimensional points like those of inputs(): about -45 to -70.
-    neg_halves = [ops.convert_to_tensor(-45 - 25 * r.random((tile, tile), dtype=np.float32)) for _ in range(2)]
+    # -d^2/2 as for inputs() at d = 784 after normalisation (-125 to -175; at d = 500, -75 to
+    # -113): every weight of the grid stays a normal float32, as in the engine's runs
+    # (subnormals would be slower).
+    neg_halves = [ops.convert_to_tensor(-125 - 50 * r.random((tile, tile), dtype=np.float32)) for _ in range(2)]
     ys = [ops.convert_to_tensor(r.random((tile, d_o + 1), dtype=np.float32)) for _ in range(2)]
     grid = grid_for(K).astype(np.float32)
 
@@ -333,7 +341,7 @@ def main():
         tiles = -(-n // b["tile"])
         # The engine's blocks: tiles on the diagonal and tiles (tiles - 1) / 2 off it, each
         # with K - 1 grid steps after its first grid point.
-        steps = (K - 1) * (tiles * b["diagonal"] + tiles * (tiles - 1) / 2 * b["off"])
+        steps = (K - 1) * (tiles * b["diagonal"] + tiles * (tiles - 1) / 2 * b["off"]) if K > 1 else 0.0
         # Off the diagonal, a grid point's two products with [Y, 1] (d_o + 1 columns) take
         # what the multiply leaves: their rate, next to the square GEMM's in the header.
         thin = 2 * 2 * b["tile"] ** 2 * (d_o + 1) / max(b["off"] - b["multiply"], 1e-12)
