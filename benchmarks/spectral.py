@@ -192,6 +192,7 @@ def grid_point_cost(tile, d_o, K, repeats=5):
     """
     if K < 2:
         return (float("nan"),) * 3
+    import keras
     from keras import ops
 
     from dfp import spectral
@@ -221,9 +222,17 @@ def grid_point_cost(tile, d_o, K, repeats=5):
             seconds.append(best(fn, neg_halves, ys[0], ys, grid[:length], np.array([step], np.float32)))
         return (seconds[0] - seconds[1]) / (K - 1) / 2
 
+    # XLA (JAX) would fuse the chain into one pass, weights * factor^(K-1); a barrier after
+    # each multiply keeps them K - 1 passes, as in the engine, where each is read by products.
+    barrier = lambda a: a  # noqa: E731
+    if keras.backend.backend() == "jax":
+        import jax
+
+        barrier = jax.lax.optimization_barrier
+
     def multiplies(weights, factor):
         for _ in range(K - 1):
-            weights = weights * factor
+            weights = barrier(weights * factor)
         return (weights,)
 
     weights = [ops.exp(grid[0] * neg_half) for neg_half in neg_halves]
