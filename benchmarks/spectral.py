@@ -15,9 +15,9 @@ reports it (JAX).
 
 Under each row, where the time goes, from one more run and a microbenchmark in the same
 process: the seconds spent inside the engine's compiled calls (the rest is the host's
-Python and numpy work), and the cost of one grid point on one kernel block (a multiply and
-the products with [Y, 1]), with the multiply alone, so the thin products' flop rate (next
-to the square GEMM's), and the grid steps' share of the run in seconds.
+Python and numpy work), and the cost of one grid point on one kernel block off the diagonal
+(a multiply and two thin products with [Y, 1]) and on it (one product fewer), which puts
+the grid steps' share of the run in seconds.
 """
 
 import argparse
@@ -180,19 +180,20 @@ def wait(out):
 def grid_point_cost(tile, d_o, K, repeats=5):
     """Seconds per grid point on one tile x tile kernel block: the engine's own compiled sums
     for two blocks at once (as it calls them), timed with K grid points and with 1, the
-    difference divided by K - 1 and by 2. Also the multiply alone (the step from one grid
-    point's weights to the next), as a chain of K - 1 multiplies. The backend may do that
-    chain in place, which the engine's multiplies, whose results the products also read,
-    cannot; so it is a lower bound, and the thin products' rate derived from it in main()
-    a little low.
+    difference divided by K - 1 and by 2.
 
-    Returns (seconds per grid point on a block off the diagonal (a multiply and two
-    products), on the diagonal (a multiply and one product), per multiply); NaN for K < 2,
-    where there are no grid steps.
+    Off the diagonal a grid point is a multiply and two thin products with [Y, 1], on it a
+    multiply and one product. How a step divides between them is not measured: within one
+    call the two blocks' work overlaps, so the difference of the two costs is not one
+    product's; a chain of multiplies timed alone is fused into one pass by XLA; and one
+    block per call is bound by each step's latency (on this CPU a step then takes as long
+    as two blocks' steps do).
+
+    Returns (seconds per grid point on a block off the diagonal, on the diagonal); NaN for
+    K < 2, where there are no grid steps.
     """
     if K < 2:
-        return (float("nan"),) * 3
-    import keras
+        return (float("nan"),) * 2
     from keras import ops
 
     from dfp import spectral
@@ -222,22 +223,7 @@ def grid_point_cost(tile, d_o, K, repeats=5):
             seconds.append(best(fn, neg_halves, ys[0], ys, grid[:length], np.array([step], np.float32)))
         return (seconds[0] - seconds[1]) / (K - 1) / 2
 
-    # XLA (JAX) would fuse the chain into one pass, weights * factor^(K-1); a barrier after
-    # each multiply keeps them K - 1 passes, as in the engine, where each is read by products.
-    barrier = lambda a: a  # noqa: E731
-    if keras.backend.backend() == "jax":
-        import jax
-
-        barrier = jax.lax.optimization_barrier
-
-    def multiplies(weights, factor):
-        for _ in range(K - 1):
-            weights = barrier(weights * factor)
-        return (weights,)
-
-    weights = [ops.exp(grid[0] * neg_half) for neg_half in neg_halves]
-    per_multiply = best(spectral._compile(multiplies), *weights) / (K - 1)
-    return per_block(False), per_block(True), per_multiply
+    return per_block(False), per_block(True)
 
 
 def ours(n, d, d_o, K, gemm_size):
@@ -275,7 +261,7 @@ def ours(n, d, d_o, K, gemm_size):
     timer.active = False
     tile = spectral._tile_size(n)
     breakdown["tile"] = tile
-    breakdown["off"], breakdown["diagonal"], breakdown["multiply"] = grid_point_cost(tile, d_o, K)
+    breakdown["off"], breakdown["diagonal"] = grid_point_cost(tile, d_o, K)
     return {"runs": runs, "extra_peak_mib": max(extra), "device_peak_mib": peak, "lfr": values.tolist(), "breakdown": breakdown}
 
 
@@ -351,13 +337,9 @@ def main():
         # The engine's blocks: tiles on the diagonal and tiles (tiles - 1) / 2 off it, each
         # with K - 1 grid steps after its first grid point.
         steps = (K - 1) * (tiles * b["diagonal"] + tiles * (tiles - 1) / 2 * b["off"]) if K > 1 else 0.0
-        # Off the diagonal, a grid point's two products with [Y, 1] (d_o + 1 columns) take
-        # what the multiply leaves: their rate, next to the square GEMM's in the header.
-        thin = 2 * 2 * b["tile"] ** 2 * (d_o + 1) / max(b["off"] - b["multiply"], 1e-12)
         print(
             f"{'':>8} one more run: {b['seconds']:.4g} s, {b['in_calls']:.4g} s of it in the engine's compiled calls;"
-            f" a grid point on a {b['tile']}^2 block: {b['off'] * 1e3:.3f} ms off the diagonal (the multiply"
-            f" alone {b['multiply'] * 1e3:.3f} ms, so the two thin products {thin / 1e9:.0f} Gflop/s),"
+            f" a grid point on a {b['tile']}^2 block: {b['off'] * 1e3:.3f} ms off the diagonal,"
             f" {b['diagonal'] * 1e3:.3f} ms on it; {K - 1} grid steps: {steps:.4g} s",
             flush=True,
         )
