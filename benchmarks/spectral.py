@@ -186,7 +186,7 @@ def grid_point_cost(tile, d_o, K, repeats=5):
     multiply and one product. How a step divides between them is not measured: within one
     call the two blocks' work overlaps, so the difference of the two costs is not one
     product's; a chain of multiplies timed alone is fused into one pass by XLA; and one
-    block per call is bound by each step's latency (on this CPU a step then takes as long
+    block per call is bound by each step's latency (on this CPU a step then takes about as long
     as two blocks' steps do).
 
     Returns (seconds per grid point on a block off the diagonal, on the diagonal); NaN for
