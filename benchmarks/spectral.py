@@ -202,7 +202,9 @@ def grid_point_cost(tile, d_o, K, repeats=5):
     # -d^2/2 as for inputs() at d = 784 after normalisation (-125 to -175; at d = 500, -75 to
     # -113): every weight of the grid stays a normal float32, as in the engine's runs
     # (subnormals would be slower).
-    neg_halves = [ops.convert_to_tensor(-125 - 50 * r.random((tile, tile), dtype=np.float32)) for _ in range(2)]
+    neg_halves = [
+        ops.convert_to_tensor(-125 - 50 * r.random((tile, tile), dtype=np.float32)) for _ in range(2)
+    ]
     ys = [ops.convert_to_tensor(r.random((tile, d_o + 1), dtype=np.float32)) for _ in range(2)]
     grid = grid_for(K).astype(np.float32)
 
@@ -262,7 +264,13 @@ def ours(n, d, d_o, K, gemm_size):
     tile = spectral._tile_size(n)
     breakdown["tile"] = tile
     breakdown["off"], breakdown["diagonal"] = grid_point_cost(tile, d_o, K)
-    return {"runs": runs, "extra_peak_mib": max(extra), "device_peak_mib": peak, "lfr": values.tolist(), "breakdown": breakdown}
+    return {
+        "runs": runs,
+        "extra_peak_mib": max(extra),
+        "device_peak_mib": peak,
+        "lfr": values.tolist(),
+        "breakdown": breakdown,
+    }
 
 
 def reset_peak():
