@@ -168,13 +168,25 @@ class CallTimer:
 
 
 def wait(out):
-    """Wait until the backend has computed ``out`` (a nest of tensors)."""
-    import keras
+    """Wait until the backend has computed ``out`` (a nest of tensors).
 
-    if keras.backend.backend() == "jax":
+    JAX returns before its results are computed, on any device; TensorFlow and PyTorch do so
+    on a GPU, where copying one element of each result to the host waits for it. On a CPU,
+    TensorFlow and PyTorch have computed the results when the call returns.
+    """
+    import keras
+    from keras import ops
+
+    from dfp import spectral
+
+    backend = keras.backend.backend()
+    if backend == "jax":
         import jax
 
         jax.block_until_ready(out)
+    elif spectral._on_accelerator(backend):
+        for leaf in keras.tree.flatten(out):
+            ops.convert_to_numpy(ops.reshape(leaf, (-1,))[:1])
 
 
 def grid_point_cost(tile, d_o, K, repeats=5):
