@@ -853,9 +853,8 @@ def _start(neg_half, value, step, *, clamp, diagonal, stepping):
     <= 0 (the expansion's rounding can make it slightly positive) and returned first. On a
     ``diagonal`` block the weights' diagonal is 0: each point's own weight of exactly 1 is
     added after the products (``_HostSums``, ``_DeviceSums``), and multiplying by the step
-    keeps it 0. Compiled by XLA
-    under TensorFlow, which makes these elementwise passes one (about 0.6 ms less per
-    1,000 x 1,000 block here).
+    keeps it 0. Compiled by XLA under TensorFlow, which makes these elementwise passes one
+    (about 0.6 ms less per 1,000 x 1,000 block here).
     """
     out = []
     if clamp:
