@@ -8,13 +8,15 @@ STAMP := $(VENV)/.installed
 BOOK_DIR ?= .
 # -W: any warning, a notebook that fails to execute included, fails the build.
 BOOK_FLAGS := -W --keep-going --builder html
-CHROMEDRIVER := /usr/bin/chromedriver
+# The browser test drives Debian's Chromium through its ChromeDriver. `make test` installs
+# both system-wide (apt, as root or through sudo) when either command is missing.
+BROWSER_PACKAGES := chromium chromium-driver
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 # The venv's tools come first, so notebooks run on its kernel and its jupyter.
 export PATH := $(BIN):$(PATH)
 export PYTHONNOUSERSITE := 1
 
-.PHONY: install book render test clean
+.PHONY: install browser book render test clean
 
 install: $(STAMP)
 
@@ -35,8 +37,18 @@ render: $(STAMP)
 
 # Unit tests, notebook pairing, every notebook through papermill at tiny parameters, the
 # JAX backend, and book builds (one that must succeed, one that must fail).
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# chromium and chromedriver on the PATH, from Debian's packages if either is missing.
+browser:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then exit 0; fi; \
+	if ! command -v apt-get >/dev/null; then \
+	  echo "make test needs chromium and chromedriver on the PATH; this machine has no apt-get:" \
+	    "install them with its package manager" >&2; exit 1; fi; \
+	echo "Installing Debian's $(BROWSER_PACKAGES) system-wide for the browser test"; \
+	$(SUDO) apt-get update -qq && \
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(BROWSER_PACKAGES)
 
 clean:
 	rm -rf _build

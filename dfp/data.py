@@ -1,10 +1,12 @@
 """Data sets of the paper: MNIST, CIFAR-10 and the 1-D targets.
 
 Real data is read from the folder named by the environment variable ``DFP_DATA_DIR``, in
-the Keras datasets layout (``mnist.npz``, ``cifar-10-batches-py/``); without it, through
-``keras.datasets`` (which downloads once and caches under ``~/.keras/datasets``).
+the Keras datasets layout (``mnist.npz``, ``cifar-10-batches-py/``), each file checked against
+its known hashes (``KNOWN_FILES``) before it is read; without it, through ``keras.datasets``
+(which downloads once, checks the archive's hash and caches under ``~/.keras/datasets``).
 """
 
+import hashlib
 import os
 import pickle
 from pathlib import Path
@@ -12,6 +14,80 @@ from pathlib import Path
 import numpy as np
 
 DATA_DIR_VARIABLE = "DFP_DATA_DIR"
+
+# Every file read from DFP_DATA_DIR is checked against the copies known to be right, by
+# SHA-256 (or, for the official CIFAR-10 batches, the MD5 that torchvision publishes for them).
+# The rebuilt copies are those of the project's shared data folder (its SHA256SUMS).
+KNOWN_FILES = {
+    "mnist.npz": {
+        "sha256:731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1": "the published Keras mnist.npz",
+        "sha256:06af5dfe73b70e3bc1c36439982b18a8d76803db9b544f6fdf838a37fbb01b64": "the rebuilt copy",
+    },
+    "cifar-10-batches-py/data_batch_1": {
+        "sha256:8b12085098cd567bc726ee85c868509a8378a1ee44f4244160942a392b709791": "the rebuilt copy",
+        "md5:c99cafc152244af753f735de768cd75f": "the official archive",
+    },
+    "cifar-10-batches-py/data_batch_2": {
+        "sha256:eb26d009e7666c869d8bdcc2d9970bedc73cee080cbe82affc045833013200ac": "the rebuilt copy",
+        "md5:d4bba439e000b95fd0a9bffe97cbabec": "the official archive",
+    },
+    "cifar-10-batches-py/data_batch_3": {
+        "sha256:d8704d056e7a388e74eee6c8e837fbfdebca04e80caf5703dbf090cbf61aeb9d": "the rebuilt copy",
+        "md5:54ebc095f3ab1f0389bbae665268c751": "the official archive",
+    },
+    "cifar-10-batches-py/data_batch_4": {
+        "sha256:71ad9c1bd9222e40c488a99c0d2ec2a7a18512f8633adb4eceb9628e59c4c34c": "the rebuilt copy",
+        "md5:634d18415352ddfa80567beed471001a": "the official archive",
+    },
+    "cifar-10-batches-py/data_batch_5": {
+        "sha256:fd8bec1e0e99992f2344f528324d096bdac82eccd3393147522553b04f0bd0d0": "the rebuilt copy",
+        "md5:482c414d41f54cd18b22e5b47cb7c3cb": "the official archive",
+    },
+}
+
+
+class DataError(ValueError):
+    """A data file that is not one of the known copies: truncated, corrupted or foreign."""
+
+
+_VERIFIED = {}
+
+
+def verify(folder, name):
+    """Check ``folder / name`` against its known hashes, once per file version and process.
+
+    Args:
+        folder: the data folder (``DFP_DATA_DIR``).
+        name: the file's path in the Keras datasets layout, a key of ``KNOWN_FILES``.
+
+    Returns:
+        Which known copy it is, e.g. "the rebuilt copy".
+
+    Raises:
+        DataError: naming the file, its size and hash, and how to re-supply it.
+    """
+    path = Path(folder) / name
+    status = path.stat()
+    stamp = (str(path.resolve()), status.st_size, status.st_mtime_ns)
+    if stamp in _VERIFIED:
+        return _VERIFIED[stamp]
+    digests = {"sha256": hashlib.sha256(), "md5": hashlib.md5()}
+    with open(path, "rb") as file:
+        for block in iter(lambda: file.read(1 << 20), b""):
+            for digest in digests.values():
+                digest.update(block)
+    found = {f"{kind}:{digest.hexdigest()}" for kind, digest in digests.items()}
+    known = KNOWN_FILES[name]
+    match = next((known[key] for key in known if key in found), None)
+    if match is None:
+        raise DataError(
+            f"{path} ({status.st_size:,} bytes, SHA-256 {digests['sha256'].hexdigest()}) is not a known "
+            f"copy of {name}: it is truncated, corrupted or another file. Copy it again from the "
+            f"original, or unset {DATA_DIR_VARIABLE} to download it through keras.datasets, which "
+            "checks the archive it downloads."
+        )
+    _VERIFIED[stamp] = match
+    return match
 
 
 def mnist(train_size=None, *, seed=0):
@@ -30,7 +106,8 @@ def mnist(train_size=None, *, seed=0):
         path = folder / "mnist.npz"
         if not path.exists():
             raise FileNotFoundError(_missing(path, "MNIST", "mnist.npz with keys x_train, y_train"))
-        with np.load(path) as data:
+        verify(folder, "mnist.npz")
+        with np.load(path, allow_pickle=False) as data:
             images, labels = data["x_train"], data["y_train"]
     else:
         images, labels = _download("mnist")
@@ -59,6 +136,7 @@ def cifar10(train_size=40000, validation_size=10000, *, seed=0):
             raise FileNotFoundError(_missing(missing[0], "CIFAR-10", "cifar-10-batches-py/data_batch_1 ... data_batch_5"))
         images, labels = [], []
         for path in paths:
+            verify(folder, f"cifar-10-batches-py/{path.name}")
             with open(path, "rb") as file:
                 batch = pickle.load(file, encoding="bytes")
             images.append(np.asarray(batch[b"data"], np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))

@@ -89,3 +89,41 @@ def test_parity_covers_the_cube_once():
     np.testing.assert_array_equal(y[:, 0], np.prod(x, axis=1))
     with pytest.raises(ValueError, match="dimension"):
         dfp.data.parity(0)
+
+
+def _copy_with(folder, name, transform):
+    """A data folder holding the real files, ``name`` rewritten by ``transform`` (bytes -> bytes)."""
+    source = Path(os.environ.get("DFP_DATA_DIR", SHARED))
+    (folder / "cifar-10-batches-py").mkdir(parents=True)
+    for known in data.KNOWN_FILES:
+        target = folder / known
+        content = (source / known).read_bytes()
+        target.write_bytes(transform(content) if known == name else content)
+    return folder
+
+
+@needs_data
+@pytest.mark.parametrize(
+    "name, transform",
+    [
+        ("mnist.npz", lambda b: b[: len(b) // 2]),  # truncated
+        ("mnist.npz", lambda b: b[:1000] + bytes([b[1000] ^ 1]) + b[1001:]),  # one bit flipped
+        ("cifar-10-batches-py/data_batch_3", lambda b: b[:-1]),  # one byte short
+    ],
+    ids=["mnist-truncated", "mnist-bit-flip", "cifar-batch-truncated"],
+)
+def test_a_damaged_data_file_is_a_clear_error(tmp_path, monkeypatch, name, transform):
+    folder = _copy_with(tmp_path / "data", name, transform)
+    monkeypatch.setenv("DFP_DATA_DIR", str(folder))
+    loader = data.mnist if name == "mnist.npz" else data.cifar10
+    with pytest.raises(data.DataError) as error:
+        loader()
+    message = str(error.value)
+    assert name in message and "not a known copy" in message and "DFP_DATA_DIR" in message
+
+
+@needs_data
+def test_the_real_files_are_known_copies():
+    folder = Path(os.environ.get("DFP_DATA_DIR", SHARED))
+    for name in data.KNOWN_FILES:
+        assert data.verify(folder, name) in set(data.KNOWN_FILES[name].values())
