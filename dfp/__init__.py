@@ -8,7 +8,7 @@ import os as _os
 # TensorFlow prints start-up chatter to stderr that would clutter every book page.
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from dfp import data, models, plots, runs, training  # noqa: E402
+from dfp import data, models, parameters, plots, runs, training  # noqa: E402
 from dfp.claims import (  # noqa: E402
     CLAIMS,
     curve_positions,
@@ -20,7 +20,10 @@ from dfp.claims import (  # noqa: E402
     ordered_on_grid,
     ordering,
     show_parameters,
+    span,
+    verdict,
 )
+from dfp.parameters import check_parameters  # noqa: E402
 from dfp.data import cosines, sine  # noqa: E402
 from dfp.runs import code_fingerprint  # noqa: E402
 from dfp.spectral import (  # noqa: E402
@@ -39,6 +42,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "CLAIMS",
+    "check_parameters",
     "code_fingerprint",
     "cosines",
     "curve_positions",
@@ -59,10 +63,13 @@ __all__ = [
     "ordered_on_grid",
     "ordering",
     "peak_inv_delta",
+    "parameters",
     "plots",
     "rdf",
     "runs",
     "show_parameters",
     "sine",
+    "span",
     "training",
+    "verdict",
 ]

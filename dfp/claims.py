@@ -132,7 +132,8 @@ def deep_frequency_check(inv_delta, start, end, *, labels, epochs):
         epochs: the two epochs, for the statistic.
 
     Returns:
-        (holds, statistic, parts): all three parts hold; the numbers; {part: bool}.
+        (holds, statistic, parts, halfway): all three parts hold; the numbers; {part: bool};
+        the half-way 1/delta of each curve, (at epochs[0], at epochs[1]).
     """
     halfway = []
     peaks = []
@@ -152,7 +153,7 @@ def deep_frequency_check(inv_delta, start, end, *, labels, epochs):
         f"RDF peaks at epoch {first}: {listing(peaks[0])}, at epoch {last}: {listing(peaks[1])}"
     )
     parts = {1: bool(part1[0]), 2: bool(part2_holds), 3: bool(part3[0])}
-    return all(parts.values()), statistic, parts
+    return all(parts.values()), statistic, parts, (halfway[0], halfway[1])
 
 
 def longest_ordered_prefix(values, *, tie, increasing=True):
@@ -177,8 +178,9 @@ def fewer_epochs_check(runs, cap, *, increasing, labels):
         labels: one name per setting, for the statistic.
 
     Returns:
-        (holds, statistic): any step against the order breaks it (no ties); the statistic
-        lists every seed, the reason, and how far from the first setting the order holds.
+        (holds, statistic, medians): any step against the order breaks it (no ties); the
+        statistic lists every seed, the reason, and how far from the first setting the order
+        holds; the median epochs of each setting.
     """
     from dfp.training import describe_epochs, median_epochs
 
@@ -187,28 +189,91 @@ def fewer_epochs_check(runs, cap, *, increasing, labels):
     held = longest_ordered_prefix(medians, tie=0, increasing=increasing)
     word = "increase" if increasing else "decrease"
     statistic = "; ".join(describe_epochs(label, epochs, cap) for label, epochs in zip(labels, runs))
-    return holds, f"{statistic} ({reason}; medians {word} from {labels[0]} to {labels[held - 1]})"
+    return holds, f"{statistic} ({reason}; medians {word} from {labels[0]} to {labels[held - 1]})", medians
 
 
-def glue_claim(claim, holds, statistic):
-    """Glue a claim's verdict and statistic into the running notebook, and print them.
+def span(name, labels, values, *, digits=3):
+    """A claim's deciding numbers in one line: "name, first → last: v_first → v_last".
+
+    Args:
+        name: what the values are (e.g. "median epochs").
+        labels: the settings, in the claim's order.
+        values: one number per setting.
+        digits: significant digits.
+
+    Returns:
+        e.g. "median epochs, 1 → 6 layers: 3.8e+04 → 640".
+    """
+    values = list(values)
+    if len(values) != len(labels) or not values:
+        raise ValueError(f"{len(values)} values for {len(labels)} labels")
+    return f"{name}, {labels[0]} → {labels[-1]}: {values[0]:.{digits}g} → {values[-1]:.{digits}g}"
+
+
+_NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five"}
+# The mark beside each verdict in the report.
+MARKS = {"reproduces": "✓", "does not reproduce": "✗", "in part": "◐"}
+
+
+def verdict(holds, parts=None):
+    """The verdict in words: "reproduces", "does not reproduce" or "reproduces in part: ...".
+
+    Args:
+        holds: whether the whole claim holds.
+        parts: {part number: bool} for a claim made of parts (e.g. C7's three), or None.
+
+    Returns:
+        (phrase, mark): e.g. ("reproduces in part: (2) and (3) of three", "◐").
+    """
+    if parts and not holds and any(parts.values()) and not all(parts.values()):
+        held = [f"({k})" for k, v in parts.items() if v]
+        listed = held[0] if len(held) == 1 else ", ".join(held[:-1]) + " and " + held[-1]
+        return f"reproduces in part: {listed} of {_NUMBER_WORDS.get(len(parts), len(parts))}", MARKS["in part"]
+    if parts and bool(holds) != all(parts.values()):
+        raise ValueError(f"holds={holds} contradicts the parts {parts}")
+    phrase = "reproduces" if holds else "does not reproduce"
+    return phrase, MARKS[phrase]
+
+
+def glue_claim(claim, holds, statistic, *, summary, scale, parts=None, evidence=None):
+    """Glue a claim's verdict, in words and as a bool, and the numbers behind it.
+
+    Glued names: ``<claim>_holds`` (bool), ``<claim>_verdict`` (words), ``<claim>_mark``
+    (✓, ✗ or ◐), ``<claim>_statistic`` (every number, for the figure page),
+    ``<claim>_summary`` (the two or three numbers that decide it, for the report),
+    ``<claim>_scale`` (the scale of the run) and, with ``evidence``, ``<claim>_panel`` (a
+    small figure of the deciding numbers, for the report).
 
     Args:
         claim: one of ``CLAIMS``.
         holds: the verdict, a bool.
         statistic: a short string with the numbers behind the verdict.
+        summary: the deciding numbers in one short line.
+        scale: the scale of the run in a few words, from its parameters.
+        parts: {part number: bool} for a claim made of parts.
+        evidence: keyword arguments of ``dfp.plots.evidence_figure``.
     """
     if claim not in CLAIMS:
         raise ValueError(f"unknown claim {claim!r}; known: {', '.join(CLAIMS)}")
     if not isinstance(holds, (bool, np.bool_)):
         raise ValueError(f"holds must be a bool, got {type(holds).__name__}")
-    if not isinstance(statistic, str) or not statistic:
-        raise ValueError("statistic must be a non-empty string")
+    for name, text in (("statistic", statistic), ("summary", summary), ("scale", scale)):
+        if not isinstance(text, str) or not text:
+            raise ValueError(f"{name} must be a non-empty string")
+    phrase, mark = verdict(bool(holds), parts)
     from myst_nb import glue
 
     glue(f"{claim}_holds", bool(holds), display=False)
+    glue(f"{claim}_verdict", phrase, display=False)
+    glue(f"{claim}_mark", mark, display=False)
     glue(f"{claim}_statistic", statistic, display=False)
-    print(f"{claim} {'reproduces' if holds else 'does NOT reproduce'}: {statistic}")
+    glue(f"{claim}_summary", summary, display=False)
+    glue(f"{claim}_scale", scale, display=False)
+    if evidence is not None:
+        from dfp.plots import evidence_figure, image
+
+        glue(f"{claim}_panel", image(evidence_figure(title=f"{claim}: {phrase}", **evidence)), display=False)
+    print(f"{claim} {phrase}: {statistic}")
 
 
 def show_parameters(namespace, notebook):
@@ -221,21 +286,11 @@ def show_parameters(namespace, notebook):
         namespace: the notebook's ``globals()``.
         notebook: its name, e.g. "fig3" (found as fig3.ipynb or notebooks/fig3.ipynb).
     """
-    import ast
-    from pathlib import Path
-
-    import nbformat
     from IPython.display import Markdown, display
 
-    candidates = [Path(f"{notebook}.ipynb"), Path("notebooks") / f"{notebook}.ipynb"]
-    path = next((p for p in candidates if p.exists()), None)
-    if path is None:
-        raise FileNotFoundError(f"{notebook}.ipynb is neither here nor in notebooks/")
-    cells = [c for c in nbformat.read(path, as_version=4).cells if "parameters" in c.metadata.get("tags", [])]
-    if len(cells) != 1:
-        raise ValueError(f"{path} needs exactly one cell tagged 'parameters', found {len(cells)}")
-    names = [t.id for statement in ast.parse(cells[0].source).body for t in getattr(statement, "targets", [])]
-    rows = "\n".join(f"| `{name}` | `{namespace[name]!r}` |" for name in names)
+    from dfp.parameters import notebook_parameters
+
+    rows = "\n".join(f"| `{name}` | `{namespace[name]!r}` |" for name in notebook_parameters(notebook))
     display(Markdown(
         f"**Parameters this page ran with**\n\n| parameter | value |\n|---|---|\n{rows}\n\n"
         f"Re-run at the paper's scale: `papermill notebooks/{notebook}.ipynb out.ipynb "

@@ -1,12 +1,123 @@
-"""Figure panels shared by the notebooks."""
+"""Figures of the book: one style, colour by depth, and PNGs sharp on a 2x screen.
 
+Every figure is made at the book's text width (``TEXT_WIDTH`` inches, shown at
+``SCREEN_DPI`` CSS px per inch, so at its natural size on a laptop), in one style (``STYLE``:
+no text below 8 pt), and shown by ``show``, which renders a PNG at twice the screen's
+resolution and records in it the figure's width and its smallest font, so that the browser
+test can check what a reader sees. Depth is coloured the same everywhere: ``depth_colors``,
+light for the shallowest, dark for the deepest.
+"""
+
+import io
+
+import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 
 from dfp.spectral import rdf
 
+# CSS px per inch at which a figure is shown (the browser's reference pixel).
+SCREEN_DPI = 96
+# The PNG's resolution: two device pixels per CSS px, sharp on a 2x (retina) screen.
+PNG_DPI = 2 * SCREEN_DPI
+# Inches: the book's text column at a laptop's width (about 690 CSS px at 1280 px).
+TEXT_WIDTH = 7.0
+# The house style: every text at least 8 pt, so at least 10 CSS px at the natural size.
+STYLE = {
+    "font.size": 10,
+    "axes.titlesize": 10,
+    "axes.labelsize": 10,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "legend.fontsize": 8.5,
+    "legend.title_fontsize": 9,
+    "legend.frameon": False,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.grid": True,
+    "grid.alpha": 0.25,
+    "lines.linewidth": 1.6,
+    "figure.dpi": SCREEN_DPI,
+}
+# The colour map of depth, from the shallowest (light) to the deepest (dark) in each figure.
+DEPTH_COLORMAP = "viridis"
+# Metadata keys written into every PNG made by ``png``.
+WIDTH_KEY = "dfp-figure-width-in"
+FONT_KEY = "dfp-smallest-font-pt"
 
-def lfr_panel(ax, inv_delta, curves, *, title=None):
+
+def use_style():
+    """Apply ``STYLE`` to matplotlib (done by ``subplots``; idempotent)."""
+    matplotlib.rcParams.update(STYLE)
+
+
+def subplots(rows=1, columns=1, *, height, width=TEXT_WIDTH, **options):
+    """``plt.subplots`` in the house style, at the book's text width.
+
+    Args:
+        rows, columns: the grid of panels.
+        height: the figure's height in inches.
+        width: its width in inches (default: the text width).
+        **options: passed on to ``plt.subplots`` (e.g. ``sharex``).
+
+    Returns:
+        (figure, axes) as ``plt.subplots`` returns them.
+    """
+    use_style()
+    options.setdefault("constrained_layout", True)
+    return plt.subplots(rows, columns, figsize=(width, height), **options)
+
+
+def depth_colors(count):
+    """``count`` colours from the shallowest to the deepest, the same map on every page."""
+    if int(count) != count or count < 1:
+        raise ValueError(f"count must be a positive integer, got {count}")
+    return [matplotlib.colormaps[DEPTH_COLORMAP](v) for v in np.linspace(0.85, 0.0, int(count))]
+
+
+def smallest_font(figure):
+    """The smallest font size, in points, of any visible non-empty text in ``figure``."""
+    figure.canvas.draw()
+    sizes = [
+        text.get_fontsize()
+        for text in figure.findobj(matplotlib.text.Text)
+        if text.get_visible() and text.get_text().strip() and _shown(text)
+    ]
+    return min(sizes) if sizes else float("inf")
+
+
+def _shown(artist):
+    """False for text hidden because an ancestor axis or legend is invisible."""
+    axes = artist.axes
+    return axes is None or axes.get_visible()
+
+
+def png(figure):
+    """The figure as PNG bytes at ``PNG_DPI``, with its width and smallest font recorded."""
+    metadata = {WIDTH_KEY: f"{figure.get_figwidth():.4f}", FONT_KEY: f"{smallest_font(figure):.3f}"}
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=PNG_DPI, metadata=metadata)
+    return buffer.getvalue()
+
+
+def image(figure):
+    """The figure as an IPython Image shown at its natural size; the figure is closed."""
+    from IPython.display import Image
+
+    data = png(figure)
+    width = int(round(figure.get_figwidth() * SCREEN_DPI))
+    plt.close(figure)
+    return Image(data=data, format="png", width=width)
+
+
+def show(figure):
+    """Display the figure in the notebook as ``image`` makes it (instead of ``plt.show``)."""
+    from IPython.display import display
+
+    display(image(figure))
+
+
+def lfr_panel(ax, inv_delta, curves, *, title=None, colors=None):
     """Plot LFR against 1/delta, one line per curve.
 
     Args:
@@ -14,9 +125,10 @@ def lfr_panel(ax, inv_delta, curves, *, title=None):
         inv_delta: the grid shared by all curves.
         curves: mapping from a legend label to LFR values on the grid.
         title: optional panel title.
+        colors: one colour per curve (default: matplotlib's cycle).
     """
-    for label, values in curves.items():
-        ax.plot(inv_delta, values, label=str(label))
+    for index, (label, values) in enumerate(curves.items()):
+        ax.plot(inv_delta, values, label=str(label), color=None if colors is None else colors[index])
     ax.set_xlabel(r"$1/\delta$")
     ax.set_ylabel("LFR")
     if title:
@@ -24,7 +136,7 @@ def lfr_panel(ax, inv_delta, curves, *, title=None):
     ax.legend()
 
 
-def rdf_panel(ax, inv_delta, curves, *, normalize=True, title=None, log_x=False, legend=True):
+def rdf_panel(ax, inv_delta, curves, *, normalize=True, title=None, log_x=False, legend=True, colors=None, styles=None):
     """Plot the RDF against 1/delta, one line per curve.
 
     Args:
@@ -35,15 +147,21 @@ def rdf_panel(ax, inv_delta, curves, *, normalize=True, title=None, log_x=False,
         title: optional panel title.
         log_x: a logarithmic 1/delta axis (for grids that span decades).
         legend: draw the legend.
+        colors: one colour per curve (default: matplotlib's cycle).
+        styles: one line style per curve (default: solid).
     """
-    for label, values in curves.items():
+    for index, (label, values) in enumerate(curves.items()):
         midpoints, slopes = rdf(inv_delta, values)
         if normalize:
             top = np.max(slopes)
             if top <= 0:
                 raise ValueError(f"RDF of {label!r} has no positive value to normalise by")
             slopes = slopes / top
-        ax.plot(midpoints, slopes, label=str(label))
+        ax.plot(
+            midpoints, slopes, label=str(label),
+            color=None if colors is None else colors[index],
+            linestyle="-" if styles is None else styles[index],
+        )
     ax.set_xlabel(r"$1/\delta$")
     ax.set_ylabel("RDF / max RDF" if normalize else "RDF")
     if log_x:
@@ -54,11 +172,11 @@ def rdf_panel(ax, inv_delta, curves, *, normalize=True, title=None, log_x=False,
         ax.legend()
 
 
-def lfr_rdf_figure(inv_delta, curves, *, normalize_rdf=True):
+def lfr_rdf_figure(inv_delta, curves, *, normalize_rdf=True, colors=None):
     """Two panels side by side: (a) LFR, (b) RDF. Returns the Figure."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4), constrained_layout=True)
-    lfr_panel(left, inv_delta, curves, title="(a) LFR")
-    rdf_panel(right, inv_delta, curves, normalize=normalize_rdf, title="(b) RDF")
+    fig, (left, right) = subplots(1, 2, height=3.2)
+    lfr_panel(left, inv_delta, curves, title="(a) LFR", colors=colors)
+    rdf_panel(right, inv_delta, curves, normalize=normalize_rdf, title="(b) RDF", colors=colors)
     return fig
 
 
@@ -93,13 +211,20 @@ def epochs_panel(ax, labels, epochs, cap, *, xlabel, title=None):
     ax.legend()
 
 
-def rdf_snapshots_figure(inv_delta, curves, layers, *, end_epoch=None, columns=4, label="layer {}"):
+def epochs_figure(labels, epochs, cap, *, xlabel, title=None):
+    """One ``epochs_panel`` at the text width. Returns the Figure."""
+    fig, ax = subplots(height=3.2)
+    epochs_panel(ax, labels, epochs, cap, xlabel=xlabel, title=title)
+    return fig
+
+
+def rdf_snapshots_figure(inv_delta, curves, layers, *, end_epoch=None, columns=2, label="layer {}"):
     """One panel per recorded epoch, one normalised RDF per layer in each (Fig. 8's layout).
 
     Args:
         inv_delta: the grid shared by all curves.
         curves: {epoch: {layer: LFR values}} as recorded by ``dfp.training.Spectra``.
-        layers: the layers to draw, in order.
+        layers: the layers to draw, from the shallowest to the deepest (coloured so).
         end_epoch: the epoch at which training ended, marked "(end)" in its title.
         columns: panels per row.
         label: legend text for a layer, "{}" standing for its index.
@@ -109,13 +234,50 @@ def rdf_snapshots_figure(inv_delta, curves, layers, *, end_epoch=None, columns=4
     """
     epochs = sorted(curves)
     rows = int(np.ceil(len(epochs) / columns))
-    fig, axes = plt.subplots(rows, columns, figsize=(4 * columns, 3.6 * rows), constrained_layout=True, squeeze=False)
+    fig, axes = subplots(rows, columns, height=2.5 * rows, squeeze=False, sharex=True)
+    colors = depth_colors(len(layers))
     for panel, (ax, epoch) in enumerate(zip(axes.flat, epochs)):
         title = f"({chr(ord('a') + panel)}) epoch {epoch}" + (" (end)" if epoch == end_epoch else "")
         rdf_panel(
             ax, inv_delta, {label.format(l): curves[epoch][l] for l in layers},
-            normalize=True, log_x=True, legend=panel == 0, title=title,
+            normalize=True, log_x=True, legend=panel == 0, title=title, colors=colors,
         )
+        if panel < len(epochs) - columns:
+            ax.set_xlabel("")
     for ax in list(axes.flat)[len(epochs):]:
         ax.set_visible(False)
+    return fig
+
+
+def evidence_figure(xlabel, labels, series, *, ylabel, log=False, title=None):
+    """A small panel of the numbers that decide a claim, against depth (or k).
+
+    Args:
+        xlabel: what the x axis orders (e.g. "hidden layers").
+        labels: one tick label per position, in the claim's order.
+        series: {name: one value per label}; NaN leaves a gap.
+        ylabel: what the values are.
+        log: a logarithmic y axis.
+        title: optional panel title (e.g. the claim's name).
+
+    Returns:
+        The Figure, a third of the text width wide.
+    """
+    fig, ax = subplots(height=2.0, width=TEXT_WIDTH / 2.6)
+    positions = np.arange(len(labels))
+    colors = depth_colors(max(len(series), 1)) if len(series) > 1 else ["black"]
+    for color, (name, values) in zip(colors, series.items()):
+        values = np.asarray(values, dtype=np.float64)
+        if values.shape != positions.shape:
+            raise ValueError(f"series {name!r} has {values.size} values for {len(labels)} labels")
+        ax.plot(positions, values, "o-", color=color, label=str(name), markersize=4)
+    ax.set_xticks(positions, [str(l) for l in labels])
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    if log:
+        ax.set_yscale("log")
+    if title:
+        ax.set_title(title)
+    if len(series) > 1:
+        ax.legend()
     return fig

@@ -1,3 +1,6 @@
+import base64
+import io
+
 import numpy as np
 import pytest
 
@@ -37,24 +40,82 @@ def test_ordering_bad_input(values, tie, message):
 
 
 def test_glue_claim_rejects_unknown_claims_and_non_bools():
+    words = dict(summary="peaks 1 → 2", scale="tiny")
     with pytest.raises(ValueError, match="unknown claim"):
-        dfp.glue_claim("C10", True, "x")
+        dfp.glue_claim("C10", True, "x", **words)
     with pytest.raises(ValueError, match="must be a bool"):
-        dfp.glue_claim("C3", 1, "x")
-    with pytest.raises(ValueError, match="non-empty"):
-        dfp.glue_claim("C3", True, "")
+        dfp.glue_claim("C3", 1, "x", **words)
+    with pytest.raises(ValueError, match="statistic must be a non-empty"):
+        dfp.glue_claim("C3", True, "", **words)
+    with pytest.raises(ValueError, match="summary must be a non-empty"):
+        dfp.glue_claim("C3", True, "x", summary="", scale="tiny")
 
 
-def test_glue_claim_glues_both_keys(capsys, monkeypatch):
+def _published(monkeypatch):
     import myst_nb.ext.glue as glue_module
 
     # myst_nb.glue publishes through IPython's display; capture what it sends.
     published = []
     monkeypatch.setattr(glue_module, "ipy_display", lambda obj, **kw: published.append((obj, kw)))
-    dfp.glue_claim("C3", np.bool_(True), "peaks 1 < 2")
-    names = [kw["metadata"]["scrapbook"]["name"] for _, kw in published]
-    assert names == ["C3_holds", "C3_statistic"]
+    return published
+
+
+def test_glue_claim_glues_the_verdict_in_words_beside_the_bool(capsys, monkeypatch):
+    published = _published(monkeypatch)
+    dfp.glue_claim("C3", np.bool_(True), "peaks 1 < 2", summary="peak 1 → 2", scale="tiny")
+    glued = {kw["metadata"]["scrapbook"]["name"]: obj for obj, kw in published}
+    assert list(glued) == ["C3_holds", "C3_verdict", "C3_mark", "C3_statistic", "C3_summary", "C3_scale"]
+    text = {name: bundle["application/papermill.record/text/plain"] for name, bundle in glued.items()}
+    assert text["C3_verdict"] == "'reproduces'" and text["C3_mark"] == "'✓'" and text["C3_holds"] == "True"
     assert "C3 reproduces: peaks 1 < 2" in capsys.readouterr().out
+
+
+def test_glue_claim_with_evidence_glues_a_sharp_panel(monkeypatch):
+    from PIL import Image
+
+    published = _published(monkeypatch)
+    evidence = dict(xlabel="layer", labels=[1, 2, 3], series={"start": [1, 2, 3], "end": [3, 2, 1]}, ylabel="1/δ")
+    parts = {1: True, 2: False, 3: True}
+    dfp.glue_claim("C7", False, "x", summary="y", scale="tiny", parts=parts, evidence=evidence)
+    glued = {kw["metadata"]["scrapbook"]["name"]: (obj, kw["metadata"]) for obj, kw in published}
+    verdict = glued["C7_verdict"][0]["application/papermill.record/text/plain"]
+    assert verdict == "'reproduces in part: (1) and (3) of three'"
+    bundle, metadata = glued["C7_panel"]
+    picture = Image.open(io.BytesIO(base64.b64decode(bundle["application/papermill.record/image/png"])))
+    # Twice the pixels of the width it is shown at, and its smallest font recorded.
+    assert picture.width >= 2 * metadata["image/png"]["width"] - 2
+    assert float(picture.text[dfp.plots.FONT_KEY]) >= 8
+
+
+@pytest.mark.parametrize(
+    "holds, parts, phrase",
+    [
+        (True, None, "reproduces"),
+        (False, None, "does not reproduce"),
+        (True, {1: True, 2: True, 3: True}, "reproduces"),
+        (False, {1: False, 2: False, 3: False}, "does not reproduce"),
+        (False, {1: False, 2: True, 3: True}, "reproduces in part: (2) and (3) of three"),
+        (False, {1: True, 2: False}, "reproduces in part: (1) of two"),
+        (False, {1: True, 2: True, 3: False, 4: True}, "reproduces in part: (1), (2) and (4) of four"),
+    ],
+)
+def test_verdict_in_words(holds, parts, phrase):
+    assert dfp.verdict(holds, parts)[0] == phrase
+
+
+def test_verdict_rejects_a_bool_that_contradicts_its_parts():
+    with pytest.raises(ValueError, match="contradicts"):
+        dfp.verdict(True, {1: True, 2: False})
+    with pytest.raises(ValueError, match="contradicts"):
+        dfp.verdict(False, {1: True, 2: True})
+
+
+def test_span_gives_the_first_and_last_value():
+    assert dfp.span("median epochs", ["1 layers", "6 layers"], [38000, 640]) == (
+        "median epochs, 1 layers → 6 layers: 3.8e+04 → 640"
+    )
+    with pytest.raises(ValueError, match="2 values for 3 labels"):
+        dfp.span("x", "abc", [1, 2])
 
 
 def test_longest_ordered_prefix_says_which_part_holds():
@@ -91,12 +152,12 @@ def test_faster_toward_low_frequency_compares_moves_in_decades():
 
 def test_fewer_epochs_check_reports_every_seed_and_how_far_it_holds():
     runs = [[30, 40, None], [9, 12, 10], [8, 7, 11], [9, 9, 9]]
-    holds, statistic = dfp.fewer_epochs_check(runs, 50, increasing=False, labels=["1", "2", "3", "4"])
+    holds, statistic, medians = dfp.fewer_epochs_check(runs, 50, increasing=False, labels=["1", "2", "3", "4"])
     # Medians 40, 10, 8, 9: falls from 1 to 3, then rises.
     assert not holds
     assert statistic.startswith("1: median 40 (30, 40, >=50); 2: median 10 (9, 12, 10)")
     assert statistic.endswith("medians decrease from 1 to 3)")
-    holds, statistic = dfp.fewer_epochs_check(runs[:3], 50, increasing=False, labels=["a", "b", "c"])
+    holds, statistic, _ = dfp.fewer_epochs_check(runs[:3], 50, increasing=False, labels=["a", "b", "c"])
     assert holds and "from a to c" in statistic
-    holds, _ = dfp.fewer_epochs_check(runs[:3], 50, increasing=True, labels=["a", "b", "c"])
+    holds, _, _ = dfp.fewer_epochs_check(runs[:3], 50, increasing=True, labels=["a", "b", "c"])
     assert not holds

@@ -1,0 +1,251 @@
+"""The figure notebooks' parameters: what each may be, checked before anything runs.
+
+Every notebook opens with one cell of literals tagged ``parameters``; papermill injects a cell
+headed ``# Parameters`` after it. The cell after both calls ``dfp.check_parameters(globals(),
+"figN")``, which stops the run at once, naming the parameter, the value and what is allowed,
+when papermill was given a name the notebook does not have (a typo) or a value of the wrong
+type or range. ``RULES`` holds one rule per parameter name, shared by every notebook.
+"""
+
+import ast
+import difflib
+from pathlib import Path
+
+import numpy as np
+
+
+class ParameterError(ValueError):
+    """A notebook parameter that is unknown, of the wrong type, or out of range."""
+
+
+class Rule:
+    """What one parameter may be: ``allowed`` says it in words, ``accepts`` decides."""
+
+    def __init__(self, allowed, accepts):
+        self.allowed = allowed
+        self.accepts = accepts
+
+    def __call__(self, value):
+        try:
+            return bool(self.accepts(value))
+        except (TypeError, ValueError):
+            return False
+
+
+def _is_int(value):
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
+def _is_number(value):
+    return (_is_int(value) or isinstance(value, (float, np.floating))) and np.isfinite(value)
+
+
+def integer(minimum=None, maximum=None):
+    """An integer (not a bool), within [minimum, maximum] where given."""
+    bounds = _bounds_text(minimum, maximum)
+    return Rule(
+        f"an integer{bounds}",
+        lambda v: _is_int(v) and (minimum is None or v >= minimum) and (maximum is None or v <= maximum),
+    )
+
+
+def number(*, above=None, below=None):
+    """A finite number strictly between ``above`` and ``below`` where given."""
+    parts = [f"> {above:g}" if above is not None else "", f"< {below:g}" if below is not None else ""]
+    text = " and ".join(p for p in parts if p)
+    return Rule(
+        "a finite number" + (f" {text}" if text else ""),
+        lambda v: _is_number(v) and (above is None or v > above) and (below is None or v < below),
+    )
+
+
+def one_of(*choices):
+    """One of the given values."""
+    return Rule(f"one of {', '.join(repr(c) for c in choices)}", lambda v: v in choices)
+
+
+def list_of(rule, *, increasing=False, length=None):
+    """A non-empty list whose items each satisfy ``rule``."""
+    size = f" of {length}" if length else " (at least one)"
+    order = ", strictly increasing" if increasing else ""
+    return Rule(
+        f"a list{size} of {_plural(rule.allowed)}{order}",
+        lambda v: isinstance(v, list)
+        and len(v) >= 1
+        and (length is None or len(v) == length)
+        and all(rule(item) for item in v)
+        and (not increasing or all(a < b for a, b in zip(v, v[1:]))),
+    )
+
+
+def either(first, second):
+    """Satisfies one of two rules."""
+    return Rule(f"{first.allowed}, or {second.allowed}", lambda v: first(v) or second(v))
+
+
+def _activation(value):
+    import keras
+
+    if not isinstance(value, str):
+        return False
+    try:
+        keras.activations.get(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _learning_rates(value):
+    from dfp.training import OPTIMIZERS
+
+    return (
+        isinstance(value, dict)
+        and len(value) >= 1
+        and all(k in OPTIMIZERS and _is_number(v) and v > 0 for k, v in value.items())
+    )
+
+
+def _range(value):
+    return isinstance(value, list) and len(value) == 2 and all(_is_number(v) and v > 0 for v in value) and value[0] < value[1]
+
+
+def _bounds_text(minimum, maximum):
+    if minimum is not None and maximum is not None:
+        return f" from {minimum} to {maximum}"
+    if minimum is not None:
+        return f" >= {minimum}"
+    return f" <= {maximum}" if maximum is not None else ""
+
+
+def _plural(text):
+    return text.replace("an integer", "integers").replace("a finite number", "finite numbers").replace(
+        "one of", "values among"
+    )
+
+
+_COUNT = integer(1)
+_SIZE = integer(2)
+_SEED = integer(0)
+_POSITIVE = number(above=0)
+
+# One rule per parameter name, for every notebook. A name a notebook uses and this table lacks
+# is an error (tests/test_parameters.py checks every notebook against it).
+RULES = {
+    "accuracy_threshold": number(above=0, below=1),
+    "activation": Rule("a Keras activation name, e.g. 'tanh' or 'relu'", _activation),
+    "analysis_size": _SIZE,
+    "batch_size": _COUNT,
+    "dense_units": _COUNT,
+    "depths": list_of(integer(3), increasing=True),
+    "dimension": integer(1, 20),
+    "epochs": _COUNT,
+    "frequencies": list_of(_POSITIVE),
+    "grid_points": integer(3),
+    "hidden_layers": either(_COUNT, list_of(_COUNT, increasing=True)),
+    "inv_delta_max": _POSITIVE,
+    "inv_delta_range": Rule("a list [low, high] of numbers with 0 < low < high", _range),
+    "k_values": list_of(_POSITIVE, increasing=True),
+    "learning_rate": _POSITIVE,
+    "learning_rates": Rule("a dict from 'adam' or 'sgd' to a number > 0", _learning_rates),
+    "max_epochs": _COUNT,
+    "num_points": _SIZE,
+    "optimizers": list_of(one_of("adam", "sgd")),
+    "relative_threshold": _POSITIVE,
+    "residual_forms": list_of(one_of("scaled", "plain")),
+    "seed": _SEED,
+    "seeds": list_of(_SEED),
+    "snapshot_epoch": _SEED,
+    "snapshot_epochs": list_of(integer(0), increasing=True),
+    "stop_loss": _POSITIVE,
+    "train_size": _COUNT,
+    "validation_size": _COUNT,
+    "variants": list_of(one_of(1, 2, 3, 4)),
+    "width": _COUNT,
+}
+
+# The header papermill writes on the cell it injects (papermill.translators, comment "Parameters").
+_INJECTED_HEADER = "# Parameters"
+
+
+def notebook_parameters(notebook):
+    """The names and default values of a notebook's cell tagged ``parameters``.
+
+    Args:
+        notebook: its name, e.g. "fig8", found as fig8.ipynb here or in notebooks/.
+
+    Returns:
+        {name: default value}, in the cell's order.
+    """
+    import nbformat
+
+    candidates = [Path(f"{notebook}.ipynb"), Path("notebooks") / f"{notebook}.ipynb"]
+    path = next((p for p in candidates if p.exists()), None)
+    if path is None:
+        raise FileNotFoundError(f"{notebook}.ipynb is neither here nor in notebooks/")
+    cells = [c for c in nbformat.read(path, as_version=4).cells if "parameters" in c.metadata.get("tags", [])]
+    if len(cells) != 1:
+        raise ValueError(f"{path} needs exactly one cell tagged 'parameters', found {len(cells)}")
+    return _assignments(cells[0].source)
+
+
+def _assignments(source):
+    values = {}
+    for statement in ast.parse(source).body:
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+            target = statement.targets[0]
+            if isinstance(target, ast.Name):
+                try:
+                    values[target.id] = ast.literal_eval(statement.value)
+                except ValueError:
+                    values[target.id] = None
+    return values
+
+
+def injected_names(history):
+    """Names assigned by papermill's injected cell, the last ``# Parameters`` cell run.
+
+    Args:
+        history: the sources of the cells run so far, oldest first (IPython's ``In``).
+
+    Returns:
+        The names, or an empty list when papermill injected nothing.
+    """
+    for source in reversed(list(history)):
+        if source.lstrip().startswith(_INJECTED_HEADER + "\n"):
+            return list(_assignments(source))
+    return []
+
+
+def check_parameters(namespace, notebook, *, history=None):
+    """Stop a notebook whose parameters are unknown, mistyped or out of range.
+
+    Args:
+        namespace: the notebook's ``globals()``.
+        notebook: its name, e.g. "fig8".
+        history: sources of the cells run so far; default: IPython's ``In`` in ``namespace``.
+
+    Raises:
+        ParameterError: naming the parameter, its value and what is allowed.
+    """
+    defaults = notebook_parameters(notebook)
+    if history is None:
+        history = namespace.get("In", [])
+    unknown = [name for name in injected_names(history) if name not in defaults]
+    if unknown:
+        name = unknown[0]
+        close = difflib.get_close_matches(name, list(defaults), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ParameterError(
+            f"{notebook}: unknown parameter {name!r} (set to {namespace.get(name)!r}).{hint} "
+            f"This notebook's parameters: {', '.join(defaults)}."
+        )
+    for name in defaults:
+        rule = RULES.get(name)
+        if rule is None:
+            raise ParameterError(f"{notebook}: parameter {name!r} has no rule in dfp.parameters.RULES")
+        value = namespace.get(name)
+        if not rule(value):
+            raise ParameterError(
+                f"{notebook}: parameter {name!r} = {value!r} ({type(value).__name__}) is not allowed: "
+                f"it must be {rule.allowed} (default {defaults[name]!r})."
+            )
