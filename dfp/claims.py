@@ -196,7 +196,7 @@ def span(name, labels, values, *, digits=3):
     """A claim's deciding numbers in one line: "name, first → last: v_first → v_last".
 
     Args:
-        name: what the values are (e.g. "median epochs").
+        name: what the values are (e.g. "median epochs"); "" for none.
         labels: the settings, in the claim's order.
         values: one number per setting.
         digits: significant digits.
@@ -207,7 +207,8 @@ def span(name, labels, values, *, digits=3):
     values = list(values)
     if len(values) != len(labels) or not values:
         raise ValueError(f"{len(values)} values for {len(labels)} labels")
-    return f"{name}, {labels[0]} → {labels[-1]}: {values[0]:.{digits}g} → {values[-1]:.{digits}g}"
+    prefix = f"{name}, " if name else ""
+    return f"{prefix}{labels[0]} → {labels[-1]}: {values[0]:.{digits}g} → {values[-1]:.{digits}g}"
 
 
 _NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five"}
@@ -272,7 +273,7 @@ def glue_claim(claim, holds, statistic, *, summary, scale, parts=None, evidence=
     if evidence is not None:
         from dfp.plots import evidence_figure, image
 
-        glue(f"{claim}_panel", image(evidence_figure(title=f"{claim}: {phrase}", **evidence)), display=False)
+        glue(f"{claim}_panel", image(evidence_figure(title=f"{claim} {mark}", **evidence)), display=False)
     print(f"{claim} {phrase}: {statistic}")
 
 

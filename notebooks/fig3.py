@@ -39,11 +39,13 @@ num_points = 1000
 inv_delta_max = 400.0
 grid_points = 400
 
-# %%
-import matplotlib.pyplot as plt
-import numpy as np
-
+# %% tags=["remove-input"]
 import dfp
+
+dfp.check_parameters(globals(), "fig3")
+
+# %%
+import numpy as np
 
 inv_delta = np.linspace(inv_delta_max / grid_points, inv_delta_max, grid_points)
 grid_step = inv_delta[1] - inv_delta[0]
@@ -52,9 +54,8 @@ for k in k_values:
     x, y = dfp.sine(k, num_points)
     curves[f"k={k}"] = dfp.lfr(x, y, inv_delta)
 
-# %%
-figure = dfp.plots.lfr_rdf_figure(inv_delta, curves, normalize_rdf=True)
-plt.show()
+# %% tags=["hide-input"]
+dfp.plots.show(dfp.plots.lfr_rdf_figure(inv_delta, curves, normalize_rdf=True))
 
 # %% [markdown]
 # ## Check of C3
@@ -71,16 +72,26 @@ halfway = [
     for k, values in zip(k_values, curves.values())
 ]
 c3_holds, c3_reason = dfp.ordering(peaks, tie=grid_step, increasing=True, labels=curves)
+
+# %% tags=["hide-input"]
 c3_statistic = (
     "RDF peak 1/δ by k: "
     + ", ".join(f"{k}: {p:.1f}" for k, p in zip(k_values, peaks))
     + f" ({c3_reason}; grid step {grid_step:.2f}); half-way 1/δ: "
     + ", ".join(f"{h:.1f}" for h in halfway)
 )
-dfp.glue_claim("C3", c3_holds, c3_statistic)
+dfp.glue_claim(
+    "C3", c3_holds, c3_statistic,
+    summary=dfp.span("RDF peak 1/δ", [f"k={k}" for k in k_values], peaks),
+    scale=f"{num_points:,} points, {grid_points} grid points to 1/δ = {inv_delta_max:g}",
+    evidence=dict(
+        xlabel="k in sin(kπx)", labels=k_values, ylabel="1/δ",
+        series={"RDF peak": peaks, "half-way": halfway},
+    ),
+)
 
 # %% [markdown]
-# **Verdict.** C3 holds: {glue:text}`C3_holds`. {glue:text}`C3_statistic`.
+# **Verdict: C3 {glue:text}`C3_verdict`.** {glue:text}`C3_statistic`.
 #
 # At paper scale nothing changes: the figure needs no training and the defaults already use
 # the paper's setting. `papermill notebooks/fig3.ipynb out.ipynb -f notebooks/params/fig3.paper.yaml`

@@ -35,11 +35,14 @@
 width = 64
 dense_units = 256
 
-# %%
+# %% tags=["remove-input"]
+import dfp
+
+dfp.check_parameters(globals(), "fig4")
+
+# %% tags=["hide-input"]
 import matplotlib.pyplot as plt
 from IPython.display import Markdown, display
-
-import dfp
 
 rows = []
 for variant in dfp.models.RESNET_VARIANTS:
@@ -47,31 +50,39 @@ for variant in dfp.models.RESNET_VARIANTS:
     L = dfp.models.depth(model)
     named = [dfp.models.layer(model, l) for l in range(1, L + 1)]
     parts = [f"{tuple(t.shape[1:])}" for t in named[1:-4]]
-    convolutions = sum(1 for layer in model.layers if layer.__class__.__name__ == "Conv2D" and "project" not in layer.name)
+    convolutions = sum(
+        1 for layer in model.layers
+        if layer.__class__.__name__ == "Conv2D" and "project" not in layer.name
+    )
     rows.append(
-        f"| Resnet18-{variant} | {tuple(named[0].shape[1:])} | {' → '.join(parts)} | {convolutions} | "
-        f"{named[-4].shape[-1]} | {named[-3].shape[-1]}, {named[-2].shape[-1]} | {named[-1].shape[-1]} | "
-        f"{model.count_params():,} |"
+        f"| Resnet18-{variant} | {tuple(named[0].shape[1:])} | {' → '.join(parts)} "
+        f"| {convolutions} | {named[-4].shape[-1]} "
+        f"| {named[-3].shape[-1]}, {named[-2].shape[-1]} | {named[-1].shape[-1]} "
+        f"| {model.count_params():,} |"
     )
 display(Markdown(
-    "| variant | stem output | convolution parts (output shapes) | 3×3 convolutions | pooled | "
-    "Dense f[-3], f[-2] | softmax f[-1] | parameters |\n|---|---|---|---|---|---|---|---|\n" + "\n".join(rows)
+    "| variant | stem output | convolution parts (output shapes) | 3×3 convolutions | pooled "
+    "| Dense f[-3], f[-2] | softmax f[-1] | parameters |\n"
+    "|---|---|---|---|---|---|---|---|\n" + "\n".join(rows)
 ))
 
-# %%
-figure, axis = plt.subplots(figsize=(10, 3.2), constrained_layout=True)
-colors = ["#9ecae1", "#6baed6", "#4292c6", "#2171b5"]
+# %% tags=["hide-input"]
+figure, axis = dfp.plots.subplots(height=2.6)
+# Parts are coloured by their depth in Resnet18-1, the deepest variant.
+colors = dfp.plots.depth_colors(len(dfp.models.RESNET_VARIANTS))
 for row, variant in enumerate(dfp.models.RESNET_VARIANTS):
     y = len(dfp.models.RESNET_VARIANTS) - row
-    boxes = ["stem"] + [f"part {p}\n{width * 2 ** (p - 1)} ch" for p in range(1, 6 - variant)] + ["pool", "FC", "FC", "softmax"]
+    parts = [f"part {p}\n{width * 2 ** (p - 1)} ch" for p in range(1, 6 - variant)]
+    boxes = ["stem"] + parts + ["pool", "FC", "FC", "soft-\nmax"]
     for column, text in enumerate(boxes):
-        is_part = text.startswith("part")
-        axis.add_patch(plt.Rectangle((column * 1.2, y - 0.35), 1.0, 0.7, color=colors[int(text[5]) - 1] if is_part else "#dddddd"))
-        axis.text(column * 1.2 + 0.5, y, text, ha="center", va="center", fontsize=8)
-    axis.text(-0.2, y, f"Resnet18-{variant}", ha="right", va="center")
-axis.set(xlim=(-2.2, 9 * 1.2), ylim=(0.4, 4.6))
+        color = colors[int(text[5]) - 1] if text.startswith("part") else "#dddddd"
+        axis.add_patch(plt.Rectangle((column * 1.2, y - 0.38), 1.1, 0.76, color=color))
+        ink = "white" if text.startswith("part") and int(text[5]) > 2 else "black"
+        axis.text(column * 1.2 + 0.55, y, text, ha="center", va="center", fontsize=8, color=ink)
+    axis.text(-0.2, y, f"Resnet18-{variant}", ha="right", va="center", fontsize=9)
+axis.set(xlim=(-2.6, 9 * 1.2), ylim=(0.5, 4.5))
 axis.axis("off")
-plt.show()
+dfp.plots.show(figure)
 
 # %% tags=["remove-input"]
 dfp.show_parameters(globals(), "fig4")

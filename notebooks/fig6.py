@@ -52,11 +52,13 @@ inv_delta_range = [1e-3, 1e3]
 grid_points = 121
 seed = 0
 
-# %%
-import matplotlib.pyplot as plt
-import numpy as np
-
+# %% tags=["remove-input"]
 import dfp
+
+dfp.check_parameters(globals(), "fig6")
+
+# %%
+import numpy as np
 
 inv_delta = np.geomspace(*inv_delta_range, grid_points)
 runs = dfp.training.train_resnet_variants(
@@ -64,13 +66,17 @@ runs = dfp.training.train_resnet_variants(
     validation_size=validation_size, analysis_size=analysis_size, epochs=epochs,
     snapshot_epochs=snapshot_epochs, inv_delta=inv_delta, seed=seed,
 )
-print("training time (s): " + ", ".join(f"Resnet18-{v}: {r['seconds']:.0f}" for v, r in runs.items()))
 curves = {e: {v: runs[v]["labels"]["curves"][e] for v in variants} for e in snapshot_epochs}
 floors = {e: {v: runs[v]["labels"]["floors"][e] for v in variants} for e in snapshot_epochs}
+order = sorted(variants, reverse=True)  # shallow to deep
 
-# %%
-figure = dfp.plots.rdf_snapshots_figure(inv_delta, curves, variants, end_epoch=epochs, label="Resnet18-{}")
-plt.show()
+# %% tags=["hide-input"]
+print("training time (s): " + ", ".join(
+    f"Resnet18-{v}: {r['seconds']:.0f}" for v, r in runs.items()
+))
+dfp.plots.show(dfp.plots.rdf_snapshots_figure(
+    inv_delta, curves, order, end_epoch=epochs, label="Resnet18-{}"
+))
 
 # %% [markdown]
 # ## Check of C5
@@ -82,19 +88,37 @@ plt.show()
 # snapshot the position decreases with depth.
 
 # %%
-order = sorted(variants, reverse=True)  # shallow to deep
 first, last = snapshot_epochs[0], snapshot_epochs[-1]
-c5_holds, c5_statistic, c5_parts = dfp.deep_frequency_check(
+labels = [f"Resnet18-{v}" for v in order]
+c5_holds, c5_statistic, c5_parts, (start, end) = dfp.deep_frequency_check(
     inv_delta,
     ([curves[first][v] for v in order], [floors[first][v] for v in order]),
     ([curves[last][v] for v in order], [floors[last][v] for v in order]),
-    labels=[f"Resnet18-{v}" for v in order], epochs=(first, last),
+    labels=labels, epochs=(first, last),
 )
-c5_statistic += "; floors at epoch %d: %s" % (last, ", ".join(f"{floors[last][v]:.3f}" for v in order))
-dfp.glue_claim("C5", c5_holds, c5_statistic)
+
+# %% tags=["hide-input"]
+c5_statistic += f"; floors at epoch {last}: " + ", ".join(
+    f"{floors[last][v]:.3f}" for v in order
+)
+dfp.glue_claim(
+    "C5", c5_holds, c5_statistic, parts=c5_parts,
+    summary=(
+        f"half-way 1/δ at epoch {first}: " + dfp.span("", labels, start)
+        + f"; at epoch {last}: " + dfp.span("", labels, end)
+    ),
+    scale=(
+        f"width {width}, {train_size:,}/{validation_size:,} images, {epochs} epochs; "
+        f"RDFs on {analysis_size:,}"
+    ),
+    evidence=dict(
+        xlabel="variant, shallow to deep", labels=order, ylabel="half-way 1/δ", log=True,
+        series={f"epoch {first}": start, f"epoch {last}": end},
+    ),
+)
 
 # %% [markdown]
-# **Verdict.** C5 holds: {glue:text}`C5_holds`. {glue:text}`C5_statistic`.
+# **Verdict: C5 {glue:text}`C5_verdict`.** {glue:text}`C5_statistic`.
 #
 # At the paper's scale: `papermill notebooks/fig6.ipynb out.ipynb -f notebooks/params/fig6.paper.yaml`.
 

@@ -49,16 +49,19 @@ snapshot_epochs = [0, 1, 3, 6, 12, 25, 45]
 grid_points = 100
 seed = 0
 
-# %%
-import matplotlib.pyplot as plt
-import numpy as np
-
+# %% tags=["remove-input"]
 import dfp
 
+dfp.check_parameters(globals(), "fig8")
+
+# %% tags=["hide-input"]
+import numpy as np
+
 config = dict(
-    epochs=epochs, train_size=train_size, analysis_size=analysis_size, hidden_layers=hidden_layers,
-    width=width, learning_rate=learning_rate, batch_size=batch_size, stop_loss=stop_loss,
-    snapshot_epochs=snapshot_epochs, grid_points=grid_points, seed=seed,
+    epochs=epochs, train_size=train_size, analysis_size=analysis_size,
+    hidden_layers=hidden_layers, width=width, learning_rate=learning_rate,
+    batch_size=batch_size, stop_loss=stop_loss, snapshot_epochs=snapshot_epochs,
+    grid_points=grid_points, seed=seed,
 )
 layers = list(range(1, hidden_layers + 1))
 
@@ -67,25 +70,30 @@ def train():
     x, y = dfp.data.mnist(train_size, seed=seed)
     analysis = np.random.default_rng(seed).permutation(len(x))[:analysis_size]
     model = dfp.models.mlp(784, hidden_layers, width, activation="tanh", output_dim=10, seed=seed)
-    spectra = dfp.training.Spectra(x[analysis], y[analysis], layers, snapshot_epochs, grid_points=grid_points)
+    spectra = dfp.training.Spectra(
+        x[analysis], y[analysis], layers, snapshot_epochs, grid_points=grid_points
+    )
     return dfp.training.fit_with_spectra(
         model, x, y, loss="mse", learning_rate=learning_rate, batch_size=batch_size,
         max_epochs=epochs, stop_loss=stop_loss, spectra=spectra, seed=seed, label="fig8",
     )
 
 
+# %%
 run = dfp.runs.cached("fig8", config, train)
 inv_delta, curves = run["inv_delta"], run["curves"]
+
+# %% tags=["hide-input"]
+ending = f"stopped at loss < {stop_loss}" if run["stopped"] else "cap reached"
 print(
-    f"{run['epochs']} epochs ({'stopped at loss < ' + str(stop_loss) if run['stopped'] else 'cap reached'}), "
-    f"final loss {run['loss'][-1]:.4f}; {run['seconds']:.0f} s, of which spectra {run['spectra_seconds']:.0f} s "
+    f"{run['epochs']} epochs ({ending}), final loss {run['loss'][-1]:.4f}; "
+    f"{run['seconds']:.0f} s, of which spectra {run['spectra_seconds']:.0f} s "
     f"({100 * run['spectra_seconds'] / run['seconds']:.0f} %)"
 )
 
-# %%
+# %% tags=["hide-input"]
 shown = sorted(curves)
-figure = dfp.plots.rdf_snapshots_figure(inv_delta, curves, layers, end_epoch=run["epochs"])
-plt.show()
+dfp.plots.show(dfp.plots.rdf_snapshots_figure(inv_delta, curves, layers, end_epoch=run["epochs"]))
 
 # %% [markdown]
 # ## Check of C7
@@ -100,16 +108,33 @@ plt.show()
 
 # %%
 first, last = shown[0], shown[-1]
-c7_holds, c7_statistic, c7_parts = dfp.deep_frequency_check(
+labels = [f"layer {l}" for l in layers]
+c7_holds, c7_statistic, c7_parts, (start, end) = dfp.deep_frequency_check(
     inv_delta,
     ([curves[first][l] for l in layers], [run["floors"][first][l] for l in layers]),
     ([curves[last][l] for l in layers], [run["floors"][last][l] for l in layers]),
-    labels=[f"layer {l}" for l in layers], epochs=(first, last),
+    labels=labels, epochs=(first, last),
 )
-dfp.glue_claim("C7", c7_holds, c7_statistic)
+
+# %% tags=["hide-input"]
+dfp.glue_claim(
+    "C7", c7_holds, c7_statistic, parts=c7_parts,
+    summary=(
+        f"half-way 1/δ at epoch {first}: " + dfp.span("", labels, start)
+        + f"; at epoch {last}: " + dfp.span("", labels, end)
+    ),
+    scale=(
+        f"{train_size:,} MNIST images, {hidden_layers}×{width} tanh, {run['epochs']} epochs; "
+        f"RDFs on {analysis_size:,}"
+    ),
+    evidence=dict(
+        xlabel="hidden layer", labels=layers, ylabel="half-way 1/δ", log=True,
+        series={f"epoch {first}": start, f"epoch {last}": end},
+    ),
+)
 
 # %% [markdown]
-# **Verdict.** C7 holds: {glue:text}`C7_holds`. {glue:text}`C7_statistic`.
+# **Verdict: C7 {glue:text}`C7_verdict`.** {glue:text}`C7_statistic`.
 #
 # The defaults are the paper's own training setting; `notebooks/params/fig8.paper.yaml`
 # measures the RDFs on all 30,000 training images and more snapshots

@@ -55,12 +55,14 @@ inv_delta_range = [1e-3, 1e4]
 grid_points = 141
 seed = 0
 
-# %%
-import keras
-import matplotlib.pyplot as plt
-import numpy as np
-
+# %% tags=["remove-input"]
 import dfp
+
+dfp.check_parameters(globals(), "fig9")
+
+# %% tags=["hide-input"]
+import keras
+import numpy as np
 
 inv_delta = np.geomspace(*inv_delta_range, grid_points)
 forms = [None] + residual_forms
@@ -71,8 +73,12 @@ def train(depth, form, optimizer):
     x, y = dfp.data.mnist(train_size, seed=seed)
     analysis = np.random.default_rng(seed).permutation(len(x))[:analysis_size]
     keras.utils.set_random_seed(seed)
-    model = dfp.models.mlp(784, depth - 1, width, activation="tanh", output_dim=10, residual=form, seed=seed)
-    spectra = dfp.training.Spectra(x[analysis], y[analysis], [-3], [0, snapshot_epoch], inv_delta=inv_delta)
+    model = dfp.models.mlp(
+        784, depth - 1, width, activation="tanh", output_dim=10, residual=form, seed=seed
+    )
+    spectra = dfp.training.Spectra(
+        x[analysis], y[analysis], [-3], [0, snapshot_epoch], inv_delta=inv_delta
+    )
     return dfp.training.fit_with_spectra(
         model, x, y, loss="mse", learning_rate=learning_rates[optimizer], batch_size=256,
         max_epochs=snapshot_epoch, stop_loss=None, spectra=spectra, seed=seed,
@@ -80,39 +86,52 @@ def train(depth, form, optimizer):
     )
 
 
-runs = {}
-for optimizer in optimizers:
-    for form in forms:
-        for depth in depths:
-            config = dict(
-                depth=depth, residual=form, optimizer=optimizer, learning_rate=learning_rates[optimizer],
-                width=width, train_size=train_size, analysis_size=analysis_size,
-                snapshot_epoch=snapshot_epoch, inv_delta=inv_delta, seed=seed,
-            )
-            runs[optimizer, form, depth] = dfp.runs.cached("fig9", config, lambda: train(depth, form, optimizer))
-print(f"training time, all networks: {sum(r['seconds'] for r in runs.values()):.0f} s")
+def cached_run(depth, form, optimizer):
+    config = dict(
+        depth=depth, residual=form, optimizer=optimizer,
+        learning_rate=learning_rates[optimizer], width=width, train_size=train_size,
+        analysis_size=analysis_size, snapshot_epoch=snapshot_epoch, inv_delta=inv_delta,
+        seed=seed,
+    )
+    return dfp.runs.cached("fig9", config, lambda: train(depth, form, optimizer))
+
 
 # %%
-figure, axes = plt.subplots(len(optimizers), 2, figsize=(12, 4.2 * len(optimizers)), constrained_layout=True, squeeze=False)
-colors = dict(zip(depths, ["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple"]))
+runs = {
+    (optimizer, form, depth): cached_run(depth, form, optimizer)
+    for optimizer in optimizers for form in forms for depth in depths
+}
+
+# %% tags=["hide-input"]
+print(f"training time, all networks: {sum(r['seconds'] for r in runs.values()):.0f} s")
+figure, axes = dfp.plots.subplots(
+    len(optimizers), 2, height=3.0 * len(optimizers), squeeze=False
+)
+colors = dict(zip(depths, dfp.plots.depth_colors(len(depths))))
+pairs = [(form, depth) for form in forms for depth in depths]
 for row, optimizer in zip(axes, optimizers):
-    for form in forms:
-        style = "-" if form is None else "--"
-        for depth in depths:
-            loss = runs[optimizer, form, depth]["loss"]
-            row[0].plot(np.arange(1, len(loss) + 1), loss, style, color=colors[depth], label=f"L={depth}, {form_name[form]}")
-    row[0].set(yscale="log", xlabel="epoch", ylabel="training loss", title=f"(a) training loss, {optimizer}")
-    row[0].legend(fontsize=8)
+    for form, depth in pairs:
+        loss = runs[optimizer, form, depth]["loss"]
+        row[0].plot(
+            np.arange(1, len(loss) + 1), loss, "-" if form is None else "--",
+            color=colors[depth], label=f"L={depth}, {form_name[form]}",
+        )
+    row[0].set(
+        yscale="log", xlabel="epoch", ylabel="training loss",
+        title=f"(a) training loss, {optimizer}",
+    )
+    row[0].legend()
     curves = {
         f"L={depth}, {form_name[form]}": runs[optimizer, form, depth]["curves"][snapshot_epoch][-3]
-        for form in forms for depth in depths
+        for form, depth in pairs
     }
-    dfp.plots.rdf_panel(row[1], inv_delta, curves, normalize=True, log_x=True, title=f"(b) RDF of S[-3] at epoch {snapshot_epoch}, {optimizer}")
-    for line, (form, depth) in zip(row[1].get_lines(), [(f, d) for f in forms for d in depths]):
-        line.set_color(colors[depth])
-        line.set_linestyle("-" if form is None else "--")
-    row[1].legend(fontsize=8)
-plt.show()
+    dfp.plots.rdf_panel(
+        row[1], inv_delta, curves, normalize=True, log_x=True, legend=False,
+        title=f"(b) RDF of S[-3], epoch {snapshot_epoch}, {optimizer}",
+        colors=[colors[depth] for _, depth in pairs],
+        styles=["-" if form is None else "--" for form, _ in pairs],
+    )
+dfp.plots.show(figure)
 
 # %% [markdown]
 # ## Checks of C8 and C9
@@ -127,36 +146,44 @@ plt.show()
 # connections, the position increases with depth (more high-frequency power), and with
 # them, all positions lie within one grid step of each other.
 
-# %%
+# %% tags=["hide-input"]
 RATIO = 1.25
+yes_no = {True: "yes", False: "no"}
+
+
+def listing(values, digits=4):
+    return ", ".join(f"{v:.{digits}g}" for v in values)
 
 
 def c8_check(optimizer):
-    final = {(form, depth): runs[optimizer, form, depth]["loss"][-1] for form in forms for depth in depths}
+    final = {key[1:]: run["loss"][-1] for key, run in runs.items() if key[0] == optimizer}
     plain = [final[None, d] for d in depths]
     residual = [final[residual_forms[0], d] for d in depths]
     slower = all(value > RATIO * plain[0] for value in plain[1:])
     same = max(residual) <= RATIO * min(residual)
     text = (
-        f"{optimizer}: loss at epoch {snapshot_epoch} by L={'/'.join(map(str, depths))}: plain "
-        f"{', '.join(f'{v:.4f}' for v in plain)} (deeper slower: {slower}), residual "
-        f"{', '.join(f'{v:.4f}' for v in residual)} (max/min {max(residual) / min(residual):.2f}, same speed: {same})"
+        f"{optimizer}: loss at epoch {snapshot_epoch} by L={'/'.join(map(str, depths))}: "
+        f"plain {listing(plain)} ((1) deeper slower: {yes_no[slower]}), residual "
+        f"{listing(residual)} (max/min {max(residual) / min(residual):.2f}, "
+        f"(2) same speed: {yes_no[same]})"
     )
-    return slower and same, text
+    return {1: slower, 2: same}, text, plain, residual
 
 
 def c9_check(optimizer):
     halfway = {}
-    for form in forms:
-        for depth in depths:
-            run = runs[optimizer, form, depth]
-            halfway[form, depth] = dfp.curve_positions(
-                inv_delta, {0: run["curves"][snapshot_epoch][-3]}, {0: run["floors"][snapshot_epoch][-3]}
-            )[0][1]
+    for form, depth in pairs:
+        run = runs[optimizer, form, depth]
+        halfway[form, depth] = dfp.curve_positions(
+            inv_delta, {0: run["curves"][snapshot_epoch][-3]},
+            {0: run["floors"][snapshot_epoch][-3]},
+        )[0][1]
     plain = [halfway[None, d] for d in depths]
     residual = [halfway[residual_forms[0], d] for d in depths]
     labels = [f"L={d}" for d in depths]
-    plain_holds, plain_reason = dfp.ordered_on_grid(inv_delta, plain, increasing=True, labels=labels)
+    plain_holds, plain_reason = dfp.ordered_on_grid(
+        inv_delta, plain, increasing=True, labels=labels
+    )
     if np.any(np.isnan(residual)):
         same, spread = False, "undecided (a half-way point outside the grid)"
     else:
@@ -164,29 +191,49 @@ def c9_check(optimizer):
         same = max(residual) - min(residual) <= tie
         spread = f"spread {max(residual) - min(residual):.3g} vs one grid step {tie:.3g}"
     text = (
-        f"{optimizer}: half-way 1/δ of S[-3] at epoch {snapshot_epoch} by L={'/'.join(map(str, depths))}: "
-        f"plain {', '.join(f'{v:.3g}' for v in plain)} ({plain_reason}), residual "
-        f"{', '.join(f'{v:.3g}' for v in residual)} ({spread}; no difference: {same})"
+        f"{optimizer}: half-way 1/δ of S[-3] at epoch {snapshot_epoch} by "
+        f"L={'/'.join(map(str, depths))}: plain {listing(plain, 3)} ((1) {plain_reason}), "
+        f"residual {listing(residual, 3)} ({spread}; (2) no difference: {yes_no[bool(same)]})"
     )
-    return bool(plain_holds and same), text
+    return {1: bool(plain_holds), 2: bool(same)}, text, plain, residual
 
 
+# %%
 c8 = {optimizer: c8_check(optimizer) for optimizer in optimizers}
 c9 = {optimizer: c9_check(optimizer) for optimizer in optimizers}
 primary = optimizers[0]
-dfp.glue_claim("C8", c8[primary][0], "; ".join(text for _, text in c8.values()))
-dfp.glue_claim("C9", c9[primary][0], "; ".join(text for _, text in c9.values()))
-for optimizer in optimizers:
-    print(f"{optimizer}: C8 {c8[optimizer][0]}, C9 {c9[optimizer][0]}")
+
+# %% tags=["hide-input"]
+labels = [f"L={d}" for d in depths]
+scale = (
+    f"{train_size:,} MNIST images, width {width}, {snapshot_epoch} epochs, "
+    f"{' and '.join(optimizers)}; verdict: {primary}"
+)
+for claim, checks, quantity, log in (
+    ("C8", c8, "loss", True), ("C9", c9, "half-way 1/δ", True)
+):
+    parts, _, plain, residual = checks[primary]
+    dfp.glue_claim(
+        claim, all(parts.values()), "; ".join(check[1] for check in checks.values()),
+        parts=parts,
+        summary=(
+            f"{primary}, {quantity}: plain " + dfp.span("", labels, plain)
+            + "; residual " + dfp.span("", labels, residual)
+        ),
+        scale=scale,
+        evidence=dict(
+            xlabel="layers L", labels=depths, ylabel=quantity, log=log,
+            series={"plain": plain, f"residual ({residual_forms[0]})": residual},
+        ),
+    )
 
 # %% [markdown]
 # **Verdicts** (under the first optimiser listed; the statistics give every optimiser).
-# Where a claim does not reproduce, the statistic shows by how much. (A prototype of this
-# experiment, with Adam at 5,000 images, found that the plain 60- and 80-layer networks did
-# not learn slower than the 20-layer one.)
-# C8 holds: {glue:text}`C8_holds`. {glue:text}`C8_statistic`.
+# Where a claim does not reproduce, the statistic shows by how much. (1) is the plain networks' part, (2) the residual networks'.
 #
-# C9 holds: {glue:text}`C9_holds`. {glue:text}`C9_statistic`.
+# **C8 {glue:text}`C8_verdict`.** {glue:text}`C8_statistic`.
+#
+# **C9 {glue:text}`C9_verdict`.** {glue:text}`C9_statistic`.
 #
 # At paper scale (more images, width 500, both residual forms):
 # `papermill notebooks/fig9.ipynb out.ipynb -f notebooks/params/fig9.paper.yaml`; on two CPU

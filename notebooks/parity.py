@@ -45,49 +45,58 @@ snapshot_epochs = [0, 50, 100, 200, 400, 800, 1600]
 grid_points = 100
 seed = 0
 
-# %%
-import keras
-import matplotlib.pyplot as plt
-import numpy as np
-
+# %% tags=["remove-input"]
 import dfp
+
+dfp.check_parameters(globals(), "parity")
+
+# %% tags=["hide-input"]
+import time
+
+import keras
+import numpy as np
 
 config = dict(
     dimension=dimension, hidden_layers=hidden_layers, width=width, learning_rate=learning_rate,
-    stop_loss=stop_loss, max_epochs=max_epochs, snapshot_epochs=snapshot_epochs, grid_points=grid_points, seed=seed,
+    stop_loss=stop_loss, max_epochs=max_epochs, snapshot_epochs=snapshot_epochs,
+    grid_points=grid_points, seed=seed,
 )
 layers = list(range(1, hidden_layers + 1))
 
 
 def train():
-    import time
-
     x, y = dfp.data.parity(dimension)
     keras.utils.set_random_seed(seed)
     model = dfp.models.mlp(dimension, hidden_layers, width, activation="tanh", seed=seed)
     # Hidden layers of the parity network move more than a decade: pad the grid by 1.5.
-    spectra = dfp.training.Spectra(x, y, [0] + layers, snapshot_epochs, grid_points=grid_points, pad_decades=(1.5, 0.3))
+    spectra = dfp.training.Spectra(
+        x, y, [0] + layers, snapshot_epochs, grid_points=grid_points, pad_decades=(1.5, 0.3)
+    )
     start = time.perf_counter()
     run = dfp.training.train_to_loss(
-        model, x, y, threshold=stop_loss, max_epochs=max_epochs, learning_rate=learning_rate, spectra=spectra,
+        model, x, y, threshold=stop_loss, max_epochs=max_epochs, learning_rate=learning_rate,
+        spectra=spectra,
     )
     return dict(
         epochs=run.epochs, loss=run.losses, inv_delta=spectra.inv_delta, curves=spectra.curves,
-        floors=spectra.floors, seconds=time.perf_counter() - start, spectra_seconds=spectra.seconds,
+        floors=spectra.floors, seconds=time.perf_counter() - start,
+        spectra_seconds=spectra.seconds,
     )
 
 
+# %%
 run = dfp.runs.cached("parity", config, train)
 inv_delta, curves = run["inv_delta"], run["curves"]
 end = max(curves)
+
+# %% tags=["hide-input"]
+reached = run["epochs"] is not None
 print(
-    (f"MSE < {stop_loss} after {run['epochs']} epochs" if run["epochs"] is not None else f"cap of {max_epochs} epochs reached")
+    (f"MSE < {stop_loss} after {run['epochs']} epochs" if reached
+     else f"cap of {max_epochs} epochs reached")
     + f"; {run['seconds']:.0f} s, of which spectra {run['spectra_seconds']:.0f} s"
 )
-
-# %%
-figure = dfp.plots.rdf_snapshots_figure(inv_delta, curves, [0] + layers, end_epoch=end)
-plt.show()
+dfp.plots.show(dfp.plots.rdf_snapshots_figure(inv_delta, curves, [0] + layers, end_epoch=end))
 
 # %% [markdown]
 # Layer 0 is the input itself: the parity function is the target there, and it stays where
@@ -103,20 +112,33 @@ plt.show()
 at_end = dfp.curve_positions(inv_delta, curves[end], run["floors"][end])
 halfway = [at_end[l][1] for l in layers]
 labels = [f"layer {l}" for l in layers]
-parity_holds, parity_reason = dfp.ordered_on_grid(inv_delta, halfway, increasing=False, labels=labels)
+parity_holds, parity_reason = dfp.ordered_on_grid(
+    inv_delta, halfway, increasing=False, labels=labels
+)
+
+# %% tags=["hide-input"]
 statistic = (
-    f"half-way 1/δ at epoch {end} by layer 1-{hidden_layers}: {', '.join(f'{v:.3g}' for v in halfway)} "
-    f"({parity_reason}); RDF peaks: {', '.join(f'{at_end[l][0]:.3g}' for l in layers)}; "
+    f"half-way 1/δ at epoch {end} by layer 1-{hidden_layers}: "
+    f"{', '.join(f'{v:.3g}' for v in halfway)} ({parity_reason}); RDF peaks: "
+    f"{', '.join(f'{at_end[l][0]:.3g}' for l in layers)}; "
     f"the input (layer 0): half-way {at_end[0][1]:.3g}"
 )
 if not parity_holds and not np.any(np.isnan(halfway)):
     tie = max(dfp.grid_step_at(inv_delta, v) for v in halfway)
     held = dfp.longest_ordered_prefix(halfway, tie=tie, increasing=False)
     statistic += f"; decreasing over layers 1-{held} only"
-dfp.glue_claim("parity", parity_holds, statistic)
+dfp.glue_claim(
+    "parity", parity_holds, statistic,
+    summary=f"half-way 1/δ at epoch {end}: " + dfp.span("", labels, halfway),
+    scale=f"d = {dimension}, all {2 ** dimension:,} points, {hidden_layers}×{width} tanh",
+    evidence=dict(
+        xlabel="hidden layer", labels=layers, ylabel="half-way 1/δ", log=True,
+        series={f"epoch {end}": halfway},
+    ),
+)
 
 # %% [markdown]
-# **Verdict.** The parity claim holds: {glue:text}`parity_holds`. {glue:text}`parity_statistic`.
+# **Verdict: parity {glue:text}`parity_verdict`.** {glue:text}`parity_statistic`.
 #
 # More seeds or dimensions: `papermill notebooks/parity.ipynb out.ipynb -f notebooks/params/parity.paper.yaml`.
 

@@ -6,9 +6,11 @@ with the notebooks' parameters set to their tiny profile by papermill, through t
 `make render` that `make book` uses.
 """
 
+import os
 import re
 import shutil
 import subprocess
+from urllib.parse import unquote, urlparse
 
 import nbformat
 import papermill
@@ -78,7 +80,9 @@ def test_whole_book_builds_with_every_figure_and_verdict(built_book):
     for claim in ("C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "parity"):
         row = re.search(rf"<td[^>]*><p>{claim}</p></td>(.*?)</tr>", report, re.S)
         assert row, f"report has no row for {claim}"
-        assert re.search(r"pasted-text\">(True|False)</span>", row.group(1)), f"{claim}: verdict not glued"
+        verdict = rf"pasted-text\">[✓✗◐]</span> <span class=\"pasted-text\">({VERDICT})</span>"
+        assert re.search(verdict, row.group(1)), f"{claim}: verdict not glued in words"
+        assert re.search(r'<a class="reference internal" href="../notebooks/', row.group(1)), f"{claim}: no link"
     assert "git commit" in report and "{{" not in report
 
 
@@ -107,23 +111,140 @@ def test_book_build_fails_when_a_notebook_raises(tmp_path):
     assert "deliberate failure" in log
 
 
+# A verdict in words, as dfp.verdict words it.
+VERDICT = r"reproduces in part: \(\d\)(?:(?:, | and )\(\d\))* of \w+|does not reproduce|reproduces"
+# A laptop's browser window, in CSS px, and the smallest text a reader can read on it.
+LAPTOP = (1280, 800)
+SMALLEST_CSS_PX = 8.0
+# A figure is sharp on a 2x screen when its PNG has this many pixels per CSS px shown.
+SHARP = 1.5
+
+
+def browser_binaries():
+    """chromium and chromedriver: $CHROMIUM and $CHROMEDRIVER, else on the PATH (make browser)."""
+    found = {
+        name: os.environ.get(name.upper()) or shutil.which(name) for name in ("chromium", "chromedriver")
+    }
+    missing = [name for name, path in found.items() if not path]
+    assert not missing, f"{' and '.join(missing)} not found: `make browser` installs Debian's packages"
+    return found["chromium"], found["chromedriver"]
+
+
+def figure_problems(page, images):
+    """What is wrong with the figures a reader sees: text under 8 CSS px, or a blurry PNG."""
+    from PIL import Image
+
+    from dfp.plots import FONT_KEY, WIDTH_KEY
+
+    problems = []
+    for source, shown_width, natural_width in images:
+        name = source.rsplit("/", 1)[-1]
+        if source.endswith(".svg"):
+            continue
+        if natural_width < SHARP * shown_width:
+            problems.append(
+                f"{page}: {name} is blurry on a 2x screen: {natural_width} px shown at {shown_width} CSS px"
+            )
+        with Image.open(unquote(urlparse(source).path)) as picture:
+            record = picture.text if hasattr(picture, "text") else {}
+        if FONT_KEY not in record or WIDTH_KEY not in record:
+            problems.append(f"{page}: {name} has no record of its text size (not shown by dfp.plots)")
+            continue
+        css_px = float(record[FONT_KEY]) / 72 * shown_width / float(record[WIDTH_KEY])
+        if css_px < SMALLEST_CSS_PX:
+            problems.append(f"{page}: {name}'s smallest text shows at {css_px:.1f} CSS px (< {SMALLEST_CSS_PX})")
+    return problems
+
+
+# Reads the page as a reader sees it: the article's text without code, its figures as shown.
+READ_PAGE = """
+const article = document.querySelector('article') || document.body;
+const prose = article.cloneNode(true);
+prose.querySelectorAll('pre, code, .highlight, script, style').forEach(e => e.remove());
+const parameters = Array.from(article.querySelectorAll('strong'))
+    .filter(s => s.textContent.trim() === 'Parameters this page ran with')
+    .map(s => {
+        const output = s.closest('.cell_output, .output, div.cell') || s.parentElement.parentElement;
+        const table = output.querySelector('table');
+        return table ? table.querySelectorAll('tbody tr').length : -1;
+    });
+return {
+    images: Array.from(document.images).map(i => [i.src, i.complete && i.naturalWidth > 0]),
+    figures: Array.from(article.querySelectorAll('img')).filter(i => i.src.endsWith('.png') || i.src.endsWith('.svg'))
+        .map(i => [i.src, i.getBoundingClientRect().width, i.naturalWidth]),
+    math: document.querySelectorAll('mjx-container').length,
+    mathErrors: document.querySelectorAll('mjx-merror').length,
+    rawMath: document.querySelectorAll('.math:not(:has(mjx-container))').length,
+    remoteScripts: Array.from(document.scripts)
+        .filter(s => s.src.includes('mathjax') && !s.src.startsWith('file:')).length,
+    text: document.body.innerText,
+    prose: prose.innerText,
+    parameters: parameters,
+};
+"""
+
+
+def page_problems(page, state, claims):
+    """Everything a reader would find wrong on one page, as sentences."""
+    problems = []
+    broken = [src for src, ok in state["images"] if not ok]
+    if broken:
+        problems.append(f"{page}: images not loaded: {broken}")
+    if page.startswith("notebooks/") and not state["figures"]:
+        problems.append(f"{page}: no figure shown")
+    # Every formula typeset (none left as raw TeX, none in error), and these pages show some.
+    if state["mathErrors"] or state["rawMath"]:
+        problems.append(f"{page}: math not rendered")
+    if page in ("book/intro", "book/method", "notebooks/fig8") and not state["math"]:
+        problems.append(f"{page}: no typeset math")
+    if state["remoteScripts"]:
+        problems.append(f"{page}: MathJax is loaded from the internet")
+    for sign in ("Traceback", "Error:", "No key"):
+        if sign in state["text"]:
+            problems.append(f"{page} shows {sign!r}")
+    # Markdown that was not rendered: table rows and rules as pipes in the prose.
+    raw = re.findall(r"\|\s*:?-{3,}:?\s*\||(?:^|\n)\s*\|[^\n]*\|\s*\|", state["prose"])
+    if raw:
+        problems.append(f"{page}: raw Markdown table syntax in the text: {raw[:2]}")
+    if page.startswith("notebooks/"):
+        if not state["parameters"]:
+            problems.append(f"{page}: no 'Parameters this page ran with'")
+        elif min(state["parameters"]) < 1:
+            problems.append(f"{page}: the parameters are not rendered as an HTML table")
+    # Verdicts in words: no Python bools in the prose, and each claim's verdict stated.
+    bools = re.findall(r"[^\n]{0,40}\b(?:True|False)\b[^\n]{0,20}", state["prose"])
+    if bools:
+        problems.append(f"{page}: verdicts read as Python: {bools[:3]}")
+    for claim in claims:
+        if not re.search(rf"{claim} ({VERDICT})", state["prose"]):
+            problems.append(f"{page}: {claim}'s verdict is not stated in words")
+    problems += figure_problems(page, state["figures"])
+    return problems
+
+
 def test_every_page_in_headless_chromium(built_book, tmp_path):
+    """Each page as a reader sees it at a laptop's width: rendered, legible, sharp, in words."""
     from selenium import webdriver
     from selenium.webdriver.chrome.options import Options
     from selenium.webdriver.chrome.service import Service
 
+    from tests.test_notebooks import EXPECTED_CLAIMS
+
+    chromium, chromedriver = browser_binaries()
     options = Options()
-    options.binary_location = "/usr/bin/chromium"
+    options.binary_location = chromium
     for flag in (
         "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic",
-        f"--user-data-dir={tmp_path / 'profile'}", "--window-size=1280,2400",
+        f"--user-data-dir={tmp_path / 'profile'}", f"--window-size={LAPTOP[0]},{LAPTOP[1]}",
+        "--force-device-scale-factor=1", "--hide-scrollbars",
     ):
         options.add_argument(flag)
-    driver = webdriver.Chrome(options=options, service=Service("/usr/bin/chromedriver"))
+    driver = webdriver.Chrome(options=options, service=Service(chromedriver))
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     html = built_book / "_build" / "html"
     pages = ["book/intro", "book/method", "book/report"] + [f"notebooks/{py.stem}" for py in sources()]
+    problems = []
     try:
         for page in pages:
             driver.get((html / f"{page}.html").as_uri())
@@ -131,28 +252,16 @@ def test_every_page_in_headless_chromium(built_book, tmp_path):
             driver.set_script_timeout(30)
             driver.execute_async_script(
                 "const done = arguments[arguments.length - 1];"
-                "(window.MathJax && MathJax.startup ? MathJax.startup.promise : Promise.resolve()).then(() => done(true));"
+                "(window.MathJax && MathJax.startup ? MathJax.startup.promise : Promise.resolve())"
+                ".then(() => done(true));"
             )
-            state = driver.execute_script(
-                "return {images: Array.from(document.images).map(i => [i.src, i.complete && i.naturalWidth > 0]),"
-                " math: document.querySelectorAll('mjx-container').length,"
-                " mathErrors: document.querySelectorAll('mjx-merror').length,"
-                " rawMath: document.querySelectorAll('.math:not(:has(mjx-container))').length,"
-                " remoteScripts: Array.from(document.scripts).filter(s => s.src.includes('mathjax') && !s.src.startsWith('file:')).length,"
-                " text: document.body.innerText}"
-            )
+            state = driver.execute_script(READ_PAGE)
+            height = driver.execute_script("return document.body.scrollHeight")
+            driver.set_window_size(LAPTOP[0], max(LAPTOP[1], min(height, 12000)))
             driver.save_screenshot(str(SCREENSHOTS / f"{page.replace('/', '_')}.png"))
-            broken = [src for src, ok in state["images"] if not ok]
-            assert not broken, f"{page}: images not loaded: {broken}"
-            if page.startswith("notebooks/"):
-                assert any(src.endswith(".png") for src, _ in state["images"]), f"{page}: no figure shown"
-            # Every formula typeset (none left as raw TeX, none in error), and these pages,
-            # which are full of equations, show some.
-            assert state["mathErrors"] == 0 and state["rawMath"] == 0, f"{page}: math not rendered"
-            if page in ("book/intro", "book/method", "notebooks/fig8"):
-                assert state["math"] > 0, f"{page}: no typeset math"
-            assert state["remoteScripts"] == 0, f"{page}: MathJax is loaded from the internet"
-            for sign in ("Traceback", "Error:", "No key"):
-                assert sign not in state["text"], f"{page} shows {sign!r}"
+            driver.set_window_size(*LAPTOP)
+            claims = sorted(EXPECTED_CLAIMS.get(page.split("/")[1], set()))
+            problems += page_problems(page, state, claims)
     finally:
         driver.quit()
+    assert not problems, "\n".join(problems)

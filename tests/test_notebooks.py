@@ -44,10 +44,31 @@ def test_notebook_runs_at_tiny_parameters(py, tmp_path):
     assert py.stem in EXPECTED_CLAIMS, f"add {py.stem} to EXPECTED_CLAIMS"
     assert claims == EXPECTED_CLAIMS[py.stem], f"{py.stem} glues {sorted(claims)}"
     for claim in claims:
-        assert f"{claim}_statistic" in names, f"{py.stem} glues {claim}_holds without a statistic"
+        for key in ("statistic", "verdict", "mark", "summary", "scale", "panel"):
+            assert f"{claim}_{key}" in names, f"{py.stem} glues {claim}_holds without {claim}_{key}"
     text = "\n".join(c.source for c in executed.cells if c.cell_type == "markdown")
     for claim in claims:
-        # The verdict is stated in the text, through the glued values.
-        assert f"{{glue:text}}`{claim}_holds`" in text and f"{{glue:text}}`{claim}_statistic`" in text
+        # The verdict is stated in words in the text, through the glued values, never as a bool.
+        assert f"{{glue:text}}`{claim}_verdict`" in text and f"{{glue:text}}`{claim}_statistic`" in text
+        assert f"`{claim}_holds`" not in text, f"{py.stem} shows {claim}'s verdict as True/False"
     referenced = set(re.findall(r"\{glue:?\w*\}`([\w]+)`", text))
     assert referenced <= names, f"{py.stem} text refers to unglued {sorted(referenced - names)}"
+
+
+@pytest.mark.parametrize("py", sources(), ids=lambda p: p.stem)
+def test_pages_read_as_prose_and_figures(py):
+    """No code line over 100 characters; figures and bookkeeping collapsed; parameters checked."""
+    notebook = read_ipynb(py.with_suffix(".ipynb"))
+    code = [c for c in notebook.cells if c.cell_type == "code"]
+    long = [line for c in code for line in c.source.splitlines() if len(line) > 100]
+    assert not long, f"{py.stem}: code lines over 100 characters: {long}"
+    for cell in code:
+        tags = set(cell.metadata.get("tags", []))
+        if "dfp.plots.show(" in cell.source or "glue_claim(" in cell.source:
+            assert tags & {"hide-input", "remove-input"}, f"{py.stem}: a figure or glue cell is shown in full"
+    # The cell right after the parameters checks them, before anything runs.
+    index = next(i for i, c in enumerate(notebook.cells) if "parameters" in c.metadata.get("tags", []))
+    following = notebook.cells[index + 1]
+    assert f'dfp.check_parameters(globals(), "{py.stem}")' in following.source, (
+        f"{py.stem}: the cell after the parameters does not check them"
+    )

@@ -1,0 +1,102 @@
+"""Notebook parameters: every one has a rule, every profile obeys them, and a mistake stops the run."""
+
+import papermill
+import pytest
+import yaml
+
+from dfp import parameters
+from dfp.parameters import ParameterError, check_parameters
+from tests.notebooks import NOTEBOOKS, PARAMS, ROOT, sources
+
+
+@pytest.mark.parametrize("py", sources(), ids=lambda p: p.stem)
+def test_every_parameter_has_a_rule_its_default_obeys(py, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    defaults = parameters.notebook_parameters(py.stem)
+    missing = sorted(set(defaults) - set(parameters.RULES))
+    assert not missing, f"{py.stem}: no rule in dfp.parameters.RULES for {missing}"
+    check_parameters(dict(defaults), py.stem, history=[])
+
+
+@pytest.mark.parametrize("profile", sorted(PARAMS.glob("*.yaml")), ids=lambda p: p.name)
+def test_every_profile_names_real_parameters_with_allowed_values(profile, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    notebook = profile.name.split(".")[0]
+    defaults = parameters.notebook_parameters(notebook)
+    values = yaml.safe_load(profile.read_text())
+    unknown = sorted(set(values) - set(defaults))
+    assert not unknown, f"{profile.name} sets parameters {notebook} does not have: {unknown}"
+    history = ["# Parameters\n" + "\n".join(f"{k} = {v!r}" for k, v in values.items())]
+    check_parameters({**defaults, **values}, notebook, history=history)
+
+
+def _checked(notebook, history, **overrides):
+    defaults = parameters.notebook_parameters(notebook)
+    return check_parameters({**defaults, **overrides}, notebook, history=history)
+
+
+def test_a_typo_is_named_with_a_suggestion(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    with pytest.raises(ParameterError, match=r"unknown parameter 'epoch' \(set to 5\)\. Did you mean 'epochs'\?"):
+        _checked("fig8", ["x = 1", "# Parameters\nepoch = 5\n"], epoch=5)
+    # Without papermill's injected cell nothing is unknown: a name set in Jupyter is the user's.
+    _checked("fig8", ["x = 1"])
+
+
+@pytest.mark.parametrize(
+    "notebook, name, value, allowed",
+    [
+        ("fig8", "width", "abc", "an integer >= 1"),
+        ("fig8", "epochs", -3, "an integer >= 1"),
+        ("fig8", "epochs", 2.5, "an integer >= 1"),
+        ("fig8", "learning_rate", 0.0, "a finite number > 0"),
+        ("fig8", "learning_rate", float("nan"), "a finite number > 0"),
+        ("fig8", "snapshot_epochs", [0, 5, 3], "strictly increasing"),
+        ("fig1a", "activation", "tanhh", "a Keras activation name"),
+        ("fig1a", "hidden_layers", [1, 0], "a list (at least one) of integers >= 1"),
+        ("fig5", "variants", [1, 5], "values among 1, 2, 3, 4"),
+        ("fig5", "accuracy_threshold", 1.5, "< 1"),
+        ("fig9", "optimizers", ["adam", "rmsprop"], "values among 'adam', 'sgd'"),
+        ("fig9", "learning_rates", {"adam": -1}, "a dict from 'adam' or 'sgd'"),
+        ("fig5", "inv_delta_range", [10, 1], "0 < low < high"),
+    ],
+)
+def test_a_wrong_value_names_the_parameter_the_value_and_what_is_allowed(monkeypatch, notebook, name, value, allowed):
+    monkeypatch.chdir(ROOT)
+    with pytest.raises(ParameterError) as error:
+        _checked(notebook, [f"# Parameters\n{name} = {value!r}\n"], **{name: value})
+    message = str(error.value)
+    assert f"parameter {name!r} = {value!r}" in message and allowed in message, message
+
+
+def test_ints_are_accepted_where_numbers_are_expected(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    _checked("fig8", ["# Parameters\nlearning_rate = 1\n"], learning_rate=1)
+    with pytest.raises(ParameterError, match="'epochs' = True"):
+        _checked("fig8", ["# Parameters\nepochs = True\n"], epochs=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "notebook, given, expected",
+    [
+        ("fig8", {"epoch": 5}, "unknown parameter 'epoch' (set to 5). Did you mean 'epochs'?"),
+        ("fig8", {"width": "abc"}, "parameter 'width' = 'abc' (str) is not allowed: it must be an integer >= 1"),
+        ("fig8", {"epochs": -1}, "parameter 'epochs' = -1 (int) is not allowed"),
+        ("fig1a", {"activation": "tanhh"}, "parameter 'activation' = 'tanhh' (str) is not allowed"),
+    ],
+    ids=["typo", "wrong-type", "negative", "unknown-activation"],
+)
+def test_papermill_stops_at_once_on_a_mistake(tmp_path, notebook, given, expected):
+    out = tmp_path / "out.ipynb"
+    with pytest.raises(papermill.PapermillExecutionError) as error:
+        papermill.execute_notebook(
+            str(NOTEBOOKS / f"{notebook}.ipynb"), str(out), parameters=given, cwd=str(NOTEBOOKS),
+            kernel_name="python3", progress_bar=False,
+        )
+    assert error.value.ename == "ParameterError" and expected in error.value.evalue, error.value.evalue
+    # It stopped in the check, right after papermill's cell: nothing after it ran.
+    executed = papermill.iorw.load_notebook_node(str(out))
+    ran = [c for c in executed.cells if c.cell_type == "code" and c.get("execution_count")]
+    assert "check_parameters" in ran[-1].source
+    assert len(ran) == 3
