@@ -277,6 +277,35 @@ def glue_claim(claim, holds, statistic, *, summary, scale, parts=None, evidence=
     print(f"{claim} {phrase}: {statistic}")
 
 
+def glue_deep_frequency(claim, check, *, labels, ticks, epochs, scale, xlabel, note=""):
+    """``glue_claim`` for a result of ``deep_frequency_check`` (C5, C6, C7, shallow to deep).
+
+    Args:
+        claim: "C5", "C6" or "C7".
+        check: what ``deep_frequency_check`` returned.
+        labels: the layers' (or variants') names, shallow to deep, for the summary.
+        ticks: their short names on the evidence panel's x axis.
+        epochs: the two epochs compared.
+        scale: the run's scale in a few words.
+        xlabel: the evidence panel's x axis title.
+        note: more numbers appended to the statistic.
+    """
+    holds, statistic, parts, (start, end) = check
+    first, last = epochs
+    glue_claim(
+        claim, holds, statistic + note, parts=parts,
+        summary=(
+            f"half-way 1/δ at epoch {first}: {span('', labels, start)}; "
+            f"at epoch {last}: {span('', labels, end)}"
+        ),
+        scale=scale,
+        evidence=dict(
+            xlabel=xlabel, labels=ticks, ylabel="half-way 1/δ", log=True,
+            series={f"epoch {first}": start, f"epoch {last}": end},
+        ),
+    )
+
+
 def show_parameters(namespace, notebook):
     """Display the parameters a figure notebook actually ran with, and how to re-run it.
 

@@ -90,7 +90,7 @@ dfp.plots.show(dfp.plots.rdf_snapshots_figure(
 # %%
 first, last = snapshot_epochs[0], snapshot_epochs[-1]
 labels = [f"Resnet18-{v}" for v in order]
-c5_holds, c5_statistic, c5_parts, (start, end) = dfp.deep_frequency_check(
+c5 = dfp.deep_frequency_check(
     inv_delta,
     ([curves[first][v] for v in order], [floors[first][v] for v in order]),
     ([curves[last][v] for v in order], [floors[last][v] for v in order]),
@@ -98,23 +98,14 @@ c5_holds, c5_statistic, c5_parts, (start, end) = dfp.deep_frequency_check(
 )
 
 # %% tags=["hide-input"]
-c5_statistic += f"; floors at epoch {last}: " + ", ".join(
-    f"{floors[last][v]:.3f}" for v in order
-)
-dfp.glue_claim(
-    "C5", c5_holds, c5_statistic, parts=c5_parts,
-    summary=(
-        f"half-way 1/δ at epoch {first}: " + dfp.span("", labels, start)
-        + f"; at epoch {last}: " + dfp.span("", labels, end)
-    ),
+dfp.glue_deep_frequency(
+    "C5", c5, labels=labels, ticks=order, epochs=(first, last),
+    xlabel="variant, shallow to deep",
     scale=(
         f"width {width}, {train_size:,}/{validation_size:,} images, {epochs} epochs; "
         f"RDFs on {analysis_size:,}"
     ),
-    evidence=dict(
-        xlabel="variant, shallow to deep", labels=order, ylabel="half-way 1/δ", log=True,
-        series={f"epoch {first}": start, f"epoch {last}": end},
-    ),
+    note=f"; floors at epoch {last}: " + ", ".join(f"{floors[last][v]:.3f}" for v in order),
 )
 
 # %% [markdown]

@@ -109,7 +109,7 @@ dfp.plots.show(dfp.plots.rdf_snapshots_figure(inv_delta, curves, layers, end_epo
 # %%
 first, last = shown[0], shown[-1]
 labels = [f"layer {l}" for l in layers]
-c7_holds, c7_statistic, c7_parts, (start, end) = dfp.deep_frequency_check(
+c7 = dfp.deep_frequency_check(
     inv_delta,
     ([curves[first][l] for l in layers], [run["floors"][first][l] for l in layers]),
     ([curves[last][l] for l in layers], [run["floors"][last][l] for l in layers]),
@@ -117,19 +117,11 @@ c7_holds, c7_statistic, c7_parts, (start, end) = dfp.deep_frequency_check(
 )
 
 # %% tags=["hide-input"]
-dfp.glue_claim(
-    "C7", c7_holds, c7_statistic, parts=c7_parts,
-    summary=(
-        f"half-way 1/δ at epoch {first}: " + dfp.span("", labels, start)
-        + f"; at epoch {last}: " + dfp.span("", labels, end)
-    ),
+dfp.glue_deep_frequency(
+    "C7", c7, labels=labels, ticks=layers, epochs=(first, last), xlabel="hidden layer",
     scale=(
         f"{train_size:,} MNIST images, {hidden_layers}×{width} tanh, {run['epochs']} epochs; "
         f"RDFs on {analysis_size:,}"
-    ),
-    evidence=dict(
-        xlabel="hidden layer", labels=layers, ylabel="half-way 1/δ", log=True,
-        series={f"epoch {first}": start, f"epoch {last}": end},
     ),
 )
 

@@ -161,3 +161,16 @@ def test_fewer_epochs_check_reports_every_seed_and_how_far_it_holds():
     assert holds and "from a to c" in statistic
     holds, _, _ = dfp.fewer_epochs_check(runs[:3], 50, increasing=True, labels=["a", "b", "c"])
     assert not holds
+
+
+def test_glue_deep_frequency_summarises_both_epochs(monkeypatch):
+    published = _published(monkeypatch)
+    check = (False, "stat", {1: True, 2: False, 3: True}, ([0.1, 0.2, 0.4], [0.3, 0.2, 0.05]))
+    dfp.glue_deep_frequency(
+        "C7", check, labels=["l1", "l2", "l3"], ticks=[1, 2, 3], epochs=(0, 9), scale="tiny",
+        xlabel="layer", note="; more",
+    )
+    glued = {kw["metadata"]["scrapbook"]["name"]: obj for obj, kw in published}
+    text = {k: v.get("application/papermill.record/text/plain") for k, v in glued.items()}
+    assert text["C7_summary"] == "'half-way 1/δ at epoch 0: l1 → l3: 0.1 → 0.4; at epoch 9: l1 → l3: 0.3 → 0.05'"
+    assert text["C7_statistic"] == "'stat; more'" and "C7_panel" in glued
