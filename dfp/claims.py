@@ -271,9 +271,10 @@ def glue_claim(claim, holds, statistic, *, summary, scale, parts=None, evidence=
     glue(f"{claim}_summary", summary, display=False)
     glue(f"{claim}_scale", scale, display=False)
     if evidence is not None:
-        from dfp.plots import evidence_figure, image
+        from dfp.plots import evidence_figure, inline_image
 
-        glue(f"{claim}_panel", image(evidence_figure(title=f"{claim} {mark}", **evidence)), display=False)
+        panel = evidence_figure(title=f"{claim} {mark}", **evidence)
+        glue(f"{claim}_panel", inline_image(panel, alt=f"{claim}: {phrase}"), display=False)
     print(f"{claim} {phrase}: {statistic}")
 
 

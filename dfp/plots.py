@@ -110,6 +110,23 @@ def image(figure):
     return Image(data=data, format="png", width=width)
 
 
+def inline_image(figure, *, alt="figure"):
+    """The figure as HTML holding its PNG as a data URI, shown at its natural size.
+
+    For a figure pasted into another page (the report's panels): MyST-NB does not copy the
+    image files of outputs glued across pages, but HTML needs no file.
+    """
+    import base64
+    import html
+
+    from IPython.display import HTML
+
+    data = base64.b64encode(png(figure)).decode("ascii")
+    width = int(round(figure.get_figwidth() * SCREEN_DPI))
+    plt.close(figure)
+    return HTML(f'<img src="data:image/png;base64,{data}" width="{width}" alt="{html.escape(alt)}">')
+
+
 def show(figure):
     """Display the figure in the notebook as ``image`` makes it (instead of ``plt.show``)."""
     from IPython.display import display

@@ -6,6 +6,8 @@ with the notebooks' parameters set to their tiny profile by papermill, through t
 `make render` that `make book` uses.
 """
 
+import base64
+import io
 import os
 import re
 import shutil
@@ -138,14 +140,19 @@ def figure_problems(page, images):
 
     problems = []
     for source, shown_width, natural_width in images:
-        name = source.rsplit("/", 1)[-1]
-        if source.endswith(".svg"):
+        name = source.rsplit("/", 1)[-1][:80]
+        if source.endswith(".svg") or source.startswith("data:image/svg"):
             continue
         if natural_width < SHARP * shown_width:
             problems.append(
                 f"{page}: {name} is blurry on a 2x screen: {natural_width} px shown at {shown_width} CSS px"
             )
-        with Image.open(unquote(urlparse(source).path)) as picture:
+        if source.startswith("data:image/png;base64,"):
+            opened = io.BytesIO(base64.b64decode(source.split(",", 1)[1]))
+            name = "an inline figure"
+        else:
+            opened = unquote(urlparse(source).path)
+        with Image.open(opened) as picture:
             record = picture.text if hasattr(picture, "text") else {}
         if FONT_KEY not in record or WIDTH_KEY not in record:
             problems.append(f"{page}: {name} has no record of its text size (not shown by dfp.plots)")
@@ -170,7 +177,7 @@ const parameters = Array.from(article.querySelectorAll('strong'))
     });
 return {
     images: Array.from(document.images).map(i => [i.src, i.complete && i.naturalWidth > 0]),
-    figures: Array.from(article.querySelectorAll('img')).filter(i => i.src.endsWith('.png') || i.src.endsWith('.svg'))
+    figures: Array.from(article.querySelectorAll('img')).filter(i => /\\.(png|svg)$|^data:image\\//.test(i.src))
         .map(i => [i.src, i.getBoundingClientRect().width, i.naturalWidth]),
     math: document.querySelectorAll('mjx-container').length,
     mathErrors: document.querySelectorAll('mjx-merror').length,
