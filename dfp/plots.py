@@ -100,13 +100,19 @@ def png(figure):
     return buffer.getvalue()
 
 
+def _rendered(figure):
+    """(PNG bytes, width in CSS px at the natural size); the figure is closed."""
+    data = png(figure)
+    width = int(round(figure.get_figwidth() * SCREEN_DPI))
+    plt.close(figure)
+    return data, width
+
+
 def image(figure):
     """The figure as an IPython Image shown at its natural size; the figure is closed."""
     from IPython.display import Image
 
-    data = png(figure)
-    width = int(round(figure.get_figwidth() * SCREEN_DPI))
-    plt.close(figure)
+    data, width = _rendered(figure)
     return Image(data=data, format="png", width=width)
 
 
@@ -121,9 +127,8 @@ def inline_image(figure, *, alt="figure"):
 
     from IPython.display import HTML
 
-    data = base64.b64encode(png(figure)).decode("ascii")
-    width = int(round(figure.get_figwidth() * SCREEN_DPI))
-    plt.close(figure)
+    data, width = _rendered(figure)
+    data = base64.b64encode(data).decode("ascii")
     return HTML(f'<img src="data:image/png;base64,{data}" width="{width}" alt="{html.escape(alt)}">')
 
 
