@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/spectral.py                 # n = 5,000, 20,000, 60,000
     .venv/bin/python benchmarks/spectral.py --sizes 5000    # a quick look
-    KERAS_BACKEND=jax python benchmarks/spectral.py --no-target --sizes 60000 --K 50   # a GPU
+    KERAS_BACKEND=jax python benchmarks/spectral.py --no-layer-case --sizes 60000 --K 50   # a GPU
 
 Prints, for each size: seconds, the ratio to the roofline (the flops of the computation,
 2 n^2 d + K (2 n^2 d_o + n^2), at this machine's best float32 GEMM rate measured in this
@@ -31,7 +31,7 @@ import numpy as np
 
 CASES = {
     # name: (n, d, d_o, K)
-    "target": (20000, 500, 10, 40),
+    "layer": (20000, 500, 10, 40),
 }
 
 
@@ -95,14 +95,14 @@ def gemm_rate(sizes=None, repeats=5):
     """
     from keras import ops
 
-    from dfp import spectral
+    from dfp import _backend, _lfr_engine
 
     if sizes is None:
         sizes = (1024, 2048, 4096) if device_name() == "cpu" else (1024, 2048, 4096, 8192)
     # The engine's own compiled product, so with its precision settings: on recent GPUs a
     # plain product may use TensorFloat-32 (10 mantissa bits), and the roofline would be
     # that of another number format.
-    product = spectral._compiled(spectral._product)
+    product = _backend.compiled(_lfr_engine.gram)
     best = (0.0, None)
     for size in sizes:
         a = ops.convert_to_tensor(np.random.default_rng(0).normal(size=(size, size)).astype(np.float32))
@@ -119,7 +119,7 @@ def gemm_rate(sizes=None, repeats=5):
 
 
 def authors(n, d, d_o, K, repeats=3):
-    """The authors' method: float64, the whole n x n kernel for each delta (dfp.lfr_dense).
+    """The authors' method: float64, the whole n x n kernel for each delta (dfp.lfr_reference).
 
     Timed as ours is, the best of three runs: their first run in a process is also their
     slowest (5.7 s here at n = 5,000 against 3.9-4.0 s for the next ones), and ours is timed
@@ -131,7 +131,7 @@ def authors(n, d, d_o, K, repeats=3):
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        values = dfp.lfr_dense(x, y, grid_for(K))
+        values = dfp.lfr_reference(x, y, grid_for(K))
         times.append(time.perf_counter() - start)
     return {"seconds": min(times), "first_seconds": times[0], "lfr": values.tolist()}
 
@@ -139,15 +139,15 @@ def authors(n, d, d_o, K, repeats=3):
 class CallTimer:
     """Seconds spent inside the engine's compiled calls, while ``active``.
 
-    Wraps every function ``dfp.spectral`` compiles. While active, each call waits for its
+    Wraps every function the engine compiles (``dfp._backend``). While active, each call waits for its
     results (JAX returns before the device has finished), so that the time is the call's work.
     """
 
     def __init__(self):
-        from dfp import spectral
+        from dfp import _backend
 
         self.active, self.seconds = False, 0.0
-        compile_ = spectral._compile
+        compile_ = _backend.compile_for_backend
 
         def compile_timed(fn, xla=False):
             compiled = compile_(fn, xla)
@@ -163,8 +163,8 @@ class CallTimer:
 
             return call
 
-        spectral._compile = compile_timed
-        spectral._CACHE.clear()
+        _backend.compile_for_backend = compile_timed
+        _backend.CACHE.clear()
 
 
 def wait(out):
@@ -177,14 +177,14 @@ def wait(out):
     import keras
     from keras import ops
 
-    from dfp import spectral
+    from dfp import _backend
 
     backend = keras.backend.backend()
     if backend == "jax":
         import jax
 
         jax.block_until_ready(out)
-    elif spectral._on_accelerator(backend):
+    elif _backend.on_accelerator(backend):
         for leaf in keras.tree.flatten(out):
             ops.convert_to_numpy(ops.reshape(leaf, (-1,))[:1])
 
@@ -208,7 +208,7 @@ def grid_point_cost(tile, d_o, K, repeats=5):
         return (float("nan"),) * 2
     from keras import ops
 
-    from dfp import spectral
+    from dfp import _backend, _lfr_engine
 
     r = np.random.default_rng(1)
     # -d^2/2 as for inputs() at d = 784 after normalisation (-125 to -175; at d = 500, -75 to
@@ -232,7 +232,9 @@ def grid_point_cost(tile, d_o, K, repeats=5):
     def per_block(diagonal):
         seconds = []
         for length in (K, 1):
-            fn = spectral._compiled(spectral._kernel_sums, diagonals=(diagonal, diagonal), lengths=(length,))
+            fn = _backend.compiled(
+                _lfr_engine.kernel_sums, diagonals=(diagonal, diagonal), lengths=(length,)
+            )
             step = np.float32(grid[1] - grid[0]) if length > 1 else np.float32(0.0)
             seconds.append(best(fn, neg_halves, ys[0], ys, grid[:length], np.array([step], np.float32)))
         return (seconds[0] - seconds[1]) / (K - 1) / 2
@@ -249,14 +251,14 @@ def ours(n, d, d_o, K, gemm_size):
     host's), and ``grid_point_cost`` the cost of one grid point on one kernel block.
     """
     import dfp
-    from dfp import spectral
+    from dfp import _lfr_engine
 
     timer = CallTimer()
     x, y = inputs(n, d, d_o)
     grid = grid_for(K)
     # Compile outside the timing: four tiles of the size n gets meet every kind of block
     # group the full run meets (diagonal or not, a full chain or the last one alone).
-    warm = min(n, 4 * spectral._tile_size(n))
+    warm = min(n, 4 * _lfr_engine.tile_size(n))
     dfp.lfr(x[:warm], y[:warm], grid)
     runs, extra = [], []
     for _ in range(3 if n <= 20000 else 1):
@@ -273,7 +275,7 @@ def ours(n, d, d_o, K, gemm_size):
     dfp.lfr(x, y, grid)
     breakdown = {"seconds": time.perf_counter() - start, "in_calls": timer.seconds}
     timer.active = False
-    tile = spectral._tile_size(n)
+    tile = _lfr_engine.tile_size(n)
     breakdown["tile"] = tile
     breakdown["off"], breakdown["diagonal"] = grid_point_cost(tile, d_o, K)
     return {
@@ -313,7 +315,8 @@ def main():
     parser.add_argument("--sizes", type=int, nargs="*", default=[5000, 20000, 60000])
     parser.add_argument("--dim", type=int, default=784)
     parser.add_argument("--K", type=int, default=40)
-    parser.add_argument("--no-target", action="store_true", help="skip n=20,000, d=500")
+    parser.add_argument("--no-layer-case", action="store_true", help="skip the case n=20,000, d=500")
+    parser.add_argument("--json", metavar="PATH", help="also write every number measured to PATH")
     parser.add_argument("--gemm-sizes", type=int, nargs="*", help="square sizes for the GEMM rate")
     args = parser.parse_args()
 
@@ -326,22 +329,37 @@ def main():
     )
     print("roofline x: seconds / (flops / GEMM rate), the rate re-measured just before each run;")
     print("best and median of the runs (the machine is shared: its speed drifts)")
-    cases = [] if args.no_target else [("target", *CASES["target"])]
+    cases = [] if args.no_layer_case else [("layer", *CASES["layer"])]
     cases += [(f"n={n}", n, args.dim, 10, args.K) for n in args.sizes]
     header = (
         f"{'case':>8} {'n':>6} {'d':>4} {'K':>3} {'seconds':>8} {'roofline x':>10} {'median':>6} "
         f"{'extra MiB':>9} {'vs authors':>10}"
     )
     print(header)
+    report = {
+        "backend": keras.backend.backend(), "device": device_name(),
+        "gemm_flops": rate, "gemm_size": gemm_size, "cases": [],
+    }
     for name, n, d, d_o, K in cases:
         result = child("ours", n, d, d_o, K, gemm_size)
         flops = 2 * n * n * d + K * (2 * n * n * d_o + n * n)
         seconds = min(t for t, _ in result["runs"])
         ratios = [t / (flops / r) for t, r in result["runs"]]
         versus = ""
+        case = {
+            "name": name, "n": n, "d": d, "d_o": d_o, "K": K, "seconds": seconds,
+            "roofline_ratio": min(ratios), "roofline_ratio_median": float(np.median(ratios)),
+            "extra_peak_mib": result["extra_peak_mib"], "device_peak_mib": result["device_peak_mib"],
+            "breakdown": result["breakdown"],
+        }
+        report["cases"].append(case)
         if n == 5000:
             baseline = child("authors", n, d, d_o, K)
             error = np.max(np.abs(np.array(result["lfr"]) - baseline["lfr"]))
+            case.update(
+                authors_seconds=baseline["seconds"], speedup=baseline["seconds"] / seconds,
+                max_lfr_difference=float(error),
+            )
             versus = (
                 f"{baseline['seconds'] / seconds:.1f}x (their first run alone "
                 f"{baseline['first_seconds'] / seconds:.1f}x; max |dLFR| {error:.1e})"
@@ -363,6 +381,9 @@ def main():
             f" {b['diagonal'] * 1e3:.3f} ms on it; {K - 1} grid steps: {steps:.4g} s",
             flush=True,
         )
+    if args.json:
+        with open(args.json, "w") as file:
+            json.dump(report, file, indent=1)
 
 
 if __name__ == "__main__":

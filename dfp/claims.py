@@ -5,12 +5,47 @@ Every claim checked (names from ``../shared/paper/FACTS.md``) is glued into the 
 the verdict), so the book's text and the report page quote what was measured.
 """
 
+from collections.abc import Sequence
+
 import numpy as np
+from numpy.typing import ArrayLike
+
+from dfp.grids import grid_step_at
+from dfp.spectral import halfway_inv_delta, peak_inv_delta
+
+__all__ = [
+    "CLAIMS",
+    "MARKS",
+    "SAME_SPEED_RATIO",
+    "accuracy_check",
+    "curve_positions",
+    "deep_frequency_check",
+    "epochs_to",
+    "faster_toward_low_frequency",
+    "fewer_epochs_check",
+    "glue_claim",
+    "glue_deep_frequency",
+    "grid_tie",
+    "longest_ordered_prefix",
+    "ordered_on_grid",
+    "ordering",
+    "parity_check",
+    "rdf_peaks_check",
+    "resnet_deep_frequency_check",
+    "same_on_grid",
+    "show_parameters",
+    "span",
+    "verdict",
+    "very_deep_frequency_check",
+    "very_deep_speed_check",
+]
 
 CLAIMS = ("C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "parity")
 
 
-def ordering(values, *, tie, increasing=True, labels=None):
+def ordering(
+    values: ArrayLike, *, tie: float, increasing: bool = True, labels: Sequence | None = None
+) -> tuple[bool, str]:
     """Decide whether values are ordered, by the rule every figure shares.
 
     Consecutive values closer than ``tie`` (one grid step) are a tie, which neither breaks
@@ -56,7 +91,7 @@ def ordering(values, *, tie, increasing=True, labels=None):
     return True, f"{word}" + (f" ({ties} tie{'s' * (ties != 1)} within {tie:.4g})" if ties else "")
 
 
-def curve_positions(inv_delta, curves, floors):
+def curve_positions(inv_delta: ArrayLike, curves: dict, floors: dict) -> dict:
     """Where each LFR curve sits: its RDF peak and its half-way point, both as 1/delta.
 
     Args:
@@ -67,8 +102,6 @@ def curve_positions(inv_delta, curves, floors):
     Returns:
         {label: (peak, halfway)}; halfway is NaN where the grid does not bracket it.
     """
-    from dfp.spectral import halfway_inv_delta, peak_inv_delta
-
     positions = {}
     for label, values in curves.items():
         try:
@@ -79,23 +112,49 @@ def curve_positions(inv_delta, curves, floors):
     return positions
 
 
-def ordered_on_grid(inv_delta, values, *, increasing, labels):
-    """``ordering`` of curve positions, the tie being one grid step where they lie.
+def grid_tie(inv_delta: ArrayLike, values: ArrayLike) -> float:
+    """The tie of every comparison of curve positions: one grid step where they lie.
 
-    On a non-uniform grid the tie is the widest grid interval holding any of the values.
+    On a non-uniform grid it is the widest grid interval holding any of the values (on a
+    uniform grid, simply its step). Two positions closer than this cannot be told apart
+    by the grid they were measured on.
+    """
+    return max(grid_step_at(inv_delta, v) for v in values)
+
+
+def ordered_on_grid(
+    inv_delta: ArrayLike, values: ArrayLike, *, increasing: bool, labels: Sequence
+) -> tuple[bool, str]:
+    """``ordering`` of curve positions, the tie being ``grid_tie``.
+
     A NaN (a position the grid does not bracket) leaves the ordering undecided: False.
     """
-    from dfp.spectral import grid_step_at
-
     values = np.asarray(values, dtype=np.float64)
     if np.any(np.isnan(values)):
         missing = [str(l) for l, v in zip(labels, values) if np.isnan(v)]
         return False, f"undecided: the grid does not bracket the half-way point of {', '.join(missing)}"
-    tie = max(grid_step_at(inv_delta, v) for v in values)
-    return ordering(values, tie=tie, increasing=increasing, labels=labels)
+    return ordering(values, tie=grid_tie(inv_delta, values), increasing=increasing, labels=labels)
 
 
-def faster_toward_low_frequency(inv_delta, before, after, *, labels):
+def same_on_grid(inv_delta: ArrayLike, values: ArrayLike) -> tuple[bool, str]:
+    """Do curve positions all lie within one tie (``grid_tie``) of each other?
+
+    Returns:
+        (holds, reason); a NaN (a position the grid does not bracket) is undecided: False.
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if values.size < 2:
+        raise ValueError(f"a comparison needs at least two values, got {values.size}")
+    if np.any(np.isnan(values)):
+        return False, "undecided (a half-way point outside the grid)"
+    tie = grid_tie(inv_delta, values)
+    spread = float(values.max() - values.min())
+    return bool(spread <= tie), f"spread {spread:.3g} vs one grid step {tie:.3g}"
+
+
+def faster_toward_low_frequency(
+    inv_delta: ArrayLike, before: ArrayLike, after: ArrayLike, *, labels: Sequence
+) -> tuple[bool, str, np.ndarray]:
     """Does a deeper layer (or variant) move toward low frequency more?
 
     The move of each curve is log10(before / after) of its half-way 1/delta: how many
@@ -105,18 +164,19 @@ def faster_toward_low_frequency(inv_delta, before, after, *, labels):
     Returns:
         (holds, reason, moves): moves in decades, one per label.
     """
-    from dfp.spectral import grid_step_at
-
     before, after = np.asarray(before, np.float64), np.asarray(after, np.float64)
     if np.any(np.isnan(before)) or np.any(np.isnan(after)):
         return False, "undecided: the grid does not bracket every half-way point", np.full(len(before), np.nan)
     moves = np.log10(before / after)
-    tie = max(np.log10(1 + grid_step_at(inv_delta, v) / v) for v in np.concatenate([before, after]))
+    # One grid step where a curve sits, in decades: the same tie as everywhere else.
+    tie = max(np.log10(1 + grid_tie(inv_delta, [v]) / v) for v in np.concatenate([before, after]))
     holds, reason = ordering(moves, tie=tie, increasing=True, labels=labels)
     return holds, reason, moves
 
 
-def deep_frequency_check(inv_delta, start, end, *, labels, epochs):
+def deep_frequency_check(
+    inv_delta: ArrayLike, start: tuple, end: tuple, *, labels: Sequence, epochs: tuple[int, int]
+) -> tuple[bool, str, dict, tuple[list, list]]:
     """The three parts of the deep frequency principle (C5, C6, C7), in order of depth.
 
     (1) at ``epochs[0]`` the half-way 1/delta increases with depth (deeper sits at higher
@@ -156,7 +216,38 @@ def deep_frequency_check(inv_delta, start, end, *, labels, epochs):
     return all(parts.values()), statistic, parts, (halfway[0], halfway[1])
 
 
-def longest_ordered_prefix(values, *, tie, increasing=True):
+def resnet_deep_frequency_check(runs: dict, *, targets: str) -> tuple[tuple, list, tuple[int, int]]:
+    """C5 (Fig. 6) or C6 (Fig. 7): ``deep_frequency_check`` on the Resnet18 variants.
+
+    Depth runs from the variant with the highest number (the shallowest) to Resnet18-1;
+    the epochs compared are the first and the last snapshot.
+
+    Args:
+        runs: what ``dfp.training.train_resnet_variants`` returned.
+        targets: "labels" for S^[-3] = {(f^[-3], y)} (C5), "output" for the learning
+            component's function {(f^[-3], f^[-1])} (C6).
+
+    Returns:
+        (check, order, epochs): ``deep_frequency_check``'s result, its statistic followed by
+        the floors at the last snapshot; the variants shallow to deep; the two epochs.
+    """
+    if targets not in ("labels", "output"):
+        raise ValueError(f"targets must be 'labels' or 'output', got {targets!r}")
+    order = sorted(runs, reverse=True)
+    spectra = {v: runs[v][targets] for v in order}
+    snapshots = sorted(spectra[order[0]]["curves"])
+    first, last = snapshots[0], snapshots[-1]
+    holds, statistic, parts, halfway = deep_frequency_check(
+        runs[order[0]]["inv_delta"],
+        ([spectra[v]["curves"][first] for v in order], [spectra[v]["floors"][first] for v in order]),
+        ([spectra[v]["curves"][last] for v in order], [spectra[v]["floors"][last] for v in order]),
+        labels=[f"Resnet18-{v}" for v in order], epochs=(first, last),
+    )
+    statistic += f"; floors at epoch {last}: " + ", ".join(f"{spectra[v]['floors'][last]:.3f}" for v in order)
+    return (holds, statistic, parts, halfway), order, (first, last)
+
+
+def longest_ordered_prefix(values: ArrayLike, *, tie: float, increasing: bool = True) -> int:
     """How many leading values are ordered by the rule of ``ordering`` (at least 1).
 
     For a verdict that holds only partly: "decreasing from 1 to 4 layers, then not".
@@ -168,7 +259,9 @@ def longest_ordered_prefix(values, *, tie, increasing=True):
     return 1
 
 
-def fewer_epochs_check(runs, cap, *, increasing, labels):
+def fewer_epochs_check(
+    runs: Sequence, cap: int, *, increasing: bool, labels: Sequence
+) -> tuple[bool, str, list]:
     """Do the median epochs to a loss over seeds follow an order (Figs. 1a, 1b)?
 
     Args:
@@ -192,7 +285,188 @@ def fewer_epochs_check(runs, cap, *, increasing, labels):
     return holds, f"{statistic} ({reason}; medians {word} from {labels[0]} to {labels[held - 1]})", medians
 
 
-def span(name, labels, values, *, digits=3):
+def rdf_peaks_check(
+    inv_delta: ArrayLike, curves: Sequence, floors: Sequence, *, labels: Sequence
+) -> tuple[bool, str, list, list]:
+    """C3 (Fig. 3): does the RDF peak move to larger 1/delta as k in sin(k pi x) grows?
+
+    Args:
+        inv_delta: the grid shared by the curves.
+        curves: one LFR curve per k, in increasing k.
+        floors: each curve's LFR floor.
+        labels: the k values.
+
+    Returns:
+        (holds, statistic, peaks, halfway): the peaks must increase with k, ties within
+        ``grid_tie``; the half-way points are reported beside them as a second measure.
+    """
+    positions = curve_positions(inv_delta, dict(enumerate(curves)), dict(enumerate(floors)))
+    peaks = [positions[i][0] for i in range(len(curves))]
+    halfway = [positions[i][1] for i in range(len(curves))]
+    holds, reason = ordered_on_grid(inv_delta, peaks, increasing=True, labels=labels)
+    statistic = (
+        "RDF peak 1/δ by k: " + ", ".join(f"{k}: {p:.1f}" for k, p in zip(labels, peaks))
+        + f" ({reason}; grid step {grid_tie(inv_delta, peaks):.2f}); half-way 1/δ: "
+        + ", ".join(f"{h:.1f}" for h in halfway)
+    )
+    return bool(holds), statistic, peaks, halfway
+
+
+def epochs_to(accuracy: ArrayLike, threshold: float) -> int | None:
+    """The first epoch (counting from 1) whose accuracy reaches ``threshold``; None if none."""
+    reached = np.nonzero(np.asarray(accuracy) >= threshold)[0]
+    return int(reached[0]) + 1 if reached.size else None
+
+
+def accuracy_check(
+    accuracies: Sequence, validation_accuracies: Sequence, *, threshold: float, labels: Sequence
+) -> tuple[bool, str, dict, tuple[list, list]]:
+    """C4 (Fig. 5): do deeper variants train faster and validate better?
+
+    (1) the epochs to the training accuracy ``threshold`` decrease with depth, a variant
+    that never gets there counting as one epoch more than were trained; (2) the final
+    validation accuracy increases with depth. No ties: any step the wrong way breaks it.
+
+    Args:
+        accuracies, validation_accuracies: per variant, shallow to deep, the accuracy of
+            every epoch.
+        threshold: the training accuracy to reach.
+        labels: the variants' names, shallow to deep.
+
+    Returns:
+        (holds, statistic, parts, (epochs to the threshold, None where never; final
+        validation accuracies)).
+    """
+    if len(accuracies) != len(labels) or len(validation_accuracies) != len(labels):
+        raise ValueError(f"{len(accuracies)} and {len(validation_accuracies)} runs for {len(labels)} labels")
+    epochs = len(accuracies[0])
+    reached = [epochs_to(a, threshold) for a in accuracies]
+    validation = [float(v[-1]) for v in validation_accuracies]
+    faster, faster_reason = ordering(
+        [epochs + 1 if e is None else e for e in reached], tie=0, increasing=False, labels=labels
+    )
+    better, better_reason = ordering(validation, tie=0, increasing=True, labels=labels)
+    shown = [f">{epochs}" if e is None else str(e) for e in reached]
+    statistic = (
+        f"epochs to training accuracy {threshold} ({', '.join(labels)}): {', '.join(shown)} "
+        f"[(1) {faster_reason}]; final validation accuracy: "
+        f"{', '.join(f'{v:.3f}' for v in validation)} [(2) {better_reason}]"
+    )
+    parts = {1: bool(faster), 2: bool(better)}
+    return all(parts.values()), statistic, parts, (reached, validation)
+
+
+# Two training losses differ (one network learns faster) when one is more than this many
+# times the other (C8).
+SAME_SPEED_RATIO = 1.25
+
+
+def very_deep_speed_check(
+    plain: ArrayLike,
+    residual: ArrayLike,
+    *,
+    depths: Sequence[int],
+    epoch: int,
+    ratio: float = SAME_SPEED_RATIO,
+) -> tuple[bool, str, dict]:
+    """C8 (Fig. 9a): without residual connections very deep networks learn slower; with them,
+    at about the same speed.
+
+    (1) every plain network deeper than the first has a loss above ``ratio`` times the
+    first's; (2) the residual networks' losses lie within a factor ``ratio`` of each other.
+
+    Args:
+        plain, residual: the training loss at ``epoch`` by depth, shallow to deep.
+        depths: the numbers of layers.
+        epoch: the epoch of the losses, for the statistic.
+
+    Returns:
+        (holds, statistic, parts).
+    """
+    plain, residual = np.asarray(plain, np.float64), np.asarray(residual, np.float64)
+    if not (len(plain) == len(residual) == len(depths) >= 2):
+        raise ValueError(f"{len(plain)} plain and {len(residual)} residual losses for depths {depths}")
+    if not (np.all(np.isfinite(plain)) and np.all(np.isfinite(residual))):
+        raise ValueError("the losses contain NaN or inf")
+    slower = bool(np.all(plain[1:] > ratio * plain[0]))
+    same = bool(residual.max() <= ratio * residual.min())
+    yes_no = {True: "yes", False: "no"}
+    statistic = (
+        f"loss at epoch {epoch} by L={'/'.join(map(str, depths))}: plain "
+        f"{', '.join(f'{v:.4g}' for v in plain)} ((1) deeper slower by more than {ratio:g}x: "
+        f"{yes_no[slower]}), residual {', '.join(f'{v:.4g}' for v in residual)} (max/min "
+        f"{residual.max() / residual.min():.2f}, (2) same speed within {ratio:g}x: {yes_no[same]})"
+    )
+    parts = {1: slower, 2: same}
+    return all(parts.values()), statistic, parts
+
+
+def very_deep_frequency_check(
+    inv_delta: ArrayLike, plain: ArrayLike, residual: ArrayLike, *, depths: Sequence[int], epoch: int
+) -> tuple[bool, str, dict]:
+    """C9 (Fig. 9b): without residual connections a deeper network's effective target has more
+    high-frequency power; with them, depth makes almost no difference.
+
+    (1) the plain networks' half-way 1/delta increases with depth, ties within
+    ``grid_tie``; (2) the residual networks' half-way points lie within one ``grid_tie``.
+
+    Args:
+        inv_delta: the grid shared by the curves.
+        plain, residual: the half-way 1/delta of S^[-3] by depth, shallow to deep.
+        depths: the numbers of layers.
+        epoch: the snapshot's epoch, for the statistic.
+
+    Returns:
+        (holds, statistic, parts).
+    """
+    labels = [f"L={d}" for d in depths]
+    more_high, more_reason = ordered_on_grid(inv_delta, plain, increasing=True, labels=labels)
+    same, spread = same_on_grid(inv_delta, residual)
+    statistic = (
+        f"half-way 1/δ of S[-3] at epoch {epoch} by L={'/'.join(map(str, depths))}: plain "
+        f"{', '.join(f'{v:.3g}' for v in plain)} ((1) {more_reason}), residual "
+        f"{', '.join(f'{v:.3g}' for v in residual)} ({spread}; (2) no difference: "
+        f"{'yes' if same else 'no'})"
+    )
+    parts = {1: bool(more_high), 2: bool(same)}
+    return all(parts.values()), statistic, parts
+
+
+def parity_check(
+    inv_delta: ArrayLike, curves: dict, floors: dict, *, layers: Sequence[int], epoch: int
+) -> tuple[bool, str, list]:
+    """Parity (Sec. 5): at the end of training, do deeper hidden layers sit at lower frequency?
+
+    The half-way 1/delta must decrease over the hidden layers, ties within ``grid_tie``;
+    where it holds only over the first layers, the statistic says how far.
+
+    Args:
+        inv_delta: the grid shared by the curves.
+        curves, floors: {layer: LFR curve}, {layer: floor} at ``epoch``; layer 0 (the
+            input), when present, is reported but not compared.
+        layers: the hidden layers compared, shallow to deep.
+        epoch: the epoch of the curves, for the statistic.
+
+    Returns:
+        (holds, statistic, halfway): halfway by layer, in the order of ``layers``.
+    """
+    positions = curve_positions(inv_delta, curves, floors)
+    halfway = [positions[l][1] for l in layers]
+    holds, reason = ordered_on_grid(inv_delta, halfway, increasing=False, labels=[f"layer {l}" for l in layers])
+    statistic = (
+        f"half-way 1/δ at epoch {epoch} by layer {layers[0]}-{layers[-1]}: "
+        f"{', '.join(f'{v:.3g}' for v in halfway)} ({reason}); RDF peaks: "
+        f"{', '.join(f'{positions[l][0]:.3g}' for l in layers)}"
+    )
+    if 0 in positions and 0 not in layers:
+        statistic += f"; the input (layer 0): half-way {positions[0][1]:.3g}"
+    if not holds and not np.any(np.isnan(halfway)):
+        held = longest_ordered_prefix(halfway, tie=grid_tie(inv_delta, halfway), increasing=False)
+        statistic += f"; decreasing over layers {layers[0]}-{layers[held - 1]} only"
+    return bool(holds), statistic, halfway
+
+
+def span(name: str, labels: Sequence, values: Sequence, *, digits: int = 3) -> str:
     """A claim's deciding numbers in one line: "name, first → last: v_first → v_last".
 
     Args:
@@ -216,7 +490,7 @@ _NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five"}
 MARKS = {"reproduces": "✓", "does not reproduce": "✗", "in part": "◐"}
 
 
-def verdict(holds, parts=None):
+def verdict(holds: bool, parts: dict | None = None) -> tuple[str, str]:
     """The verdict in words: "reproduces", "does not reproduce" or "reproduces in part: ...".
 
     Args:
@@ -236,7 +510,16 @@ def verdict(holds, parts=None):
     return phrase, MARKS[phrase]
 
 
-def glue_claim(claim, holds, statistic, *, summary, scale, parts=None, evidence=None):
+def glue_claim(
+    claim: str,
+    holds: bool,
+    statistic: str,
+    *,
+    summary: str,
+    scale: str,
+    parts: dict | None = None,
+    evidence: dict | None = None,
+) -> None:
     """Glue a claim's verdict, in words and as a bool, and the numbers behind it.
 
     Glued names: ``<claim>_holds`` (bool), ``<claim>_verdict`` (words), ``<claim>_mark``
@@ -278,7 +561,17 @@ def glue_claim(claim, holds, statistic, *, summary, scale, parts=None, evidence=
     print(f"{claim} {phrase}: {statistic}")
 
 
-def glue_deep_frequency(claim, check, *, labels, ticks, epochs, scale, xlabel, note=""):
+def glue_deep_frequency(
+    claim: str,
+    check: tuple,
+    *,
+    labels: Sequence,
+    ticks: Sequence,
+    epochs: tuple[int, int],
+    scale: str,
+    xlabel: str,
+    note: str = "",
+) -> None:
     """``glue_claim`` for a result of ``deep_frequency_check`` (C5, C6, C7, shallow to deep).
 
     Args:
@@ -307,7 +600,7 @@ def glue_deep_frequency(claim, check, *, labels, ticks, epochs, scale, xlabel, n
     )
 
 
-def show_parameters(namespace, notebook):
+def show_parameters(namespace: dict, notebook: str) -> None:
     """Display the parameters a figure notebook actually ran with, and how to re-run it.
 
     The names are read from the notebook's own cell tagged ``parameters``; the values are
@@ -319,11 +612,11 @@ def show_parameters(namespace, notebook):
     """
     from IPython.display import Markdown, display
 
-    from dfp.parameters import notebook_parameters
+    from dfp.parameters import notebook_parameters, profile_file
 
     rows = "\n".join(f"| `{name}` | `{namespace[name]!r}` |" for name in notebook_parameters(notebook))
     display(Markdown(
         f"**Parameters this page ran with**\n\n| parameter | value |\n|---|---|\n{rows}\n\n"
         f"Re-run at the paper's scale: `papermill notebooks/{notebook}.ipynb out.ipynb "
-        f"-f notebooks/params/{notebook}.paper.yaml` (any parameter can also be set with `-p name value`)."
+        f"-f {profile_file(notebook, 'paper').as_posix()}` (any parameter can also be set with `-p name value`)."
     ))

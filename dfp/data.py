@@ -13,6 +13,19 @@ from pathlib import Path
 
 import numpy as np
 
+__all__ = [
+    "DATA_DIR_VARIABLE",
+    "DataError",
+    "KNOWN_FILES",
+    "cifar10",
+    "cosines",
+    "mnist",
+    "parity",
+    "sine",
+    "verify",
+]
+
+
 DATA_DIR_VARIABLE = "DFP_DATA_DIR"
 
 # Every file read from DFP_DATA_DIR is checked against the copies known to be right, by

@@ -7,8 +7,23 @@ f^[-1] is the output and f^[-2] the last hidden layer.
 
 import math
 import re
+import weakref
 
 import keras
+import numpy as np
+from numpy.typing import ArrayLike
+
+__all__ = [
+    "RESIDUAL_FORMS",
+    "RESNET_VARIANTS",
+    "depth",
+    "effective_target",
+    "features",
+    "layer",
+    "mlp",
+    "resnet18_variant",
+]
+
 
 _NAME = re.compile(r"^f(\d+)$")
 
@@ -88,6 +103,44 @@ def layer(model, l):
 def features(model, layers):
     """A model that returns f^[l] for each l in ``layers`` in one forward pass."""
     return keras.Model(model.inputs, [layer(model, l) for l in layers])
+
+
+# The forward model of each (network, layers) asked for, so that repeated snapshots reuse
+# one compiled predict.
+_FORWARD = weakref.WeakKeyDictionary()
+
+
+def effective_target(
+    model: keras.Model, x: ArrayLike, y: ArrayLike, layer: int | list[int], *, batch_size: int = 1024
+) -> tuple[np.ndarray, ArrayLike] | list[tuple[np.ndarray, ArrayLike]]:
+    """The effective target of the learning component after layer l (eq. 11).
+
+    S^[l] = {(f^[l](x_i), y_i)}: the data set that the layers after l must fit, its inputs
+    being layer l's outputs (flattened, float32) on the points x.
+
+    Args:
+        model: a network built by ``mlp`` or ``resnet18_variant``.
+        x: the points, (n, ...) as the network takes them.
+        y: their targets, (n, ...): labels, or any other values (e.g. the network's own
+            output f^[-1], for the effective function of Fig. 7).
+        layer: l (negative counts from the output, eq. 10), or a list of layers, computed
+            in one forward pass.
+        batch_size: of the forward pass.
+
+    Returns:
+        (f^[l](x) as an (n, d_l) float32 array, y), or a list of such pairs for a list of
+        layers.
+    """
+    layers = [layer] if isinstance(layer, int) else [int(l) for l in layer]
+    if len(x) != len(y):
+        raise ValueError(f"x has {len(x)} points but y has {len(y)}: they must match")
+    cache = _FORWARD.setdefault(model, {})
+    if tuple(layers) not in cache:
+        cache[tuple(layers)] = features(model, layers)
+    outputs = cache[tuple(layers)].predict(np.asarray(x), batch_size=batch_size, verbose=0)
+    outputs = outputs if isinstance(outputs, list) else [outputs]
+    pairs = [(np.asarray(out, np.float32).reshape(len(x), -1), y) for out in outputs]
+    return pairs[0] if isinstance(layer, int) else pairs
 
 
 def _batch_norm(name):

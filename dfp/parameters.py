@@ -14,6 +14,18 @@ from pathlib import Path
 import numpy as np
 
 
+__all__ = [
+    "SHARED",
+    "ParameterError",
+    "RULES",
+    "check_parameters",
+    "notebook_parameters",
+    "profile_file",
+    "shared_run",
+    "sync_shared_parameters",
+]
+
+
 class ParameterError(ValueError):
     """A notebook parameter that is unknown, of the wrong type, or out of range."""
 
@@ -163,6 +175,34 @@ RULES = {
     "width": _COUNT,
 }
 
+# Training runs that several notebooks share. Their parameters are defined once, in the
+# first notebook's parameters cell; the others' cells must read the same (checked when each
+# runs, and by the tests; ``python -m dfp.parameters sync`` copies them over), and one
+# profile file per profile, notebooks/params/<run>.<profile>.yaml, serves all of them.
+SHARED = {
+    "resnet18": {
+        "notebooks": ("fig5", "fig6", "fig7"),
+        "parameters": (
+            "variants", "width", "dense_units", "train_size", "validation_size", "analysis_size",
+            "epochs", "snapshot_epochs", "inv_delta_range", "grid_points", "seed",
+        ),
+    },
+}
+
+
+def shared_run(notebook):
+    """The name of the shared training run a notebook belongs to (see ``SHARED``), or None."""
+    return next((run for run, spec in SHARED.items() if notebook in spec["notebooks"]), None)
+
+
+def profile_file(notebook, profile):
+    """The parameter file of a notebook's profile, e.g. notebooks/params/fig8.paper.yaml.
+
+    Figs. 5-7 share one file per profile (their shared run's: resnet18.paper.yaml).
+    """
+    return Path("notebooks") / "params" / f"{shared_run(notebook) or notebook}.{profile}.yaml"
+
+
 # The header papermill writes on the cell it injects (papermill.translators, comment "Parameters").
 _INJECTED_HEADER = "# Parameters"
 
@@ -228,6 +268,7 @@ def check_parameters(namespace, notebook, *, history=None):
         ParameterError: naming the parameter, its value and what is allowed.
     """
     defaults = notebook_parameters(notebook)
+    _check_shared(notebook, defaults)
     if history is None:
         history = namespace.get("In", [])
     unknown = [name for name in injected_names(history) if name not in defaults]
@@ -249,3 +290,66 @@ def check_parameters(namespace, notebook, *, history=None):
                 f"{notebook}: parameter {name!r} = {value!r} ({type(value).__name__}) is not allowed: "
                 f"it must be {rule.allowed} (default {defaults[name]!r})."
             )
+
+
+def _check_shared(notebook, defaults):
+    """A notebook of a shared run must define the run's parameters as its first notebook does."""
+    run = shared_run(notebook)
+    if run is None:
+        return
+    spec = SHARED[run]
+    first = spec["notebooks"][0]
+    reference = defaults if notebook == first else notebook_parameters(first)
+    for name in spec["parameters"]:
+        if name not in defaults or name not in reference:
+            raise ParameterError(f"{notebook}: the shared {run} run's parameter {name!r} is missing")
+        if defaults[name] != reference[name]:
+            raise ParameterError(
+                f"{notebook}: its parameters cell sets {name} = {defaults[name]!r}, but {first}, "
+                f"which defines the {run} run it shares with {', '.join(spec['notebooks'])}, sets "
+                f"{reference[name]!r}; run `python -m dfp.parameters sync` to copy {first}'s over."
+            )
+
+
+def sync_shared_parameters(root="."):
+    """Copy each shared run's parameter lines from its first notebook into the others.
+
+    Rewrites notebooks/<figN>.py (the files people edit) and their paired .ipynb.
+
+    Returns:
+        The paths rewritten.
+    """
+    import re
+
+    import jupytext
+
+    notebooks = Path(root) / "notebooks"
+    changed = []
+    for spec in SHARED.values():
+        first, *others = spec["notebooks"]
+        lines = (notebooks / f"{first}.py").read_text().splitlines()
+        source = {
+            name: next(line for line in lines if re.match(rf"{name}\s*=", line))
+            for name in spec["parameters"]
+        }
+        for other in others:
+            path = notebooks / f"{other}.py"
+            text = path.read_text()
+            new = text
+            for name, line in source.items():
+                new = re.sub(rf"(?m)^{name}\s*=.*$", lambda _, line=line: line, new, count=1)
+            if new != text:
+                path.write_text(new)
+                notebook = jupytext.read(path)
+                jupytext.write(notebook, path.with_suffix(".ipynb"))
+                changed.append(path)
+    return changed
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] != ["sync"]:
+        sys.exit("usage: python -m dfp.parameters sync")
+    for path in sync_shared_parameters():
+        print(f"rewrote {path} and its .ipynb")

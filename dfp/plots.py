@@ -16,6 +16,27 @@ import numpy as np
 
 from dfp.spectral import rdf
 
+__all__ = [
+    "STYLE",
+    "TEXT_WIDTH",
+    "depth_colors",
+    "epochs_figure",
+    "epochs_panel",
+    "evidence_figure",
+    "image",
+    "inline_image",
+    "lfr_panel",
+    "lfr_rdf_figure",
+    "png",
+    "rdf_panel",
+    "rdf_snapshots_figure",
+    "show",
+    "smallest_font",
+    "subplots",
+    "use_style",
+]
+
+
 # CSS px per inch at which a figure is shown (the browser's reference pixel).
 SCREEN_DPI = 96
 # The PNG's resolution: two device pixels per CSS px, sharp on a 2x (retina) screen.

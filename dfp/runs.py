@@ -1,24 +1,77 @@
-"""Results keyed on configuration and code, so that a change to ``dfp`` is never served stale."""
+"""Finished training runs, kept on disk and keyed on what can change them.
 
+A run's key is its name, its configuration (read from the notebook's own parameters cell,
+``configuration``), the Keras backend and the fingerprint of the ``dfp`` modules that can
+change a run (``TRAINING_MODULES``): a fix to a plot or a claim's wording serves the same
+runs, a change to the engine or the training loop trains again.
+
+Each run is one ``.npz`` file: its arrays, and a JSON record of everything else (the result's
+structure and numbers, the configuration, backend, code fingerprint, dfp version and
+creation time). Loading it never executes code (no pickle). ``python -m dfp.runs`` lists
+what is cached.
+"""
+
+import datetime
 import hashlib
 import json
 import os
-import pickle
+import sys
+import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+__all__ = [
+    "CACHE_DIR_VARIABLE",
+    "TRAINING_MODULES",
+    "cache_dir",
+    "cached",
+    "code_fingerprint",
+    "configuration",
+    "list_runs",
+    "run_key",
+]
+
 _PACKAGE = Path(__file__).resolve().parent
 
+# The modules whose code can change a training run's result: the networks, the data, the
+# training loop and the spectra it records (the measure, its grids, the engine and its
+# backend switches). tests/test_runs.py checks that they import no other dfp module.
+TRAINING_MODULES = (
+    "_backend",
+    "_checks",
+    "_lfr_engine",
+    "data",
+    "grids",
+    "models",
+    "spectral",
+    "training",
+)
 
-def code_fingerprint():
-    """SHA-256 of every ``dfp`` source file (path and bytes), as a hex string.
+# The layout of a cache file; a file of another layout is recomputed.
+FORMAT = 1
 
-    Anything computed by ``dfp`` (an executed notebook, a cached training run) is valid only
-    for the code that computed it; this is the key that says which code that was.
+CACHE_DIR_VARIABLE = "DFP_CACHE_DIR"
+
+
+def code_fingerprint(modules: tuple[str, ...] | None = None) -> str:
+    """SHA-256 of ``dfp`` source files (path and bytes), as a hex string.
+
+    Args:
+        modules: module names (e.g. ``TRAINING_MODULES``); None for every source file of
+            the package (what an executed notebook depends on).
+
+    Returns:
+        The hex digest: anything computed by that code is valid only for this value.
     """
+    if modules is None:
+        paths = sorted(_PACKAGE.rglob("*.py"))
+    else:
+        paths = sorted(_PACKAGE / f"{name}.py" for name in modules)
     digest = hashlib.sha256()
-    for path in sorted(_PACKAGE.rglob("*.py")):
+    for path in paths:
         digest.update(path.relative_to(_PACKAGE).as_posix().encode())
         digest.update(b"\0")
         digest.update(path.read_bytes())
@@ -26,40 +79,70 @@ def code_fingerprint():
     return digest.hexdigest()
 
 
-CACHE_DIR_VARIABLE = "DFP_CACHE_DIR"
-
-
-def cache_dir():
+def cache_dir() -> Path:
     """Where finished runs are kept: ``$DFP_CACHE_DIR``, else ``~/.cache/dfp/runs``."""
     value = os.environ.get(CACHE_DIR_VARIABLE)
     return Path(value).expanduser() if value else Path.home() / ".cache" / "dfp" / "runs"
 
 
-def run_key(name, config):
-    """The key of a run: its name, configuration, Keras backend and the dfp code."""
+def configuration(namespace: dict, notebook: str, *, exclude: tuple[str, ...] = ()) -> dict:
+    """A notebook's configuration: the value of every name in its parameters cell.
+
+    The names come from the notebook's cell tagged ``parameters`` and the values from
+    ``namespace`` (its ``globals()``, papermill's injected values included), so a
+    parameter added to the cell is in the key of every run without a second list.
+
+    Args:
+        namespace: the notebook's ``globals()``.
+        notebook: its name, e.g. "fig8".
+        exclude: parameters that do not change the run being keyed (e.g. the list of
+            depths of a figure that caches each depth on its own). Leaving one in only
+            retrains more often; it never serves a stale run.
+
+    Returns:
+        {parameter: value}, in the cell's order.
+    """
+    from dfp.parameters import notebook_parameters
+
+    names = list(notebook_parameters(notebook))
+    unknown = sorted(set(exclude) - set(names))
+    if unknown:
+        raise ValueError(f"{notebook} has no parameters {unknown}; its parameters: {names}")
+    return {name: namespace[name] for name in names if name not in exclude}
+
+
+def run_key(name: str, config: dict) -> str:
+    """The key of a run: its name, configuration, Keras backend and the training code."""
     import keras
 
     text = json.dumps(
-        {"name": name, "config": config, "backend": keras.backend.backend(), "code": code_fingerprint()},
+        {
+            "name": name,
+            "config": config,
+            "backend": keras.backend.backend(),
+            "code": code_fingerprint(TRAINING_MODULES),
+        },
         sort_keys=True,
         default=_jsonable,
     )
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def cached(name, config, compute):
-    """compute(), run once per configuration and dfp code, then loaded from the cache.
+def cached(name: str, config: dict, compute: Callable[[], Any]) -> Any:
+    """compute(), run once per configuration and training code, then loaded from the cache.
 
     Figures that share a training run call this with the same name and configuration,
-    so whichever runs first trains and the others load. A change to the configuration or
-    to any dfp source file gives a new key, so a stale result is never served. The file is
-    written to a temporary name and renamed into place, so an interrupted run leaves
-    nothing that loads as finished.
+    so whichever runs first trains and the others load. The file is written to a
+    temporary name and renamed into place, so an interrupted run leaves nothing that
+    loads as finished. A file that cannot be read (truncated, corrupted, of another
+    layout) is computed again, with a warning naming it.
 
     Args:
         name: the run's name, e.g. "fig8" (letters, digits, '-', '_').
         config: a JSON-serialisable dict (numbers, strings, lists; numpy values are fine).
-        compute: a function of no arguments returning a picklable result.
+        compute: a function of no arguments returning the result: nested dicts (keys
+            str, int, float, bool or None), lists and tuples of numbers, strings, None
+            and numpy arrays (not of objects).
 
     Returns:
         The result, from the cache or freshly computed.
@@ -68,22 +151,130 @@ def cached(name, config, compute):
         raise ValueError(f"run name must be letters, digits, '-' or '_', got {name!r}")
     if not isinstance(config, dict):
         raise ValueError(f"config must be a dict, got {type(config).__name__}")
-    path = cache_dir() / f"{name}-{run_key(name, config)[:24]}.pkl"
+    key = run_key(name, config)
+    path = cache_dir() / f"{name}-{key[:24]}.npz"
     if path.exists():
-        with open(path, "rb") as file:
-            return pickle.load(file)
+        try:
+            record, result = _load(path)
+            if record.get("key") != key:
+                raise ValueError("it holds another run's key")
+            return result
+        except Exception as error:  # anything unreadable is recomputed, never served
+            warnings.warn(
+                f"the cached run {path} cannot be read ({type(error).__name__}: {error}); "
+                "computing it again",
+                stacklevel=2,
+            )
     result = compute()
+    arrays = {}
+    record = {
+        "format": FORMAT,
+        "name": name,
+        "key": key,
+        "config": json.loads(json.dumps(config, default=_jsonable)),
+        "backend": _backend(),
+        "code": code_fingerprint(TRAINING_MODULES),
+        "dfp_version": _version(),
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "result": _encode(result, arrays),
+    }
+    _write(path, record, arrays)
+    return result
+
+
+def list_runs(directory: Path | None = None) -> list[dict]:
+    """What the cache holds: one dict per file (path, size in bytes and its record, without
+    the result), oldest first; a file that cannot be read is listed with its error."""
+    directory = cache_dir() if directory is None else Path(directory)
+    entries = []
+    for path in sorted(directory.glob("*.npz")):
+        entry = {"path": path, "size": path.stat().st_size}
+        try:
+            record, _ = _load(path, result=False)
+            entry.update({k: v for k, v in record.items() if k != "result"})
+        except Exception as error:
+            entry["error"] = f"{type(error).__name__}: {error}"
+        entries.append(entry)
+    return sorted(entries, key=lambda e: e.get("created", ""))
+
+
+# --- the file format ----------------------------------------------------------------------
+
+
+def _write(path, record, arrays):
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    meta = np.frombuffer(json.dumps(record, allow_nan=True).encode(), dtype=np.uint8)
     try:
         with open(partial, "wb") as file:
-            pickle.dump(result, file, protocol=pickle.HIGHEST_PROTOCOL)
+            np.savez(file, __record__=meta, **arrays)
             file.flush()
             os.fsync(file.fileno())
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
-    return result
+
+
+def _load(path, result=True):
+    with np.load(path, allow_pickle=False) as data:
+        record = json.loads(bytes(data["__record__"]).decode())
+        if record.get("format") != FORMAT:
+            raise ValueError(f"format {record.get('format')!r}, this dfp reads {FORMAT}")
+        value = _decode(record["result"], data) if result else None
+    return record, value
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _encode(value, arrays):
+    """A JSON tree for ``value``; its arrays go into ``arrays`` under the names it refers to."""
+    if isinstance(value, np.ndarray):
+        if value.dtype.hasobject:
+            raise TypeError("a cached run cannot hold arrays of Python objects")
+        name = f"a{len(arrays)}"
+        arrays[name] = value
+        return {"array": name}
+    if isinstance(value, np.generic):
+        return _encode(value.item(), arrays)
+    if isinstance(value, _SCALARS):
+        return {"value": value}
+    if isinstance(value, dict):
+        for k in value:
+            if not isinstance(k, _SCALARS + (np.integer,)):
+                raise TypeError(f"a cached run's dict keys are numbers or strings, not {type(k).__name__}")
+        return {"dict": [[_encode(k, arrays), _encode(v, arrays)] for k, v in value.items()]}
+    if isinstance(value, (list, tuple)):
+        kind = "list" if isinstance(value, list) else "tuple"
+        return {kind: [_encode(v, arrays) for v in value]}
+    raise TypeError(f"a cached run holds numbers, strings, arrays, lists and dicts, not {type(value).__name__}")
+
+
+def _decode(tree, data):
+    (kind, value), = tree.items()
+    if kind == "array":
+        return data[value]
+    if kind == "value":
+        return value
+    if kind == "dict":
+        return {_decode(k, data): _decode(v, data) for k, v in value}
+    if kind == "list":
+        return [_decode(v, data) for v in value]
+    if kind == "tuple":
+        return tuple(_decode(v, data) for v in value)
+    raise ValueError(f"unknown entry {kind!r}")
+
+
+def _backend():
+    import keras
+
+    return keras.backend.backend()
+
+
+def _version():
+    import dfp
+
+    return dfp.__version__
 
 
 def _jsonable(value):
@@ -92,3 +283,25 @@ def _jsonable(value):
     if isinstance(value, np.generic):
         return value.item()
     raise TypeError(f"run configs hold numbers, strings and lists, not {type(value).__name__}")
+
+
+def _main(argv=None):
+    """``python -m dfp.runs [DIRECTORY]``: a line per cached run, then the total size."""
+    directory = Path(argv[0]) if argv else cache_dir()
+    entries = list_runs(directory)
+    print(f"{len(entries)} cached runs in {directory}")
+    for entry in entries:
+        size = f"{entry['size'] / 1e6:.2f} MB"
+        if "error" in entry:
+            print(f"  {entry['path'].name}  {size}  unreadable: {entry['error']}")
+            continue
+        config = ", ".join(f"{k}={v}" for k, v in entry["config"].items())
+        print(
+            f"  {entry['path'].name}  {size}  {entry['created']}  {entry['backend']}  "
+            f"code {entry['code'][:12]}  {config}"
+        )
+    print(f"total {sum(e['size'] for e in entries) / 1e6:.2f} MB")
+
+
+if __name__ == "__main__":
+    _main(sys.argv[1:])

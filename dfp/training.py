@@ -8,6 +8,22 @@ import numpy as np
 from keras import ops
 
 
+__all__ = [
+    "LossRun",
+    "OPTIMIZERS",
+    "Progress",
+    "Spectra",
+    "StopAtLoss",
+    "describe_epochs",
+    "epochs_to_loss",
+    "fit_with_spectra",
+    "median_epochs",
+    "paper_learning_rate",
+    "train_resnet_variants",
+    "train_to_loss",
+]
+
+
 @dataclasses.dataclass
 class LossRun:
     """What ``train_to_loss`` measured.
@@ -280,9 +296,9 @@ class Spectra(keras.callbacks.Callback):
         if not epochs or epochs[0] < 0:
             raise ValueError(f"epochs must be non-negative integers, got {epochs}")
         if not isinstance(inv_delta, str):
-            from dfp.spectral import _as_grid
+            from dfp._checks import as_grid
 
-            inv_delta = _as_grid(inv_delta, increasing=True)
+            inv_delta = as_grid(inv_delta, increasing=True)
         elif inv_delta != "auto":
             raise ValueError(f"inv_delta must be a grid or 'auto', got {inv_delta!r}")
         self.x, self.y = np.asarray(x, np.float32), np.asarray(y, np.float32)
@@ -294,10 +310,6 @@ class Spectra(keras.callbacks.Callback):
         self._last_epoch = 0
 
     def on_train_begin(self, logs=None):
-        from dfp.models import features
-
-        wanted = self.layers + ([-1] if self.targets == "output" else [])
-        self._forward = features(self.model, wanted)
         if 0 in self.epochs:
             self._snapshot(0)
 
@@ -313,20 +325,23 @@ class Spectra(keras.callbacks.Callback):
     def _snapshot(self, epoch):
         import time
 
-        from dfp.spectral import inv_delta_grid, lfr, lfr_floor
+        from dfp.grids import inv_delta_grid
+        from dfp.models import effective_target
+        from dfp.spectral import lfr, lfr_floor
 
         start = time.perf_counter()
+        wanted = self.layers + ([-1] if self.targets == "output" else [])
         with _quiet_retracing():
-            outputs = self._forward.predict(self.x, batch_size=self.batch_size, verbose=0)
-        outputs = outputs if isinstance(outputs, list) else [outputs]
-        targets = outputs[-1] if self.targets == "output" else self.y
-        sets = [(outputs[i].reshape(len(self.x), -1), targets) for i in range(len(self.layers))]
+            pairs = effective_target(self.model, self.x, self.y, wanted, batch_size=self.batch_size)
+        if self.targets == "output":  # {(f^[l](x_i), f^[-1](x_i))}: the learning component's function
+            output = pairs.pop()[0]
+            pairs = [(inputs, output) for inputs, _ in pairs]
         if isinstance(self.inv_delta, str):
             self.inv_delta = inv_delta_grid(
-                sets, points=self.grid_points, spacing=self.spacing, pad_decades=self.pad_decades
+                pairs, points=self.grid_points, spacing=self.spacing, pad_decades=self.pad_decades
             )
-        self.curves[epoch] = {l: lfr(f, t, self.inv_delta) for l, (f, t) in zip(self.layers, sets)}
-        self.floors[epoch] = {l: lfr_floor(t) for l, (_, t) in zip(self.layers, sets)}
+        self.curves[epoch] = {l: lfr(f, t, self.inv_delta) for l, (f, t) in zip(self.layers, pairs)}
+        self.floors[epoch] = {l: lfr_floor(t) for l, (_, t) in zip(self.layers, pairs)}
         self.seconds += time.perf_counter() - start
 
 
@@ -421,13 +436,14 @@ def paper_learning_rate(epoch, epochs):
 
 def train_resnet_variants(
     *, variants, width, dense_units, train_size, validation_size, analysis_size, epochs, snapshot_epochs,
-    inv_delta, batch_size=256, seed=0,
+    inv_delta_range, grid_points, seed, batch_size=256,
 ):
     """The one training run behind Figs. 5, 6 and 7: every Resnet18 variant on CIFAR-10.
 
     Each variant is trained (Adam, cross-entropy, the paper's schedule scaled to ``epochs``)
-    once per configuration and dfp code, through ``dfp.runs.cached``, so whichever figure
-    runs first trains and the others load.
+    once per configuration and training code, through ``dfp.runs.cached``, so whichever
+    figure runs first trains and the others load. The arguments are the shared parameters
+    of the three notebooks (``dfp.parameters.SHARED``).
 
     Args:
         variants: which of 1 ... 4.
@@ -436,8 +452,9 @@ def train_resnet_variants(
         analysis_size: training images on which the RDFs are measured.
         epochs: epochs to train.
         snapshot_epochs: epochs at which the spectra are recorded (0 = initialisation).
-        inv_delta: the 1/delta grid shared by every curve of every variant.
-        batch_size, seed: as in the paper (256) and for the split, the initialisation and shuffling.
+        inv_delta_range, grid_points: the geometric 1/delta grid shared by every curve.
+        seed: for the split, the initialisation and shuffling.
+        batch_size: 256, as in the paper.
 
     Returns:
         {variant: dict(accuracy, val_accuracy, loss, seconds, inv_delta, labels, output)}:
@@ -448,10 +465,11 @@ def train_resnet_variants(
     from dfp.models import resnet18_variant
     from dfp.runs import cached
 
+    inv_delta = np.geomspace(*inv_delta_range, int(grid_points))
     config = dict(
         width=width, dense_units=dense_units, train_size=train_size, validation_size=validation_size,
         analysis_size=analysis_size, epochs=epochs, snapshot_epochs=list(snapshot_epochs),
-        inv_delta=np.asarray(inv_delta), batch_size=batch_size, seed=seed,
+        inv_delta_range=list(inv_delta_range), grid_points=grid_points, batch_size=batch_size, seed=seed,
     )
 
     def train(variant):

@@ -48,7 +48,6 @@ dfp.check_parameters(globals(), "fig3")
 import numpy as np
 
 inv_delta = np.linspace(inv_delta_max / grid_points, inv_delta_max, grid_points)
-grid_step = inv_delta[1] - inv_delta[0]
 curves = {}
 for k in k_values:
     x, y = dfp.sine(k, num_points)
@@ -66,20 +65,12 @@ dfp.plots.show(dfp.plots.lfr_rdf_figure(inv_delta, curves, normalize_rdf=True))
 # floor and 1 is reported beside it as a second, smoother measure of position.
 
 # %%
-peaks = [dfp.peak_inv_delta(inv_delta, values) for values in curves.values()]
-halfway = [
-    dfp.halfway_inv_delta(inv_delta, values, dfp.lfr_floor(dfp.sine(k, num_points)[1]))
-    for k, values in zip(k_values, curves.values())
-]
-c3_holds, c3_reason = dfp.ordering(peaks, tie=grid_step, increasing=True, labels=curves)
+floors = [dfp.lfr_floor(dfp.sine(k, num_points)[1]) for k in k_values]
+c3_holds, c3_statistic, peaks, halfway = dfp.rdf_peaks_check(
+    inv_delta, list(curves.values()), floors, labels=k_values
+)
 
 # %% tags=["hide-input"]
-c3_statistic = (
-    "RDF peak 1/δ by k: "
-    + ", ".join(f"{k}: {p:.1f}" for k, p in zip(k_values, peaks))
-    + f" ({c3_reason}; grid step {grid_step:.2f}); half-way 1/δ: "
-    + ", ".join(f"{h:.1f}" for h in halfway)
-)
 dfp.glue_claim(
     "C3", c3_holds, c3_statistic,
     summary=dfp.span("RDF peak 1/δ", [f"k={k}" for k in k_values], peaks),

@@ -29,12 +29,13 @@
 # of the 50,000 CIFAR-10 training images. The structures are those of Fig. 4.
 #
 # **How this differs from the paper.** The paper trains the full-width Resnet18 variants
-# (`width` 64) on 40,000 images for 80 epochs with 10,000 for validation: measured here at
-# 408, 279, 205 and 117 s per epoch for Resnet18-1 ... 4, about 22 hours of training for all
-# four on two CPU cores (`benchmarks/resnet_epoch.py`). The defaults shrink every
-# convolution part to `width` 16 channels (same structure), and train on 4,000 images, with
-# 1,000 for validation, for 12 epochs, so that Figs. 4-7 together run in about ten minutes on
-# two CPU cores. `notebooks/params/figN.paper.yaml` holds the paper's setting.
+# (`width` 64) on 40,000 images for 80 epochs with 10,000 for validation: on two CPU cores
+# that is a day of training (`benchmarks/resnet_epoch.py` times one epoch of each variant;
+# `benchmarks/README.md` records what it measured). The defaults shrink every convolution
+# part to `width` channels (same structure) and train on `train_size` images, with
+# `validation_size` for validation, for `epochs` epochs, so that Figs. 4-7 run within one
+# `make book` on two CPU cores. `notebooks/params/resnet18.paper.yaml` holds the paper's
+# setting, shared by Figs. 5, 6 and 7.
 # Every curve is on one geometric grid of $1/\delta$ (four decades are needed) with a
 # logarithmic axis; $f^{[-3]}$ is normalised per dimension by its maximum absolute value at
 # each epoch, as the paper does.
@@ -60,15 +61,13 @@ dfp.check_parameters(globals(), "fig6")
 # %%
 import numpy as np
 
-inv_delta = np.geomspace(*inv_delta_range, grid_points)
 runs = dfp.training.train_resnet_variants(
-    variants=variants, width=width, dense_units=dense_units, train_size=train_size,
-    validation_size=validation_size, analysis_size=analysis_size, epochs=epochs,
-    snapshot_epochs=snapshot_epochs, inv_delta=inv_delta, seed=seed,
+    **dfp.runs.configuration(globals(), "fig6")
 )
+inv_delta = runs[variants[0]]["inv_delta"]
 curves = {e: {v: runs[v]["labels"]["curves"][e] for v in variants} for e in snapshot_epochs}
 floors = {e: {v: runs[v]["labels"]["floors"][e] for v in variants} for e in snapshot_epochs}
-order = sorted(variants, reverse=True)  # shallow to deep
+order = sorted(variants, reverse=True)  # shallow to deep, for the figure
 
 # %% tags=["hide-input"]
 print("training time (s): " + ", ".join(
@@ -88,30 +87,22 @@ dfp.plots.show(dfp.plots.rdf_snapshots_figure(
 # snapshot the position decreases with depth.
 
 # %%
-first, last = snapshot_epochs[0], snapshot_epochs[-1]
-labels = [f"Resnet18-{v}" for v in order]
-c5 = dfp.deep_frequency_check(
-    inv_delta,
-    ([curves[first][v] for v in order], [floors[first][v] for v in order]),
-    ([curves[last][v] for v in order], [floors[last][v] for v in order]),
-    labels=labels, epochs=(first, last),
-)
+c5, order, compared = dfp.resnet_deep_frequency_check(runs, targets="labels")
 
 # %% tags=["hide-input"]
 dfp.glue_deep_frequency(
-    "C5", c5, labels=labels, ticks=order, epochs=(first, last),
-    xlabel="variant, shallow to deep",
+    "C5", c5, labels=[f"Resnet18-{v}" for v in order], ticks=order,
+    epochs=compared, xlabel="variant, shallow to deep",
     scale=(
         f"width {width}, {train_size:,}/{validation_size:,} images, {epochs} epochs; "
         f"RDFs on {analysis_size:,}"
     ),
-    note=f"; floors at epoch {last}: " + ", ".join(f"{floors[last][v]:.3f}" for v in order),
 )
 
 # %% [markdown]
 # **Verdict: C5 {glue:text}`C5_verdict`.** {glue:text}`C5_statistic`.
 #
-# At the paper's scale: `papermill notebooks/fig6.ipynb out.ipynb -f notebooks/params/fig6.paper.yaml`.
+# At the paper's scale: `papermill notebooks/fig6.ipynb out.ipynb -f notebooks/params/resnet18.paper.yaml`.
 
 # %% tags=["remove-input"]
 dfp.show_parameters(globals(), "fig6")

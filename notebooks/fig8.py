@@ -57,12 +57,6 @@ dfp.check_parameters(globals(), "fig8")
 # %% tags=["hide-input"]
 import numpy as np
 
-config = dict(
-    epochs=epochs, train_size=train_size, analysis_size=analysis_size,
-    hidden_layers=hidden_layers, width=width, learning_rate=learning_rate,
-    batch_size=batch_size, stop_loss=stop_loss, snapshot_epochs=snapshot_epochs,
-    grid_points=grid_points, seed=seed,
-)
 layers = list(range(1, hidden_layers + 1))
 
 
@@ -80,7 +74,7 @@ def train():
 
 
 # %%
-run = dfp.runs.cached("fig8", config, train)
+run = dfp.runs.cached("fig8", dfp.runs.configuration(globals(), "fig8"), train)
 inv_delta, curves = run["inv_delta"], run["curves"]
 
 # %% tags=["hide-input"]

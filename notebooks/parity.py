@@ -56,11 +56,6 @@ import time
 import keras
 import numpy as np
 
-config = dict(
-    dimension=dimension, hidden_layers=hidden_layers, width=width, learning_rate=learning_rate,
-    stop_loss=stop_loss, max_epochs=max_epochs, snapshot_epochs=snapshot_epochs,
-    grid_points=grid_points, seed=seed,
-)
 layers = list(range(1, hidden_layers + 1))
 
 
@@ -85,7 +80,7 @@ def train():
 
 
 # %%
-run = dfp.runs.cached("parity", config, train)
+run = dfp.runs.cached("parity", dfp.runs.configuration(globals(), "parity"), train)
 inv_delta, curves = run["inv_delta"], run["curves"]
 end = max(curves)
 
@@ -109,24 +104,12 @@ dfp.plots.show(dfp.plots.rdf_snapshots_figure(inv_delta, curves, [0] + layers, e
 # step being a tie; where it holds only over the first layers, the statistic says so.
 
 # %%
-at_end = dfp.curve_positions(inv_delta, curves[end], run["floors"][end])
-halfway = [at_end[l][1] for l in layers]
-labels = [f"layer {l}" for l in layers]
-parity_holds, parity_reason = dfp.ordered_on_grid(
-    inv_delta, halfway, increasing=False, labels=labels
+parity_holds, statistic, halfway = dfp.parity_check(
+    inv_delta, curves[end], run["floors"][end], layers=layers, epoch=end
 )
 
 # %% tags=["hide-input"]
-statistic = (
-    f"half-way 1/δ at epoch {end} by layer 1-{hidden_layers}: "
-    f"{', '.join(f'{v:.3g}' for v in halfway)} ({parity_reason}); RDF peaks: "
-    f"{', '.join(f'{at_end[l][0]:.3g}' for l in layers)}; "
-    f"the input (layer 0): half-way {at_end[0][1]:.3g}"
-)
-if not parity_holds and not np.any(np.isnan(halfway)):
-    tie = max(dfp.grid_step_at(inv_delta, v) for v in halfway)
-    held = dfp.longest_ordered_prefix(halfway, tie=tie, increasing=False)
-    statistic += f"; decreasing over layers 1-{held} only"
+labels = [f"layer {l}" for l in layers]
 dfp.glue_claim(
     "parity", parity_holds, statistic,
     summary=f"half-way 1/δ at epoch {end}: " + dfp.span("", labels, halfway),

@@ -44,6 +44,9 @@ def read_ipynb(path):
 
 
 def params(stem, profile):
-    path = PARAMS / f"{stem}.{profile}.yaml"
+    """A notebook's profile, e.g. params("fig8", "tiny"); Figs. 5-7 share resnet18.<profile>.yaml."""
+    from dfp.parameters import shared_run
+
+    path = PARAMS / f"{shared_run(stem) or stem}.{profile}.yaml"
     assert path.exists(), f"{path.relative_to(ROOT)} is missing"
     return yaml.safe_load(path.read_text())

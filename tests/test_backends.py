@@ -54,7 +54,7 @@ def test_device_side_sums_under_jax_match_the_dense_reference():
     env = dict(os.environ, KERAS_BACKEND="jax")
     selected = "device or two_sum"
     done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_spectral.py", "-k", selected],
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_engine.py", "-k", selected],
         cwd=ROOT, env=env, capture_output=True, text=True, check=False,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
@@ -91,10 +91,10 @@ def test_training_to_a_loss_under_jax_stops_at_the_first_epoch_below_it():
 MEMORY = """
 import json, functools
 import jax, jax.numpy as jnp
-from dfp import spectral
+from dfp import _lfr_engine as engine
 tile = 256
 def temp_bytes(K):
-    sums = functools.partial(spectral._kernel_sums, diagonals=(True, False), lengths=(K,))
+    sums = functools.partial(engine.kernel_sums, diagonals=(True, False), lengths=(K,))
     args = ([jnp.zeros((tile, tile))] * 2, jnp.zeros((tile, 3)), [jnp.zeros((tile, 3))] * 2, jnp.zeros(K), jnp.zeros(1))
     return jax.jit(sums).lower(*args).compile().memory_analysis().temp_size_in_bytes
 print(json.dumps({"few": temp_bytes(4), "many": temp_bytes(48), "block": 4 * tile * tile}))

@@ -177,3 +177,136 @@ def test_glue_deep_frequency_summarises_both_epochs(monkeypatch):
     text = {k: v.get("application/papermill.record/text/plain") for k, v in glued.items()}
     assert text["C7_summary"] == "'half-way 1/δ at epoch 0: l1 → l3: 0.1 → 0.4; at epoch 9: l1 → l3: 0.3 → 0.05'"
     assert text["C7_statistic"] == "'stat; more'" and "C7_panel" in glued
+
+
+# --- one rule per claim, each with a passing and a failing case --------------------------
+
+
+def logistic_curve(grid, halfway, floor=0.1):
+    """An LFR-like curve rising from ``floor`` to 1, half-way at ``halfway``."""
+    rise = 1 / (1 + (halfway / grid) ** 4)
+    return floor + (1 - floor) * rise
+
+
+GRID = np.geomspace(1e-2, 1e4, 121)
+
+
+def curves_at(halfways, floor=0.1):
+    return [logistic_curve(GRID, h, floor) for h in halfways], [floor] * len(halfways)
+
+
+def test_grid_tie_is_one_grid_step_where_the_values_lie():
+    uniform = np.linspace(1.0, 10.0, 10)
+    assert dfp.grid_tie(uniform, [2.5, 7.5]) == pytest.approx(1.0)
+    assert dfp.grid_tie(GRID, [1.0, 100.0]) == pytest.approx(dfp.grid_step_at(GRID, 100.0))
+
+
+def test_same_on_grid_holds_within_one_step_only():
+    grid = np.linspace(1.0, 10.0, 10)
+    assert dfp.same_on_grid(grid, [3.2, 3.9, 4.1])[0]
+    holds, reason = dfp.same_on_grid(grid, [3.2, 4.5])
+    assert not holds and "spread 1.3" in reason
+    assert not dfp.same_on_grid(grid, [3.2, np.nan])[0]
+
+
+def test_rdf_peaks_check_c3():
+    grid = np.linspace(1.0, 400.0, 400)
+    x = np.linspace(-1, 1, 400)
+    rising = [dfp.lfr(x, np.sin(k * np.pi * x), grid) for k in (2, 4)]
+    floors = [0.0, 0.0]
+    holds, statistic, peaks, halfway = dfp.rdf_peaks_check(grid, rising, floors, labels=[2, 4])
+    assert holds and peaks[0] < peaks[1] and "RDF peak 1/δ by k: 2:" in statistic
+    holds, _, _, _ = dfp.rdf_peaks_check(grid, rising[::-1], floors, labels=[4, 2])
+    assert not holds
+
+
+def test_epochs_to_counts_from_one():
+    assert dfp.epochs_to([0.1, 0.4, 0.6, 0.7], 0.5) == 3
+    assert dfp.epochs_to([0.1, 0.4], 0.5) is None
+
+
+def test_accuracy_check_c4():
+    labels = ["Resnet18-4", "Resnet18-1"]
+    shallow, deep = [0.2, 0.4, 0.6], [0.4, 0.6, 0.8]
+    holds, statistic, parts, (reached, validation) = dfp.accuracy_check(
+        [shallow, deep], [[0.3, 0.4, 0.45], [0.3, 0.5, 0.55]], threshold=0.5, labels=labels
+    )
+    assert holds and parts == {1: True, 2: True} and reached == [3, 2] and validation == [0.45, 0.55]
+    # Deeper slower: (1) fails; deeper validates worse: (2) fails.
+    holds, _, parts, _ = dfp.accuracy_check(
+        [deep, shallow], [[0.3, 0.5, 0.55], [0.3, 0.4, 0.45]], threshold=0.5, labels=labels
+    )
+    assert not holds and parts == {1: False, 2: False}
+    # A variant that never gets there counts as one epoch more than were trained.
+    holds, statistic, parts, (reached, _) = dfp.accuracy_check(
+        [[0.1, 0.2, 0.3], deep], [[0.3, 0.4, 0.45], [0.3, 0.5, 0.55]], threshold=0.5, labels=labels
+    )
+    assert parts[1] and reached == [None, 2] and ">3" in statistic
+
+
+def test_very_deep_speed_check_c8():
+    depths = [20, 60, 80]
+    holds, statistic, parts = dfp.very_deep_speed_check(
+        [0.01, 0.05, 0.09], [0.010, 0.011, 0.012], depths=depths, epoch=267
+    )
+    assert holds and parts == {1: True, 2: True} and "1.25x" in statistic
+    # Plain deeper networks as fast as the shallow one; residual ones apart by 2x.
+    holds, _, parts = dfp.very_deep_speed_check(
+        [0.01, 0.011, 0.009], [0.01, 0.02, 0.012], depths=depths, epoch=267
+    )
+    assert not holds and parts == {1: False, 2: False}
+    with pytest.raises(ValueError, match="NaN"):
+        dfp.very_deep_speed_check([0.01, np.nan, 0.1], [0.1, 0.1, 0.1], depths=depths, epoch=1)
+
+
+def test_very_deep_frequency_check_c9():
+    depths = [20, 60, 80]
+    holds, statistic, parts = dfp.very_deep_frequency_check(
+        GRID, [1.0, 10.0, 100.0], [5.0, 5.05, 5.1], depths=depths, epoch=267
+    )
+    assert holds and parts == {1: True, 2: True}
+    holds, _, parts = dfp.very_deep_frequency_check(
+        GRID, [100.0, 10.0, 1.0], [5.0, 50.0, 5.0], depths=depths, epoch=267
+    )
+    assert not holds and parts == {1: False, 2: False}
+
+
+def test_parity_check():
+    layers = [1, 2, 3]
+    curves, floors = curves_at([100.0, 10.0, 1.0])
+    holds, statistic, halfway = dfp.parity_check(
+        GRID, dict(zip(layers, curves)), dict(zip(layers, floors)), layers=layers, epoch=50
+    )
+    assert holds and halfway[0] > halfway[1] > halfway[2]
+    curves, floors = curves_at([100.0, 10.0, 50.0])
+    holds, statistic, _ = dfp.parity_check(
+        GRID, dict(zip(layers, curves)), dict(zip(layers, floors)), layers=layers, epoch=50
+    )
+    assert not holds and "decreasing over layers 1-2 only" in statistic
+
+
+def test_deep_frequency_check_parts_c5_c6_c7():
+    labels = ["shallow", "middle", "deep"]
+    # At the start deeper sits higher; deeper moves more; at the end deeper sits lower.
+    start, end = curves_at([10.0, 30.0, 100.0]), curves_at([5.0, 3.0, 1.0])
+    holds, _, parts, _ = dfp.deep_frequency_check(GRID, start, end, labels=labels, epochs=(0, 9))
+    assert holds and parts == {1: True, 2: True, 3: True}
+    holds, _, parts, _ = dfp.deep_frequency_check(GRID, end, start, labels=labels, epochs=(0, 9))
+    assert not holds and parts == {1: False, 2: False, 3: False}
+
+
+def test_resnet_deep_frequency_check_orders_variants_shallow_to_deep():
+    def run(start, end):
+        curves, floors = zip(curves_at([start]), curves_at([end]))
+        spectra = {"curves": {0: curves[0][0], 12: curves[1][0]}, "floors": {0: 0.1, 12: 0.1}}
+        return {"inv_delta": GRID, "labels": spectra, "output": spectra}
+
+    # Resnet18-4 is the shallowest: it starts lowest and moves least.
+    runs = {1: run(100.0, 1.0), 2: run(30.0, 3.0), 4: run(10.0, 5.0)}
+    (holds, statistic, parts, _), order, epochs = dfp.resnet_deep_frequency_check(runs, targets="labels")
+    assert holds and order == [4, 2, 1] and epochs == (0, 12) and "floors at epoch 12" in statistic
+    runs = {1: run(10.0, 5.0), 2: run(30.0, 3.0), 4: run(100.0, 1.0)}
+    (holds, _, parts, _), _, _ = dfp.resnet_deep_frequency_check(runs, targets="output")
+    assert not holds
+    with pytest.raises(ValueError, match="targets"):
+        dfp.resnet_deep_frequency_check(runs, targets="inputs")

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+import dfp
 from dfp import models
 
 
@@ -104,3 +105,17 @@ def test_resnet18_full_width_is_resnet18():
 def test_unknown_resnet_variant():
     with pytest.raises(ValueError, match="variant"):
         models.resnet18_variant(5)
+
+
+def test_effective_target_is_eq_11_the_layers_outputs_beside_the_targets():
+    model = models.mlp(3, 2, 5, seed=0)
+    x = np.random.default_rng(0).normal(size=(7, 3)).astype(np.float32)
+    y = np.arange(7.0)
+    inputs, targets = dfp.effective_target(model, x, y, -2)
+    assert targets is y and inputs.shape == (7, 5) and inputs.dtype == np.float32
+    np.testing.assert_allclose(inputs, models.features(model, [-2]).predict(x, verbose=0), rtol=1e-6)
+    pairs = dfp.effective_target(model, x, y, [1, -1])
+    assert [p[0].shape for p in pairs] == [(7, 5), (7, 1)]
+    np.testing.assert_allclose(pairs[1][0], model.predict(x, verbose=0), rtol=1e-5)
+    with pytest.raises(ValueError, match="7 points but y has 6"):
+        dfp.effective_target(model, x, y[:6], -2)

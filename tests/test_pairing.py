@@ -1,5 +1,7 @@
 """Each notebooks/figN.py has its figN.ipynb, with the same cells and no outputs."""
 
+import re
+
 import pytest
 
 from tests.notebooks import NOTEBOOKS, parameter_names, params, read_ipynb, read_py, sources
@@ -37,3 +39,21 @@ def test_parameter_files_name_only_known_parameters(py, profile):
     known = set(parameter_names(read_py(py)))
     unknown = set(params(py.stem, profile)) - known
     assert not unknown, f"{py.stem}.{profile}.yaml sets unknown parameters {sorted(unknown)}"
+
+
+# The building blocks of verdict rules: a notebook calling one is deciding a claim itself.
+RULE_PARTS = (
+    "ordering(", "ordered_on_grid(", "same_on_grid(", "grid_tie(", "grid_step_at(",
+    "longest_ordered_prefix(", "faster_toward_low_frequency(", "epochs_to(",
+)
+
+
+@pytest.mark.parametrize("py", sources(), ids=lambda p: p.stem)
+def test_no_notebook_decides_a_claim_itself(py):
+    """Every verdict comes from one function of dfp.claims (each tested); a notebook only calls it."""
+    code = "\n".join(c.source for c in read_py(py).cells if c.cell_type == "code")
+    used = [part for part in RULE_PARTS if re.search(rf"\bdfp\.{re.escape(part)}", code)]
+    assert not used, f"{py.stem} builds a verdict from dfp.{used}: move the rule into dfp.claims"
+    for match in re.finditer(r"dfp\.glue_claim\(\s*\"\w+\",\s*([^,]+),", code):
+        holds = match.group(1).strip()
+        assert re.fullmatch(r"\w+", holds), f"{py.stem} computes a verdict inline: {holds}"

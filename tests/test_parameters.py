@@ -21,13 +21,48 @@ def test_every_parameter_has_a_rule_its_default_obeys(py, monkeypatch):
 @pytest.mark.parametrize("profile", sorted(PARAMS.glob("*.yaml")), ids=lambda p: p.name)
 def test_every_profile_names_real_parameters_with_allowed_values(profile, monkeypatch):
     monkeypatch.chdir(ROOT)
-    notebook = profile.name.split(".")[0]
-    defaults = parameters.notebook_parameters(notebook)
+    stem = profile.name.split(".")[0]
+    shared = parameters.SHARED.get(stem)
     values = yaml.safe_load(profile.read_text())
-    unknown = sorted(set(values) - set(defaults))
-    assert not unknown, f"{profile.name} sets parameters {notebook} does not have: {unknown}"
-    history = ["# Parameters\n" + "\n".join(f"{k} = {v!r}" for k, v in values.items())]
-    check_parameters({**defaults, **values}, notebook, history=history)
+    if shared:  # a shared run's profile sets only the run's parameters, for each notebook
+        assert set(values) <= set(shared["parameters"]), f"{profile.name} sets more than the run's"
+    for notebook in shared["notebooks"] if shared else [stem]:
+        defaults = parameters.notebook_parameters(notebook)
+        unknown = sorted(set(values) - set(defaults))
+        assert not unknown, f"{profile.name} sets parameters {notebook} does not have: {unknown}"
+        history = ["# Parameters\n" + "\n".join(f"{k} = {v!r}" for k, v in values.items())]
+        check_parameters({**defaults, **values}, notebook, history=history)
+
+
+def test_the_shared_resnet18_run_is_defined_once(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    spec = parameters.SHARED["resnet18"]
+    first, *others = (parameters.notebook_parameters(n) for n in spec["notebooks"])
+    for other in others:
+        assert {k: other[k] for k in spec["parameters"]} == {k: first[k] for k in spec["parameters"]}
+    assert parameters.profile_file("fig6", "paper").as_posix() == "notebooks/params/resnet18.paper.yaml"
+    assert parameters.profile_file("fig8", "paper").as_posix() == "notebooks/params/fig8.paper.yaml"
+    for notebook in spec["notebooks"]:
+        assert not (PARAMS / f"{notebook}.tiny.yaml").exists(), "one profile file for the three"
+
+
+def test_a_notebook_whose_shared_parameters_drift_is_stopped_and_sync_repairs_it(tmp_path, monkeypatch):
+    import shutil
+
+    copy = tmp_path / "notebooks"
+    shutil.copytree(NOTEBOOKS, copy, ignore=shutil.ignore_patterns("params", ".ipynb_checkpoints"))
+    path = copy / "fig6.py"
+    path.write_text(path.read_text().replace("\nepochs = ", "\nepochs = 1 + ", 1))
+    import jupytext
+
+    jupytext.write(jupytext.read(path), path.with_suffix(".ipynb"))
+    monkeypatch.chdir(tmp_path)
+    defaults = parameters.notebook_parameters("fig6")
+    with pytest.raises(ParameterError, match="fig6: its parameters cell sets epochs = .* but fig5"):
+        check_parameters(dict(defaults), "fig6", history=[])
+    assert parameters.sync_shared_parameters(tmp_path) == [path]
+    check_parameters(dict(parameters.notebook_parameters("fig6")), "fig6", history=[])
+    assert path.read_text() == (NOTEBOOKS / "fig6.py").read_text()
 
 
 def _checked(notebook, history, **overrides):

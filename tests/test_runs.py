@@ -1,20 +1,47 @@
-import pickle
+import ast
+import json
 import shutil
+import subprocess
+import sys
+import zipfile
 
+import numpy as np
 import pytest
 
 from dfp import runs
+from tests.notebooks import ROOT
 
 
-def test_code_fingerprint_changes_with_any_source_file(tmp_path, monkeypatch):
+def copy_package(tmp_path, monkeypatch):
     copy = tmp_path / "dfp"
     shutil.copytree(runs._PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
     monkeypatch.setattr(runs, "_PACKAGE", copy)
-    before = runs.code_fingerprint()
-    assert before == runs.code_fingerprint()
-    (copy / "spectral.py").write_text((copy / "spectral.py").read_text() + "\n# changed\n")
-    assert runs.code_fingerprint() != before
+    return copy
 
+
+def test_the_training_key_changes_with_training_code_only(tmp_path, monkeypatch):
+    copy = copy_package(tmp_path, monkeypatch)
+    training, everything = runs.code_fingerprint(runs.TRAINING_MODULES), runs.code_fingerprint()
+    assert training == runs.code_fingerprint(runs.TRAINING_MODULES)
+    (copy / "plots.py").write_text((copy / "plots.py").read_text() + "\n# a docstring fix\n")
+    assert runs.code_fingerprint(runs.TRAINING_MODULES) == training  # no retraining for plots
+    assert runs.code_fingerprint() != everything  # but the executed notebooks are stale
+    (copy / "_lfr_engine.py").write_text((copy / "_lfr_engine.py").read_text() + "\n# changed\n")
+    assert runs.code_fingerprint(runs.TRAINING_MODULES) != training
+
+
+def test_training_modules_import_no_other_dfp_module():
+    # What a run computes depends on these modules only if they reach no other dfp code
+    # (dfp.runs stores the result; a change to how it stores one changes runs.FORMAT).
+    allowed = (*runs.TRAINING_MODULES, "runs")
+    for name in runs.TRAINING_MODULES:
+        tree = ast.parse((runs._PACKAGE / f"{name}.py").read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("dfp"):
+                imported = node.module.removeprefix("dfp").lstrip(".")
+                modules = [imported] if imported else [alias.name for alias in node.names]
+                for module in modules:
+                    assert module in allowed, f"dfp.{name} imports dfp.{module}"
 
 
 @pytest.fixture
@@ -23,21 +50,101 @@ def cache(tmp_path, monkeypatch):
     return tmp_path
 
 
-def test_a_run_is_computed_once_then_loaded(cache):
+def nested_result():
+    return {
+        "loss": np.array([1.0, 0.5, np.nan]),
+        "curves": {0: {-3: np.linspace(0, 1, 5, dtype=np.float32)}, 12: {-3: np.ones(5)}},
+        "labels": {"seconds": 1.5, "stopped": True, "epochs": None},
+        "pair": (1, "a"),
+        "list": [np.int64(3), 2.5],
+    }
+
+
+def assert_same(a, b):
+    assert type(a) is type(b), (a, b)
+    if isinstance(a, dict):
+        assert list(a) == list(b) and all(type(k) is type(l) for k, l in zip(a, b))
+        for key in a:
+            assert_same(a[key], b[key])
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b)
+        for x, y in zip(a, b):
+            assert_same(x, y)
+    elif isinstance(a, np.ndarray):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+    elif isinstance(a, float) and np.isnan(a):
+        assert np.isnan(b)
+    else:
+        assert a == b
+
+
+def test_a_run_is_computed_once_then_loaded_as_it_was(cache):
     calls = []
-    compute = lambda: calls.append(1) or {"value": 42}
-    assert runs.cached("demo", {"a": 1}, compute) == {"value": 42}
-    assert runs.cached("demo", {"a": 1}, compute) == {"value": 42}
+    compute = lambda: calls.append(1) or nested_result()
+    first = runs.cached("demo", {"a": 1}, compute)
+    loaded = runs.cached("demo", {"a": 1}, compute)
     assert len(calls) == 1
+    # np.int64 comes back as an int: the record holds numbers, not numpy scalars.
+    expected = nested_result()
+    expected["list"][0] = 3
+    assert_same(loaded, expected)
+    assert first is not loaded
     runs.cached("demo", {"a": 2}, compute)  # another configuration trains again
     assert len(calls) == 2
 
 
-def test_a_change_to_dfp_trains_again(cache, monkeypatch):
+def test_a_cache_file_records_its_configuration_and_provenance_and_is_listed(cache):
+    runs.cached("demo", {"a": 1, "grid": np.array([1.0, 2.0])}, lambda: {"x": np.zeros(3)})
+    (entry,) = runs.list_runs()
+    assert entry["name"] == "demo" and entry["config"] == {"a": 1, "grid": [1.0, 2.0]}
+    assert entry["backend"] in ("tensorflow", "jax", "torch")
+    assert entry["code"] == runs.code_fingerprint(runs.TRAINING_MODULES)
+    assert entry["created"].startswith("20") and entry["size"] > 0
+    listed = subprocess.run(
+        [sys.executable, "-m", "dfp.runs", str(cache)], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    assert "1 cached runs" in listed.stdout and "demo-" in listed.stdout and "a=1" in listed.stdout
+
+
+def test_loading_never_unpickles(cache):
+    runs.cached("demo", {"a": 1}, lambda: {"x": np.zeros(3)})
+    (path,) = cache.glob("*.npz")
+    with zipfile.ZipFile(path) as archive:
+        for name in archive.namelist():
+            assert name.endswith(".npy")
+    with pytest.raises(TypeError, match="objects"):
+        runs.cached("demo", {"a": 2}, lambda: {"x": np.array([object()])})
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "other format", "other key"])
+def test_an_unreadable_cache_file_is_recomputed_with_a_warning(cache, damage):
+    calls = []
+    compute = lambda: calls.append(1) or {"x": np.arange(4)}
+    runs.cached("demo", {"a": 1}, compute)
+    (path,) = cache.glob("*.npz")
+    if damage == "truncate":
+        path.write_bytes(path.read_bytes()[:100])
+    elif damage == "garbage":
+        path.write_bytes(b"\x80\x04 not a cache file")
+    else:
+        record, _ = runs._load(path)
+        with np.load(path) as data:
+            arrays = {k: data[k] for k in data.files if k != "__record__"}
+        record["format" if damage == "other format" else "key"] = 999 if damage == "other format" else "x"
+        runs._write(path, record, arrays)
+    with pytest.warns(UserWarning, match=f"{path.name}.*computing it again"):
+        result = runs.cached("demo", {"a": 1}, compute)
+    np.testing.assert_array_equal(result["x"], np.arange(4))
+    assert len(calls) == 2
+    assert runs.cached("demo", {"a": 1}, compute)["x"].tolist() == [0, 1, 2, 3] and len(calls) == 2
+
+
+def test_a_change_to_training_code_trains_again(cache, monkeypatch):
     calls = []
     compute = lambda: calls.append(1) or 1
     runs.cached("demo", {"a": 1}, compute)
-    monkeypatch.setattr(runs, "code_fingerprint", lambda: "other code")
+    monkeypatch.setattr(runs, "code_fingerprint", lambda modules=None: "other code")
     runs.cached("demo", {"a": 1}, compute)
     assert len(calls) == 2
 
@@ -51,9 +158,9 @@ def test_an_interrupted_run_leaves_nothing_that_loads(cache):
     assert list(cache.iterdir()) == []
 
 
-def test_a_failed_write_leaves_no_partial_file(cache):
-    with pytest.raises((pickle.PicklingError, AttributeError, TypeError)):
-        runs.cached("demo", {"a": 1}, lambda: (lambda: None))  # a lambda cannot be pickled
+def test_a_result_that_cannot_be_stored_leaves_no_partial_file(cache):
+    with pytest.raises(TypeError, match="not function"):
+        runs.cached("demo", {"a": 1}, lambda: {"f": lambda: None})
     assert [p.name for p in cache.iterdir()] == []
 
 
@@ -64,3 +171,24 @@ def test_bad_names_and_configs(cache):
         runs.cached("demo", [1], lambda: 1)
     with pytest.raises(TypeError, match="not object"):
         runs.cached("demo", {"a": object()}, lambda: 1)
+
+
+def test_the_configuration_is_the_parameters_cell(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    from dfp.parameters import notebook_parameters
+
+    defaults = notebook_parameters("fig8")
+    namespace = {**defaults, "epochs": 7, "unrelated": 1}
+    config = runs.configuration(namespace, "fig8")
+    assert list(config) == list(defaults) and config["epochs"] == 7 and "unrelated" not in config
+    assert "seed" not in runs.configuration(namespace, "fig8", exclude=("seed",))
+    with pytest.raises(ValueError, match="no parameters"):
+        runs.configuration(namespace, "fig8", exclude=("epoch",))
+
+
+def test_the_record_is_json(cache):
+    runs.cached("demo", {"a": 1}, lambda: {"x": 1.0})
+    (path,) = cache.glob("*.npz")
+    with np.load(path, allow_pickle=False) as data:
+        record = json.loads(bytes(data["__record__"]).decode())
+    assert record["format"] == runs.FORMAT and record["result"] == {"dict": [[{"value": "x"}, {"value": 1.0}]]}
