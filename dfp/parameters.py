@@ -177,7 +177,7 @@ RULES = {
 
 # Training runs that several notebooks share. Their parameters are defined once, in the
 # first notebook's parameters cell; the others' cells must read the same (checked when each
-# runs, and by the tests; ``python -m dfp.parameters sync`` copies them over), and one
+# runs, and by the tests; ``python -m dfp sync`` copies them over), and one
 # profile file per profile, notebooks/params/<run>.<profile>.yaml, serves all of them.
 SHARED = {
     "resnet18": {
@@ -307,7 +307,7 @@ def _check_shared(notebook, defaults):
             raise ParameterError(
                 f"{notebook}: its parameters cell sets {name} = {defaults[name]!r}, but {first}, "
                 f"which defines the {run} run it shares with {', '.join(spec['notebooks'])}, sets "
-                f"{reference[name]!r}; run `python -m dfp.parameters sync` to copy {first}'s over."
+                f"{reference[name]!r}; run `python -m dfp sync` to copy {first}'s over."
             )
 
 
@@ -345,11 +345,3 @@ def sync_shared_parameters(root="."):
                 changed.append(path)
     return changed
 
-
-if __name__ == "__main__":
-    import sys
-
-    if sys.argv[1:] != ["sync"]:
-        sys.exit("usage: python -m dfp.parameters sync")
-    for path in sync_shared_parameters():
-        print(f"rewrote {path} and its .ipynb")

@@ -7,7 +7,7 @@ runs, a change to the engine or the training loop trains again.
 
 Each run is one ``.npz`` file: its arrays, and a JSON record of everything else (the result's
 structure and numbers, the configuration, backend, code fingerprint, dfp version and
-creation time). Loading it never executes code (no pickle). ``python -m dfp.runs`` lists
+creation time). Loading it never executes code (no pickle). ``python -m dfp runs`` lists
 what is cached.
 """
 
@@ -15,7 +15,6 @@ import datetime
 import hashlib
 import json
 import os
-import sys
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -31,6 +30,7 @@ __all__ = [
     "code_fingerprint",
     "configuration",
     "list_runs",
+    "print_runs",
     "run_key",
 ]
 
@@ -285,9 +285,9 @@ def _jsonable(value):
     raise TypeError(f"run configs hold numbers, strings and lists, not {type(value).__name__}")
 
 
-def _main(argv=None):
-    """``python -m dfp.runs [DIRECTORY]``: a line per cached run, then the total size."""
-    directory = Path(argv[0]) if argv else cache_dir()
+def print_runs(directory: str | Path | None = None) -> None:
+    """Print a line per cached run (``python -m dfp runs``), then the total size."""
+    directory = cache_dir() if directory is None else Path(directory)
     entries = list_runs(directory)
     print(f"{len(entries)} cached runs in {directory}")
     for entry in entries:
@@ -301,7 +301,3 @@ def _main(argv=None):
             f"code {entry['code'][:12]}  {config}"
         )
     print(f"total {sum(e['size'] for e in entries) / 1e6:.2f} MB")
-
-
-if __name__ == "__main__":
-    _main(sys.argv[1:])

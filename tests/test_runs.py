@@ -102,7 +102,7 @@ def test_a_cache_file_records_its_configuration_and_provenance_and_is_listed(cac
     assert entry["code"] == runs.code_fingerprint(runs.TRAINING_MODULES)
     assert entry["created"].startswith("20") and entry["size"] > 0
     listed = subprocess.run(
-        [sys.executable, "-m", "dfp.runs", str(cache)], capture_output=True, text=True, check=True, cwd=ROOT
+        [sys.executable, "-m", "dfp", "runs", str(cache)], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert "1 cached runs" in listed.stdout and "demo-" in listed.stdout and "a=1" in listed.stdout
 
