@@ -34,14 +34,19 @@ def main():
             model.train_on_batch(x[256 * b : 256 * (b + 1)], y[256 * b : 256 * (b + 1)])
         seconds[variant] = (time.perf_counter() - start) / args.batches
     print(f"width {args.width}, batch 256, {keras.backend.backend()}")
-    print(f"{'variant':>10} {'s/step':>7} {'s/epoch (40k)':>14} {'80 epochs (h)':>14} {'vs Resnet18-4':>14}")
+    print(
+        f"{'variant':>10} {'s/step':>7} {'s/epoch (40k)':>14} {'80 epochs (h)':>14} "
+        f"{'vs Resnet18-4':>14}"
+    )
     for variant, step in seconds.items():
         print(
             f"Resnet18-{variant:<1} {step:>7.3f} {step * steps_per_epoch:>14.0f} "
             f"{step * steps_per_epoch * 80 / 3600:>14.1f} {step / seconds[4]:>14.2f}"
         )
     total = sum(seconds.values()) * steps_per_epoch * 80 / 3600
-    print(f"all four variants, 80 epochs: about {total:.0f} h of training (validation not included)")
+    print(
+        f"all four variants, 80 epochs: about {total:.0f} h of training (validation not included)"
+    )
 
 
 if __name__ == "__main__":

@@ -4,14 +4,13 @@
     .venv/bin/python benchmarks/spectral.py --sizes 5000    # a quick look
     KERAS_BACKEND=jax python benchmarks/spectral.py --no-layer-case --sizes 60000 --K 50   # a GPU
 
-Prints, for each size: seconds, the ratio to the roofline (the flops of the computation,
-2 n^2 d + K (2 n^2 d_o + n^2), at this machine's best float32 GEMM rate measured in this
-run), the extra peak resident memory, and at n = 5,000 the speed-up over the authors'
-method (float64, one dense n x n kernel per delta), each side's best of three runs. Each
-measurement runs in a fresh process, so that memory peaks do not mix. Works on any Keras
-backend (KERAS_BACKEND); on a GPU the roofline is the card's float32 rate (TensorFloat-32 off, as in dfp.lfr), and the
-extra memory is the host's, with the device's peak printed after it where the backend
-reports it (JAX).
+Prints, for each size: seconds, the ratio to the roofline (the flops of the computation, 2 n^2 d + K
+(2 n^2 d_o + n^2), at this machine's best float32 GEMM rate measured in this run), the extra peak
+resident memory, and at n = 5,000 the speed-up over the authors' method (float64, one dense n x n
+kernel per delta), each side's best of three runs. Each measurement runs in a fresh process, so that
+memory peaks do not mix. Works on any Keras backend (KERAS_BACKEND); on a GPU the roofline is the
+card's float32 rate (TensorFloat-32 off, as in dfp.lfr), and the extra memory is the host's, with
+the device's peak printed after it where the backend reports it (JAX).
 
 Under each row, where the time goes, from one more run and a microbenchmark in the same
 process: the seconds spent inside the engine's compiled calls (the rest is the host's
@@ -71,12 +70,16 @@ def device_name():
 
         gpus = tf.config.list_physical_devices("GPU")
         if gpus:
-            return "gpu (" + tf.config.experimental.get_device_details(gpus[0]).get("device_name", "?") + ")"
+            return (
+                "gpu ("
+                + tf.config.experimental.get_device_details(gpus[0]).get("device_name", "?")
+                + ")"
+            )
     return "cpu"
 
 
 def device_peak_mib():
-    """Peak memory in use on the accelerator so far, where the backend reports it (JAX), else None."""
+    """Peak memory in use on the accelerator so far where the backend reports it (JAX), or None."""
     import keras
 
     if keras.backend.backend() != "jax" or device_name() == "cpu":
@@ -105,7 +108,9 @@ def gemm_rate(sizes=None, repeats=5):
     product = _backend.compiled(_lfr_engine.gram)
     best = (0.0, None)
     for size in sizes:
-        a = ops.convert_to_tensor(np.random.default_rng(0).normal(size=(size, size)).astype(np.float32))
+        a = ops.convert_to_tensor(
+            np.random.default_rng(0).normal(size=(size, size)).astype(np.float32)
+        )
         # One element back to the host waits for the product (JAX dispatches
         # asynchronously) without timing a copy of the whole result off a GPU.
         ops.convert_to_numpy(product(a, a)[0, 0])  # warm up
@@ -139,8 +144,8 @@ def authors(n, d, d_o, K, repeats=3):
 class CallTimer:
     """Seconds spent inside the engine's compiled calls, while ``active``.
 
-    Wraps every function the engine compiles (``dfp._backend``). While active, each call waits for its
-    results (JAX returns before the device has finished), so that the time is the call's work.
+    Wraps every function the engine compiles (``dfp._backend``). While active, each call waits for
+    its results (JAX returns before the device has finished), so that the time is the call's work.
     """
 
     def __init__(self):
@@ -215,7 +220,8 @@ def grid_point_cost(tile, d_o, K, repeats=5):
     # -113): every weight of the grid stays a normal float32, as in the engine's runs
     # (subnormals would be slower).
     neg_halves = [
-        ops.convert_to_tensor(-125 - 50 * r.random((tile, tile), dtype=np.float32)) for _ in range(2)
+        ops.convert_to_tensor(-125 - 50 * r.random((tile, tile), dtype=np.float32))
+        for _ in range(2)
     ]
     ys = [ops.convert_to_tensor(r.random((tile, d_o + 1), dtype=np.float32)) for _ in range(2)]
     grid = grid_for(K).astype(np.float32)
@@ -236,7 +242,9 @@ def grid_point_cost(tile, d_o, K, repeats=5):
                 _lfr_engine.kernel_sums, diagonals=(diagonal, diagonal), lengths=(length,)
             )
             step = np.float32(grid[1] - grid[0]) if length > 1 else np.float32(0.0)
-            seconds.append(best(fn, neg_halves, ys[0], ys, grid[:length], np.array([step], np.float32)))
+            seconds.append(
+                best(fn, neg_halves, ys[0], ys, grid[:length], np.array([step], np.float32))
+            )
         return (seconds[0] - seconds[1]) / (K - 1) / 2
 
     return per_block(False), per_block(True)
@@ -315,7 +323,9 @@ def main():
     parser.add_argument("--sizes", type=int, nargs="*", default=[5000, 20000, 60000])
     parser.add_argument("--dim", type=int, default=784)
     parser.add_argument("--K", type=int, default=40)
-    parser.add_argument("--no-layer-case", action="store_true", help="skip the case n=20,000, d=500")
+    parser.add_argument(
+        "--no-layer-case", action="store_true", help="skip the case n=20,000, d=500"
+    )
     parser.add_argument("--json", metavar="PATH", help="also write every number measured to PATH")
     parser.add_argument("--gemm-sizes", type=int, nargs="*", help="square sizes for the GEMM rate")
     args = parser.parse_args()
@@ -337,8 +347,11 @@ def main():
     )
     print(header)
     report = {
-        "backend": keras.backend.backend(), "device": device_name(),
-        "gemm_flops": rate, "gemm_size": gemm_size, "cases": [],
+        "backend": keras.backend.backend(),
+        "device": device_name(),
+        "gemm_flops": rate,
+        "gemm_size": gemm_size,
+        "cases": [],
     }
     for name, n, d, d_o, K in cases:
         result = child("ours", n, d, d_o, K, gemm_size)
@@ -347,9 +360,16 @@ def main():
         ratios = [t / (flops / r) for t, r in result["runs"]]
         versus = ""
         case = {
-            "name": name, "n": n, "d": d, "d_o": d_o, "K": K, "seconds": seconds,
-            "roofline_ratio": min(ratios), "roofline_ratio_median": float(np.median(ratios)),
-            "extra_peak_mib": result["extra_peak_mib"], "device_peak_mib": result["device_peak_mib"],
+            "name": name,
+            "n": n,
+            "d": d,
+            "d_o": d_o,
+            "K": K,
+            "seconds": seconds,
+            "roofline_ratio": min(ratios),
+            "roofline_ratio_median": float(np.median(ratios)),
+            "extra_peak_mib": result["extra_peak_mib"],
+            "device_peak_mib": result["device_peak_mib"],
             "breakdown": result["breakdown"],
         }
         report["cases"].append(case)
@@ -357,7 +377,8 @@ def main():
             baseline = child("authors", n, d, d_o, K)
             error = np.max(np.abs(np.array(result["lfr"]) - baseline["lfr"]))
             case.update(
-                authors_seconds=baseline["seconds"], speedup=baseline["seconds"] / seconds,
+                authors_seconds=baseline["seconds"],
+                speedup=baseline["seconds"] / seconds,
                 max_lfr_difference=float(error),
             )
             versus = (
@@ -365,18 +386,26 @@ def main():
                 f"{baseline['first_seconds'] / seconds:.1f}x; max |dLFR| {error:.1e})"
             )
         print(
-            f"{name:>8} {n:>6} {d:>4} {K:>3} {seconds:>8.3f} {min(ratios):>10.2f} {np.median(ratios):>6.2f} "
+            f"{name:>8} {n:>6} {d:>4} {K:>3} {seconds:>8.3f} {min(ratios):>10.2f} "
+            f"{np.median(ratios):>6.2f} "
             f"{result['extra_peak_mib']:>9.0f} {versus:>10}"
-            + (f" device peak {result['device_peak_mib']:.0f} MiB" if result["device_peak_mib"] else ""),
+            + (
+                f" device peak {result['device_peak_mib']:.0f} MiB"
+                if result["device_peak_mib"]
+                else ""
+            ),
             flush=True,
         )
         b = result["breakdown"]
         tiles = -(-n // b["tile"])
         # The engine's blocks: tiles on the diagonal and tiles (tiles - 1) / 2 off it, each
         # with K - 1 grid steps after its first grid point.
-        steps = (K - 1) * (tiles * b["diagonal"] + tiles * (tiles - 1) / 2 * b["off"]) if K > 1 else 0.0
+        steps = (
+            (K - 1) * (tiles * b["diagonal"] + tiles * (tiles - 1) / 2 * b["off"]) if K > 1 else 0.0
+        )
         print(
-            f"{'':>8} one more run: {b['seconds']:.4g} s, {b['in_calls']:.4g} s of it in the engine's compiled calls;"
+            f"{'':>8} one more run: {b['seconds']:.4g} s, {b['in_calls']:.4g} s of it in the "
+            "engine's compiled calls;"
             f" a grid point on a {b['tile']}^2 block: {b['off'] * 1e3:.3f} ms off the diagonal,"
             f" {b['diagonal'] * 1e3:.3f} ms on it; {K - 1} grid steps: {steps:.4g} s",
             flush=True,

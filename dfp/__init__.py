@@ -16,7 +16,17 @@ __version__ = "0.1.0"
 
 # In the paper's reading order: the measure, its grids, the networks, the data, training,
 # the verdicts, and the book's plumbing.
-MODULES = ("spectral", "grids", "models", "data", "training", "claims", "runs", "parameters", "plots")
+MODULES = (
+    "spectral",
+    "grids",
+    "models",
+    "data",
+    "training",
+    "claims",
+    "runs",
+    "parameters",
+    "plots",
+)
 
 __all__ = ["MODULES", "__version__", *MODULES]
 for _name in MODULES:

@@ -12,6 +12,7 @@ import functools
 
 import keras
 
+
 @functools.cache
 def on_accelerator(backend):
     """Whether the Keras backend computes on a GPU (or another accelerator), not the CPU."""

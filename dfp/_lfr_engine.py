@@ -67,9 +67,9 @@ def tile_size(n):
 def grid_groups(grid):
     """Cut the grid into groups of at most GROUP points, each a tuple of uniform runs.
 
-    Returns a list of (positions, values, steps, lengths): the slice of grid positions the
-    group covers (groups are consecutive), their 1/delta values, and for each run its step (0 for a single point) and
-    length. The lengths are the group's static structure; values and steps are data.
+    Returns a list of (positions, values, steps, lengths): the slice of grid positions the group
+    covers (groups are consecutive), their 1/delta values, and for each run its step (0 for a single
+    point) and length. The lengths are the group's static structure; values and steps are data.
     """
     runs = []  # [first position, length, step]
     k = 0
@@ -77,10 +77,9 @@ def grid_groups(grid):
         length = 1
         if k + 1 < len(grid):
             step = grid[k + 1] - grid[k]
-            while (
-                k + length < len(grid)
-                and abs((grid[k + length] - grid[k + length - 1]) - step) <= 1e-9 * abs(step)
-            ):
+            while k + length < len(grid) and abs(
+                (grid[k + length] - grid[k + length - 1]) - step
+            ) <= 1e-9 * abs(step):
                 length += 1
         runs.append([k, length, grid[k + 1] - grid[k] if length > 1 else 0.0])
         k += length
@@ -159,7 +158,9 @@ def sorted_low_power(x, y, grid, scale, distances):
         rights = [compiled(right_factor)(left_tile) for left_tile in lefts]
     else:
         swap = np.r_[0:d, d + 1, d]  # [x, -|x|^2/2, 1] -> [x, 1, -|x|^2/2]
-        rights = [ops.convert_to_tensor(np.ascontiguousarray(left[rows][:, swap].T)) for rows in tiles]
+        rights = [
+            ops.convert_to_tensor(np.ascontiguousarray(left[rows][:, swap].T)) for rows in tiles
+        ]
     ys = [ops.convert_to_tensor(targets[rows]) for rows in tiles]
     if distances == "auto":
         error = float32_distance_error(left, rights, n, grid.max())
@@ -240,7 +241,9 @@ class HostSums:
         # the float32 products: next to a 1 in a float32 sum, the many tiny weights of its
         # neighbours lose their low bits (below half of 1.2e-7 they vanish), which moved
         # the LFR by 5e-6 near its top. Diagonal blocks carry a weight of 0 on the diagonal.
-        self.own = np.repeat(self.targets[None, self.tiles[a]].astype(np.float64), self.size, axis=0)
+        self.own = np.repeat(
+            self.targets[None, self.tiles[a]].astype(np.float64), self.size, axis=0
+        )
 
     def add(self, a, positions, chain, row_sums, col_sums):
         """Add one call's sums: row tile a's, and those of the chain's column tiles."""
@@ -356,7 +359,9 @@ def in_chunks(n, fill, threads=False, rows=1024):
     58 ms instead of 127 ms at n = 60,000, so the CPU path fills the chunks in turn.
     """
     chunks = [slice(c, min(c + rows, n)) for c in range(0, n, rows)]
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    cores = (
+        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    )
     workers = min(len(chunks), cores, 8) if threads else 1
     if workers == 1:
         for chunk in chunks:
@@ -408,7 +413,10 @@ def float32_distance_error(left, rights, n, top, seed=0):
     # on a recent GPU may use it (JAX's documented default), and its distances would not be
     # the engine's.
     product = compiled(gram)
-    d2 = -2.0 * np.concatenate([ops.convert_to_numpy(product(probe, r)) for r in rights], axis=1)[:, :n]
+    d2 = (
+        -2.0
+        * np.concatenate([ops.convert_to_numpy(product(probe, r)) for r in rights], axis=1)[:, :n]
+    )
     d2[np.arange(len(sample)), sample] = np.inf  # a point is not its own neighbour
     squares = -2.0 * left[:n, d]
     error = 2.0**-23 * (squares[sample, None] + squares[None, :])
@@ -425,7 +433,9 @@ def gram(left, right):
 def block_sums(left, rights, yi, yjs, values, steps, *, diagonals, lengths):
     """``kernel_sums`` from the tiles' augmented coordinates; also returns the blocks' -d^2/2."""
     grams = [ops.matmul(left, right_t) for right_t in rights]
-    return kernel_sums(grams, yi, yjs, values, steps, diagonals=diagonals, lengths=lengths, raw=True)
+    return kernel_sums(
+        grams, yi, yjs, values, steps, diagonals=diagonals, lengths=lengths, raw=True
+    )
 
 
 def kernel_sums(neg_halves, yi, yjs, values, steps, *, diagonals, lengths, raw=False):
@@ -457,7 +467,9 @@ def kernel_sums(neg_halves, yi, yjs, values, steps, *, diagonals, lengths, raw=F
                 if i % ANCHOR == 0:
                     first = raw and k == 0
                     stepping = length > 1 and i == 0
-                    start = compiled(start_run, xla=True, clamp=first, diagonal=diagonal, stepping=stepping)
+                    start = compiled(
+                        start_run, xla=True, clamp=first, diagonal=diagonal, stepping=stepping
+                    )
                     started = start(neg_half, values[k], steps[run])
                     if first:
                         neg_half, *started = started

@@ -132,7 +132,10 @@ def ordered_on_grid(
     values = np.asarray(values, dtype=np.float64)
     if np.any(np.isnan(values)):
         missing = [str(l) for l, v in zip(labels, values) if np.isnan(v)]
-        return False, f"undecided: the grid does not bracket the half-way point of {', '.join(missing)}"
+        return (
+            False,
+            f"undecided: the grid does not bracket the half-way point of {', '.join(missing)}",
+        )
     return ordering(values, tie=grid_tie(inv_delta, values), increasing=increasing, labels=labels)
 
 
@@ -166,7 +169,11 @@ def faster_toward_low_frequency(
     """
     before, after = np.asarray(before, np.float64), np.asarray(after, np.float64)
     if np.any(np.isnan(before)) or np.any(np.isnan(after)):
-        return False, "undecided: the grid does not bracket every half-way point", np.full(len(before), np.nan)
+        return (
+            False,
+            "undecided: the grid does not bracket every half-way point",
+            np.full(len(before), np.nan),
+        )
     moves = np.log10(before / after)
     # One grid step where a curve sits, in decades: the same tie as everywhere else.
     tie = max(np.log10(1 + grid_tie(inv_delta, [v]) / v) for v in np.concatenate([before, after]))
@@ -204,7 +211,9 @@ def deep_frequency_check(
     first, last = epochs
     part1 = ordered_on_grid(inv_delta, halfway[0], increasing=True, labels=labels)
     part3 = ordered_on_grid(inv_delta, halfway[1], increasing=False, labels=labels)
-    part2_holds, part2_reason, moves = faster_toward_low_frequency(inv_delta, halfway[0], halfway[1], labels=labels)
+    part2_holds, part2_reason, moves = faster_toward_low_frequency(
+        inv_delta, halfway[0], halfway[1], labels=labels
+    )
     listing = lambda values, digits=3: ", ".join(f"{v:.{digits}g}" for v in values)
     statistic = (
         f"half-way 1/δ ({', '.join(map(str, labels))}) at epoch {first}: {listing(halfway[0])} "
@@ -239,11 +248,17 @@ def resnet_deep_frequency_check(runs: dict, *, targets: str) -> tuple[tuple, lis
     first, last = snapshots[0], snapshots[-1]
     holds, statistic, parts, halfway = deep_frequency_check(
         runs[order[0]]["inv_delta"],
-        ([spectra[v]["curves"][first] for v in order], [spectra[v]["floors"][first] for v in order]),
+        (
+            [spectra[v]["curves"][first] for v in order],
+            [spectra[v]["floors"][first] for v in order],
+        ),
         ([spectra[v]["curves"][last] for v in order], [spectra[v]["floors"][last] for v in order]),
-        labels=[f"Resnet18-{v}" for v in order], epochs=(first, last),
+        labels=[f"Resnet18-{v}" for v in order],
+        epochs=(first, last),
     )
-    statistic += f"; floors at epoch {last}: " + ", ".join(f"{spectra[v]['floors'][last]:.3f}" for v in order)
+    statistic += f"; floors at epoch {last}: " + ", ".join(
+        f"{spectra[v]['floors'][last]:.3f}" for v in order
+    )
     return (holds, statistic, parts, halfway), order, (first, last)
 
 
@@ -281,8 +296,14 @@ def fewer_epochs_check(
     holds, reason = ordering(medians, tie=0, increasing=increasing, labels=labels)
     held = longest_ordered_prefix(medians, tie=0, increasing=increasing)
     word = "increase" if increasing else "decrease"
-    statistic = "; ".join(describe_epochs(label, epochs, cap) for label, epochs in zip(labels, runs))
-    return holds, f"{statistic} ({reason}; medians {word} from {labels[0]} to {labels[held - 1]})", medians
+    statistic = "; ".join(
+        describe_epochs(label, epochs, cap) for label, epochs in zip(labels, runs)
+    )
+    return (
+        holds,
+        f"{statistic} ({reason}; medians {word} from {labels[0]} to {labels[held - 1]})",
+        medians,
+    )
 
 
 def rdf_peaks_check(
@@ -305,7 +326,8 @@ def rdf_peaks_check(
     halfway = [positions[i][1] for i in range(len(curves))]
     holds, reason = ordered_on_grid(inv_delta, peaks, increasing=True, labels=labels)
     statistic = (
-        "RDF peak 1/δ by k: " + ", ".join(f"{k}: {p:.1f}" for k, p in zip(labels, peaks))
+        "RDF peak 1/δ by k: "
+        + ", ".join(f"{k}: {p:.1f}" for k, p in zip(labels, peaks))
         + f" ({reason}; grid step {grid_tie(inv_delta, peaks):.2f}); half-way 1/δ: "
         + ", ".join(f"{h:.1f}" for h in halfway)
     )
@@ -338,7 +360,9 @@ def accuracy_check(
         validation accuracies)).
     """
     if len(accuracies) != len(labels) or len(validation_accuracies) != len(labels):
-        raise ValueError(f"{len(accuracies)} and {len(validation_accuracies)} runs for {len(labels)} labels")
+        raise ValueError(
+            f"{len(accuracies)} and {len(validation_accuracies)} runs for {len(labels)} labels"
+        )
     epochs = len(accuracies[0])
     reached = [epochs_to(a, threshold) for a in accuracies]
     validation = [float(v[-1]) for v in validation_accuracies]
@@ -385,7 +409,9 @@ def very_deep_speed_check(
     """
     plain, residual = np.asarray(plain, np.float64), np.asarray(residual, np.float64)
     if not (len(plain) == len(residual) == len(depths) >= 2):
-        raise ValueError(f"{len(plain)} plain and {len(residual)} residual losses for depths {depths}")
+        raise ValueError(
+            f"{len(plain)} plain and {len(residual)} residual losses for depths {depths}"
+        )
     if not (np.all(np.isfinite(plain)) and np.all(np.isfinite(residual))):
         raise ValueError("the losses contain NaN or inf")
     slower = bool(np.all(plain[1:] > ratio * plain[0]))
@@ -402,7 +428,12 @@ def very_deep_speed_check(
 
 
 def very_deep_frequency_check(
-    inv_delta: ArrayLike, plain: ArrayLike, residual: ArrayLike, *, depths: Sequence[int], epoch: int
+    inv_delta: ArrayLike,
+    plain: ArrayLike,
+    residual: ArrayLike,
+    *,
+    depths: Sequence[int],
+    epoch: int,
 ) -> tuple[bool, str, dict]:
     """C9 (Fig. 9b): without residual connections a deeper network's effective target has more
     high-frequency power; with them, depth makes almost no difference.
@@ -452,7 +483,9 @@ def parity_check(
     """
     positions = curve_positions(inv_delta, curves, floors)
     halfway = [positions[l][1] for l in layers]
-    holds, reason = ordered_on_grid(inv_delta, halfway, increasing=False, labels=[f"layer {l}" for l in layers])
+    holds, reason = ordered_on_grid(
+        inv_delta, halfway, increasing=False, labels=[f"layer {l}" for l in layers]
+    )
     statistic = (
         f"half-way 1/δ at epoch {epoch} by layer {layers[0]}-{layers[-1]}: "
         f"{', '.join(f'{v:.3g}' for v in halfway)} ({reason}); RDF peaks: "
@@ -503,7 +536,10 @@ def verdict(holds: bool, parts: dict | None = None) -> tuple[str, str]:
     if parts and not holds and any(parts.values()) and not all(parts.values()):
         held = [f"({k})" for k, v in parts.items() if v]
         listed = held[0] if len(held) == 1 else ", ".join(held[:-1]) + " and " + held[-1]
-        return f"reproduces in part: {listed} of {_NUMBER_WORDS.get(len(parts), len(parts))}", MARKS["in part"]
+        return (
+            f"reproduces in part: {listed} of {_NUMBER_WORDS.get(len(parts), len(parts))}",
+            MARKS["in part"],
+        )
     if parts and bool(holds) != all(parts.values()):
         raise ValueError(f"holds={holds} contradicts the parts {parts}")
     phrase = "reproduces" if holds else "does not reproduce"
@@ -587,14 +623,20 @@ def glue_deep_frequency(
     holds, statistic, parts, (start, end) = check
     first, last = epochs
     glue_claim(
-        claim, holds, statistic + note, parts=parts,
+        claim,
+        holds,
+        statistic + note,
+        parts=parts,
         summary=(
             f"half-way 1/δ at epoch {first}: {span('', labels, start)}; "
             f"at epoch {last}: {span('', labels, end)}"
         ),
         scale=scale,
         evidence=dict(
-            xlabel=xlabel, labels=ticks, ylabel="half-way 1/δ", log=True,
+            xlabel=xlabel,
+            labels=ticks,
+            ylabel="half-way 1/δ",
+            log=True,
             series={f"epoch {first}": start, f"epoch {last}": end},
         ),
     )
@@ -614,9 +656,14 @@ def show_parameters(namespace: dict, notebook: str) -> None:
 
     from dfp.parameters import notebook_parameters, profile_file
 
-    rows = "\n".join(f"| `{name}` | `{namespace[name]!r}` |" for name in notebook_parameters(notebook))
-    display(Markdown(
-        f"**Parameters this page ran with**\n\n| parameter | value |\n|---|---|\n{rows}\n\n"
-        f"Re-run at the paper's scale: `papermill notebooks/{notebook}.ipynb out.ipynb "
-        f"-f {profile_file(notebook, 'paper').as_posix()}` (any parameter can also be set with `-p name value`)."
-    ))
+    rows = "\n".join(
+        f"| `{name}` | `{namespace[name]!r}` |" for name in notebook_parameters(notebook)
+    )
+    display(
+        Markdown(
+            f"**Parameters this page ran with**\n\n| parameter | value |\n|---|---|\n{rows}\n\n"
+            f"Re-run at the paper's scale: `papermill notebooks/{notebook}.ipynb out.ipynb "
+            f"-f {profile_file(notebook, 'paper').as_posix()}` (any parameter can also be set "
+            "with `-p name value`)."
+        )
+    )

@@ -33,27 +33,27 @@ DATA_DIR_VARIABLE = "DFP_DATA_DIR"
 # The rebuilt copies are those of the project's shared data folder (its SHA256SUMS).
 KNOWN_FILES = {
     "mnist.npz": {
-        "sha256:731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1": "the published Keras mnist.npz",
-        "sha256:06af5dfe73b70e3bc1c36439982b18a8d76803db9b544f6fdf838a37fbb01b64": "the rebuilt copy",
+        "sha256:731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1": "the published Keras mnist.npz",  # noqa: E501
+        "sha256:06af5dfe73b70e3bc1c36439982b18a8d76803db9b544f6fdf838a37fbb01b64": "the rebuilt copy",  # noqa: E501
     },
     "cifar-10-batches-py/data_batch_1": {
-        "sha256:8b12085098cd567bc726ee85c868509a8378a1ee44f4244160942a392b709791": "the rebuilt copy",
+        "sha256:8b12085098cd567bc726ee85c868509a8378a1ee44f4244160942a392b709791": "the rebuilt copy",  # noqa: E501
         "md5:c99cafc152244af753f735de768cd75f": "the official archive",
     },
     "cifar-10-batches-py/data_batch_2": {
-        "sha256:eb26d009e7666c869d8bdcc2d9970bedc73cee080cbe82affc045833013200ac": "the rebuilt copy",
+        "sha256:eb26d009e7666c869d8bdcc2d9970bedc73cee080cbe82affc045833013200ac": "the rebuilt copy",  # noqa: E501
         "md5:d4bba439e000b95fd0a9bffe97cbabec": "the official archive",
     },
     "cifar-10-batches-py/data_batch_3": {
-        "sha256:d8704d056e7a388e74eee6c8e837fbfdebca04e80caf5703dbf090cbf61aeb9d": "the rebuilt copy",
+        "sha256:d8704d056e7a388e74eee6c8e837fbfdebca04e80caf5703dbf090cbf61aeb9d": "the rebuilt copy",  # noqa: E501
         "md5:54ebc095f3ab1f0389bbae665268c751": "the official archive",
     },
     "cifar-10-batches-py/data_batch_4": {
-        "sha256:71ad9c1bd9222e40c488a99c0d2ec2a7a18512f8633adb4eceb9628e59c4c34c": "the rebuilt copy",
+        "sha256:71ad9c1bd9222e40c488a99c0d2ec2a7a18512f8633adb4eceb9628e59c4c34c": "the rebuilt copy",  # noqa: E501
         "md5:634d18415352ddfa80567beed471001a": "the official archive",
     },
     "cifar-10-batches-py/data_batch_5": {
-        "sha256:fd8bec1e0e99992f2344f528324d096bdac82eccd3393147522553b04f0bd0d0": "the rebuilt copy",
+        "sha256:fd8bec1e0e99992f2344f528324d096bdac82eccd3393147522553b04f0bd0d0": "the rebuilt copy",  # noqa: E501
         "md5:482c414d41f54cd18b22e5b47cb7c3cb": "the official archive",
     },
 }
@@ -94,7 +94,8 @@ def verify(folder, name):
     match = next((known[key] for key in known if key in found), None)
     if match is None:
         raise DataError(
-            f"{path} ({status.st_size:,} bytes, SHA-256 {digests['sha256'].hexdigest()}) is not a known "
+            f"{path} ({status.st_size:,} bytes, SHA-256 {digests['sha256'].hexdigest()}) "
+            "is not a known "
             f"copy of {name}: it is truncated, corrupted or another file. Copy it again from the "
             f"original, or unset {DATA_DIR_VARIABLE} to download it through keras.datasets, which "
             "checks the archive it downloads."
@@ -146,13 +147,19 @@ def cifar10(train_size=40000, validation_size=10000, *, seed=0):
         paths = [batches / f"data_batch_{i}" for i in range(1, 6)]
         missing = [p for p in paths if not p.exists()]
         if missing:
-            raise FileNotFoundError(_missing(missing[0], "CIFAR-10", "cifar-10-batches-py/data_batch_1 ... data_batch_5"))
+            raise FileNotFoundError(
+                _missing(
+                    missing[0], "CIFAR-10", "cifar-10-batches-py/data_batch_1 ... data_batch_5"
+                )
+            )
         images, labels = [], []
         for path in paths:
             verify(folder, f"cifar-10-batches-py/{path.name}")
             with open(path, "rb") as file:
                 batch = pickle.load(file, encoding="bytes")
-            images.append(np.asarray(batch[b"data"], np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
+            images.append(
+                np.asarray(batch[b"data"], np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1)
+            )
             labels.append(np.asarray(batch[b"labels"]))
         images, labels = np.concatenate(images), np.concatenate(labels)
     else:
@@ -161,7 +168,9 @@ def cifar10(train_size=40000, validation_size=10000, *, seed=0):
         if int(size) != size or size < 1:
             raise ValueError(f"{name} must be a positive integer, got {size}")
     if train_size + validation_size > len(images):
-        raise ValueError(f"train_size + validation_size = {train_size + validation_size} > {len(images)} images")
+        raise ValueError(
+            f"train_size + validation_size = {train_size + validation_size} > {len(images)} images"
+        )
     order = np.random.default_rng(seed).permutation(len(images))
     labels = labels.reshape(-1)
 
@@ -257,7 +266,9 @@ def cosines(frequencies, num_points=201, x_range=(-np.pi, np.pi)):
     """
     frequencies = np.atleast_1d(np.asarray(frequencies, dtype=np.float64))
     if frequencies.size == 0 or not np.all(np.isfinite(frequencies)):
-        raise ValueError(f"frequencies must be a non-empty list of finite numbers, got {frequencies}")
+        raise ValueError(
+            f"frequencies must be a non-empty list of finite numbers, got {frequencies}"
+        )
     x, _ = sine(0, num_points, x_range)
     y = np.sum(np.cos(frequencies[:, None] * x[None, :]), axis=0)
     return x[:, None], y[:, None]

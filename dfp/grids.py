@@ -29,11 +29,11 @@ def inv_delta_grid(
 ) -> np.ndarray:
     """Propose one 1/delta grid for several data sets, from a probe of their LFR.
 
-    The grid runs from where every set's LFR still sits at its floor to where every set's
-    LFR has reached ``top`` (or nearly its ceiling, when identical inputs carry different
-    targets and the LFR cannot reach ``top``), so that curves compared in one figure share it. Probing the LFR itself,
-    rather than a distance rule, also works when a layer has collapsed into tight class
-    clusters, whose LFR rises in two steps decades apart.
+    The grid runs from where every set's LFR still sits at its floor to where every set's LFR
+    has reached ``top`` (or nearly its ceiling, when identical inputs carry different targets
+    and the LFR cannot reach ``top``), so that curves compared in one figure share it. Probing
+    the LFR itself, rather than a distance rule, also works when a layer has collapsed into
+    tight class clusters, whose LFR rises in two steps decades apart.
 
     Args:
         sets: a list of (x, y) data sets, or a single (x, y) pair.
@@ -118,7 +118,10 @@ def _probe_range(x, y, top, normalize, seed):
         if near_floor(values[0]):
             break
         more = logs[0] - step * np.arange(_PROBE_PER_DECADE * 2, 0, -1)
-        logs, values = np.concatenate([more, logs]), np.concatenate([lfr(x, y, 10.0**more, normalize=False), values])
+        logs, values = (
+            np.concatenate([more, logs]),
+            np.concatenate([lfr(x, y, 10.0**more, normalize=False), values]),
+        )
     else:
         raise ValueError("the LFR does not come down to its floor at any 1/delta probed")
     # The LFR's value at 1/delta -> infinity is known exactly (only identical inputs still
@@ -130,7 +133,10 @@ def _probe_range(x, y, top, normalize, seed):
         if values[-1] >= goal:
             break
         more = logs[-1] + step * np.arange(1, _PROBE_PER_DECADE * 2 + 1)
-        logs, values = np.concatenate([logs, more]), np.concatenate([values, lfr(x, y, 10.0**more, normalize=False)])
+        logs, values = (
+            np.concatenate([logs, more]),
+            np.concatenate([values, lfr(x, y, 10.0**more, normalize=False)]),
+        )
     else:
         raise ValueError(f"the LFR does not reach {goal:.4f} at any 1/delta probed")
     start = np.nonzero([near_floor(v) for v in values])[0][-1]

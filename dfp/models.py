@@ -31,7 +31,17 @@ _NAME = re.compile(r"^f(\d+)$")
 RESIDUAL_FORMS = (None, "plain", "scaled")
 
 
-def mlp(input_dim, hidden_layers, width, *, activation="tanh", output_dim=1, residual=None, seed=None, name="mlp"):
+def mlp(
+    input_dim,
+    hidden_layers,
+    width,
+    *,
+    activation="tanh",
+    output_dim=1,
+    residual=None,
+    seed=None,
+    name="mlp",
+):
     """A fully connected network: ``hidden_layers`` Dense(width, activation), linear output.
 
     Args:
@@ -51,7 +61,12 @@ def mlp(input_dim, hidden_layers, width, *, activation="tanh", output_dim=1, res
     Returns:
         A Functional ``keras.Model``; the output of layer l is named f{l} (l = 1 ... L).
     """
-    for label, value in (("input_dim", input_dim), ("hidden_layers", hidden_layers), ("width", width), ("output_dim", output_dim)):
+    for label, value in (
+        ("input_dim", input_dim),
+        ("hidden_layers", hidden_layers),
+        ("width", width),
+        ("output_dim", output_dim),
+    ):
         if int(value) != value or value < 1:
             raise ValueError(f"{label} must be a positive integer, got {value}")
     if residual not in RESIDUAL_FORMS:
@@ -63,9 +78,13 @@ def mlp(input_dim, hidden_layers, width, *, activation="tanh", output_dim=1, res
     h = inputs
     for l in range(1, hidden_layers + 1):
         if residual is None or l == 1:
-            h = keras.layers.Dense(int(width), activation=activation, name=f"f{l}", **_init(seed, l))(h)
+            h = keras.layers.Dense(
+                int(width), activation=activation, name=f"f{l}", **_init(seed, l)
+            )(h)
             continue
-        branch = keras.layers.Dense(int(width), activation=activation, name=f"branch{l}", **_init(seed, l))(h)
+        branch = keras.layers.Dense(
+            int(width), activation=activation, name=f"branch{l}", **_init(seed, l)
+        )(h)
         if scale != 1.0:
             branch = keras.layers.Rescaling(scale, name=f"scale{l}")(branch)
         h = keras.layers.Add(name=f"f{l}")([h, branch])
@@ -111,7 +130,12 @@ _FORWARD = weakref.WeakKeyDictionary()
 
 
 def effective_target(
-    model: keras.Model, x: ArrayLike, y: ArrayLike, layer: int | list[int], *, batch_size: int = 1024
+    model: keras.Model,
+    x: ArrayLike,
+    y: ArrayLike,
+    layer: int | list[int],
+    *,
+    batch_size: int = 1024,
 ) -> tuple[np.ndarray, ArrayLike] | list[tuple[np.ndarray, ArrayLike]]:
     """The effective target of the learning component after layer l (eq. 11).
 
@@ -160,7 +184,9 @@ def _init(seed, salt, bias=True):
 RESNET_VARIANTS = (1, 2, 3, 4)
 
 
-def resnet18_variant(variant, *, width=64, dense_units=256, input_shape=(32, 32, 3), classes=10, seed=None):
+def resnet18_variant(
+    variant, *, width=64, dense_units=256, input_shape=(32, 32, 3), classes=10, seed=None
+):
     """Resnet18-i of the paper's Fig. 4: convolution parts, two identical Dense layers, softmax.
 
     Resnet18-1 is a standard Resnet18 body for 32x32 images: a 3x3 stem, then four
@@ -197,7 +223,13 @@ def resnet18_variant(variant, *, width=64, dense_units=256, input_shape=(32, 32,
     parts = 5 - variant
     counter = iter(range(1, 10**6))
     conv = lambda filters, stride, name: keras.layers.Conv2D(
-        filters, 3, strides=stride, padding="same", use_bias=False, name=name, **_init(seed, next(counter), bias=False)
+        filters,
+        3,
+        strides=stride,
+        padding="same",
+        use_bias=False,
+        name=name,
+        **_init(seed, next(counter), bias=False),
     )
     inputs = keras.Input(shape=tuple(input_shape), name="f0")
     h = conv(width, 1, "stem_conv")(inputs)
@@ -216,14 +248,25 @@ def resnet18_variant(variant, *, width=64, dense_units=256, input_shape=(32, 32,
             y = _batch_norm(name=f"{name}_bn2")(y)
             if stride != 1 or shortcut.shape[-1] != filters:
                 shortcut = keras.layers.Conv2D(
-                    filters, 1, strides=stride, use_bias=False, name=f"{name}_project", **_init(seed, next(counter), bias=False)
+                    filters,
+                    1,
+                    strides=stride,
+                    use_bias=False,
+                    name=f"{name}_project",
+                    **_init(seed, next(counter), bias=False),
                 )(shortcut)
                 shortcut = _batch_norm(name=f"{name}_project_bn")(shortcut)
             y = keras.layers.Add(name=f"{name}_add")([shortcut, y])
             h = keras.layers.ReLU(name=f"f{part + 2}" if block == 1 else f"{name}_out")(y)
     top = parts + 2
     h = keras.layers.GlobalAveragePooling2D(name=f"f{top}")(h)
-    h = keras.layers.Dense(int(dense_units), activation="relu", name=f"f{top + 1}", **_init(seed, next(counter)))(h)
-    h = keras.layers.Dense(int(dense_units), activation="relu", name=f"f{top + 2}", **_init(seed, next(counter)))(h)
-    outputs = keras.layers.Dense(int(classes), activation="softmax", name=f"f{top + 3}", **_init(seed, next(counter)))(h)
+    h = keras.layers.Dense(
+        int(dense_units), activation="relu", name=f"f{top + 1}", **_init(seed, next(counter))
+    )(h)
+    h = keras.layers.Dense(
+        int(dense_units), activation="relu", name=f"f{top + 2}", **_init(seed, next(counter))
+    )(h)
+    outputs = keras.layers.Dense(
+        int(classes), activation="softmax", name=f"f{top + 3}", **_init(seed, next(counter))
+    )(h)
     return keras.Model(inputs, outputs, name=f"resnet18_{variant}")

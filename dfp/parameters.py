@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 
-
 __all__ = [
     "SHARED",
     "ParameterError",
@@ -57,13 +56,18 @@ def integer(minimum=None, maximum=None):
     bounds = _bounds_text(minimum, maximum)
     return Rule(
         f"an integer{bounds}",
-        lambda v: _is_int(v) and (minimum is None or v >= minimum) and (maximum is None or v <= maximum),
+        lambda v: (
+            _is_int(v) and (minimum is None or v >= minimum) and (maximum is None or v <= maximum)
+        ),
     )
 
 
 def number(*, above=None, below=None):
     """A finite number strictly between ``above`` and ``below`` where given."""
-    parts = [f"> {above:g}" if above is not None else "", f"< {below:g}" if below is not None else ""]
+    parts = [
+        f"> {above:g}" if above is not None else "",
+        f"< {below:g}" if below is not None else "",
+    ]
     text = " and ".join(p for p in parts if p)
     return Rule(
         "a finite number" + (f" {text}" if text else ""),
@@ -82,11 +86,13 @@ def list_of(rule, *, increasing=False, length=None):
     order = ", strictly increasing" if increasing else ""
     return Rule(
         f"a list{size} of {_plural(rule.allowed)}{order}",
-        lambda v: isinstance(v, list)
-        and len(v) >= 1
-        and (length is None or len(v) == length)
-        and all(rule(item) for item in v)
-        and (not increasing or all(a < b for a, b in zip(v, v[1:]))),
+        lambda v: (
+            isinstance(v, list)
+            and len(v) >= 1
+            and (length is None or len(v) == length)
+            and all(rule(item) for item in v)
+            and (not increasing or all(a < b for a, b in zip(v, v[1:])))
+        ),
     )
 
 
@@ -118,7 +124,12 @@ def _learning_rates(value):
 
 
 def _range(value):
-    return isinstance(value, list) and len(value) == 2 and all(_is_number(v) and v > 0 for v in value) and value[0] < value[1]
+    return (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(_is_number(v) and v > 0 for v in value)
+        and value[0] < value[1]
+    )
 
 
 def _bounds_text(minimum, maximum):
@@ -130,8 +141,10 @@ def _bounds_text(minimum, maximum):
 
 
 def _plural(text):
-    return text.replace("an integer", "integers").replace("a finite number", "finite numbers").replace(
-        "one of", "values among"
+    return (
+        text.replace("an integer", "integers")
+        .replace("a finite number", "finite numbers")
+        .replace("one of", "values among")
     )
 
 
@@ -183,8 +196,17 @@ SHARED = {
     "resnet18": {
         "notebooks": ("fig5", "fig6", "fig7"),
         "parameters": (
-            "variants", "width", "dense_units", "train_size", "validation_size", "analysis_size",
-            "epochs", "snapshot_epochs", "inv_delta_range", "grid_points", "seed",
+            "variants",
+            "width",
+            "dense_units",
+            "train_size",
+            "validation_size",
+            "analysis_size",
+            "epochs",
+            "snapshot_epochs",
+            "inv_delta_range",
+            "grid_points",
+            "seed",
         ),
     },
 }
@@ -222,7 +244,11 @@ def notebook_parameters(notebook):
     path = next((p for p in candidates if p.exists()), None)
     if path is None:
         raise FileNotFoundError(f"{notebook}.ipynb is neither here nor in notebooks/")
-    cells = [c for c in nbformat.read(path, as_version=4).cells if "parameters" in c.metadata.get("tags", [])]
+    cells = [
+        c
+        for c in nbformat.read(path, as_version=4).cells
+        if "parameters" in c.metadata.get("tags", [])
+    ]
     if len(cells) != 1:
         raise ValueError(f"{path} needs exactly one cell tagged 'parameters', found {len(cells)}")
     return _assignments(cells[0].source)
@@ -283,11 +309,14 @@ def check_parameters(namespace, notebook, *, history=None):
     for name in defaults:
         rule = RULES.get(name)
         if rule is None:
-            raise ParameterError(f"{notebook}: parameter {name!r} has no rule in dfp.parameters.RULES")
+            raise ParameterError(
+                f"{notebook}: parameter {name!r} has no rule in dfp.parameters.RULES"
+            )
         value = namespace.get(name)
         if not rule(value):
             raise ParameterError(
-                f"{notebook}: parameter {name!r} = {value!r} ({type(value).__name__}) is not allowed: "
+                f"{notebook}: parameter {name!r} = {value!r} ({type(value).__name__}) "
+                "is not allowed: "
                 f"it must be {rule.allowed} (default {defaults[name]!r})."
             )
 
@@ -302,7 +331,9 @@ def _check_shared(notebook, defaults):
     reference = defaults if notebook == first else notebook_parameters(first)
     for name in spec["parameters"]:
         if name not in defaults or name not in reference:
-            raise ParameterError(f"{notebook}: the shared {run} run's parameter {name!r} is missing")
+            raise ParameterError(
+                f"{notebook}: the shared {run} run's parameter {name!r} is missing"
+            )
         if defaults[name] != reference[name]:
             raise ParameterError(
                 f"{notebook}: its parameters cell sets {name} = {defaults[name]!r}, but {first}, "
@@ -344,4 +375,3 @@ def sync_shared_parameters(root="."):
                 jupytext.write(notebook, path.with_suffix(".ipynb"))
                 changed.append(path)
     return changed
-

@@ -150,7 +150,9 @@ def inline_image(figure, *, alt="figure"):
 
     data, width = _rendered(figure)
     data = base64.b64encode(data).decode("ascii")
-    return HTML(f'<img src="data:image/png;base64,{data}" width="{width}" alt="{html.escape(alt)}">')
+    return HTML(
+        f'<img src="data:image/png;base64,{data}" width="{width}" alt="{html.escape(alt)}">'
+    )
 
 
 def show(figure):
@@ -171,7 +173,9 @@ def lfr_panel(ax, inv_delta, curves, *, title=None, colors=None):
         colors: one colour per curve (default: matplotlib's cycle).
     """
     for index, (label, values) in enumerate(curves.items()):
-        ax.plot(inv_delta, values, label=str(label), color=None if colors is None else colors[index])
+        ax.plot(
+            inv_delta, values, label=str(label), color=None if colors is None else colors[index]
+        )
     ax.set_xlabel(r"$1/\delta$")
     ax.set_ylabel("LFR")
     if title:
@@ -179,7 +183,18 @@ def lfr_panel(ax, inv_delta, curves, *, title=None, colors=None):
     ax.legend()
 
 
-def rdf_panel(ax, inv_delta, curves, *, normalize=True, title=None, log_x=False, legend=True, colors=None, styles=None):
+def rdf_panel(
+    ax,
+    inv_delta,
+    curves,
+    *,
+    normalize=True,
+    title=None,
+    log_x=False,
+    legend=True,
+    colors=None,
+    styles=None,
+):
     """Plot the RDF against 1/delta, one line per curve.
 
     Args:
@@ -201,7 +216,9 @@ def rdf_panel(ax, inv_delta, curves, *, normalize=True, title=None, log_x=False,
                 raise ValueError(f"RDF of {label!r} has no positive value to normalise by")
             slopes = slopes / top
         ax.plot(
-            midpoints, slopes, label=str(label),
+            midpoints,
+            slopes,
+            label=str(label),
             color=None if colors is None else colors[index],
             linestyle="-" if styles is None else styles[index],
         )
@@ -241,7 +258,14 @@ def epochs_panel(ax, labels, epochs, cap, *, xlabel, title=None):
         capped = len(runs) - len(reached)
         ax.scatter([position] * len(reached), reached, color="tab:blue", alpha=0.6, s=18)
         if capped:
-            ax.scatter([position] * capped, [cap] * capped, marker="^", facecolors="none", edgecolors="tab:red", s=40)
+            ax.scatter(
+                [position] * capped,
+                [cap] * capped,
+                marker="^",
+                facecolors="none",
+                edgecolors="tab:red",
+                s=40,
+            )
         medians.append(np.median([cap if e is None else e for e in runs]))
     ax.plot(positions, medians, color="tab:blue", label="median over seeds")
     ax.axhline(cap, color="tab:red", linestyle=":", linewidth=1, label=f"cap ({cap} epochs)")
@@ -280,14 +304,22 @@ def rdf_snapshots_figure(inv_delta, curves, layers, *, end_epoch=None, columns=2
     fig, axes = subplots(rows, columns, height=2.5 * rows, squeeze=False, sharex=True)
     colors = depth_colors(len(layers))
     for panel, (ax, epoch) in enumerate(zip(axes.flat, epochs)):
-        title = f"({chr(ord('a') + panel)}) epoch {epoch}" + (" (end)" if epoch == end_epoch else "")
+        title = f"({chr(ord('a') + panel)}) epoch {epoch}" + (
+            " (end)" if epoch == end_epoch else ""
+        )
         rdf_panel(
-            ax, inv_delta, {label.format(l): curves[epoch][l] for l in layers},
-            normalize=True, log_x=True, legend=panel == 0, title=title, colors=colors,
+            ax,
+            inv_delta,
+            {label.format(l): curves[epoch][l] for l in layers},
+            normalize=True,
+            log_x=True,
+            legend=panel == 0,
+            title=title,
+            colors=colors,
         )
         if panel < len(epochs) - columns:
             ax.set_xlabel("")
-    for ax in list(axes.flat)[len(epochs):]:
+    for ax in list(axes.flat)[len(epochs) :]:
         ax.set_visible(False)
     return fig
 

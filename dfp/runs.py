@@ -242,16 +242,20 @@ def _encode(value, arrays):
     if isinstance(value, dict):
         for k in value:
             if not isinstance(k, _SCALARS + (np.integer,)):
-                raise TypeError(f"a cached run's dict keys are numbers or strings, not {type(k).__name__}")
+                raise TypeError(
+                    f"a cached run's dict keys are numbers or strings, not {type(k).__name__}"
+                )
         return {"dict": [[_encode(k, arrays), _encode(v, arrays)] for k, v in value.items()]}
     if isinstance(value, (list, tuple)):
         kind = "list" if isinstance(value, list) else "tuple"
         return {kind: [_encode(v, arrays) for v in value]}
-    raise TypeError(f"a cached run holds numbers, strings, arrays, lists and dicts, not {type(value).__name__}")
+    raise TypeError(
+        f"a cached run holds numbers, strings, arrays, lists and dicts, not {type(value).__name__}"
+    )
 
 
 def _decode(tree, data):
-    (kind, value), = tree.items()
+    ((kind, value),) = tree.items()
     if kind == "array":
         return data[value]
     if kind == "value":

@@ -155,9 +155,7 @@ def rdf(inv_delta: ArrayLike, lfr_values: ArrayLike) -> tuple[np.ndarray, np.nda
     grid = as_grid(inv_delta, increasing=True)
     values = np.asarray(lfr_values, dtype=np.float64)
     if values.shape != grid.shape:
-        raise ValueError(
-            f"lfr_values has shape {values.shape} but the grid has shape {grid.shape}"
-        )
+        raise ValueError(f"lfr_values has shape {values.shape} but the grid has shape {grid.shape}")
     if not np.all(np.isfinite(values)):
         raise ValueError("lfr_values contains NaN or inf")
     return (grid[1:] + grid[:-1]) / 2, np.diff(values) / np.diff(grid)

@@ -7,7 +7,6 @@ import keras
 import numpy as np
 from keras import ops
 
-
 __all__ = [
     "LossRun",
     "OPTIMIZERS",
@@ -38,7 +37,9 @@ class LossRun:
     losses: np.ndarray
 
 
-def train_to_loss(model, x, y, *, threshold, max_epochs, learning_rate=1e-3, chunk=1000, spectra=None):
+def train_to_loss(
+    model, x, y, *, threshold, max_epochs, learning_rate=1e-3, chunk=1000, spectra=None
+):
     """Full-batch Adam on the mean squared error until the loss falls below ``threshold``.
 
     One epoch is one update on the whole set. The loss is evaluated before every update;
@@ -64,7 +65,9 @@ def train_to_loss(model, x, y, *, threshold, max_epochs, learning_rate=1e-3, chu
     x = np.asarray(x, np.float32)
     y = np.asarray(y, np.float32)
     if x.ndim != 2 or y.ndim != 2 or len(x) != len(y) or len(x) == 0:
-        raise ValueError(f"x and y must be 2-D with the same number of points, got {x.shape} and {y.shape}")
+        raise ValueError(
+            f"x and y must be 2-D with the same number of points, got {x.shape} and {y.shape}"
+        )
     if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
         raise ValueError("x or y contains NaN or inf")
     if not (np.isfinite(threshold) and threshold > 0):
@@ -77,7 +80,9 @@ def train_to_loss(model, x, y, *, threshold, max_epochs, learning_rate=1e-3, chu
         spectra.set_model(model)
         spectra.on_train_begin()
     if keras.backend.backend() == "tensorflow":
-        run = _train_tensorflow(model, optimizer, x, y, float(threshold), int(max_epochs), int(chunk), spectra)
+        run = _train_tensorflow(
+            model, optimizer, x, y, float(threshold), int(max_epochs), int(chunk), spectra
+        )
     else:
         run = _train_generic(model, optimizer, x, y, float(threshold), int(max_epochs), spectra)
     if spectra is not None:
@@ -110,7 +115,9 @@ def _train_tensorflow(model, optimizer, x, y, threshold, max_epochs, chunk, spec
 
     x, y = tf.constant(x), tf.constant(y)
     with _quiet_retracing():
-        return _run_chunks(run, lambda: float(_mse(model, x, y)), threshold, x, y, max_epochs, chunk, spectra)
+        return _run_chunks(
+            run, lambda: float(_mse(model, x, y)), threshold, x, y, max_epochs, chunk, spectra
+        )
 
 
 @contextlib.contextmanager
@@ -185,7 +192,9 @@ def _train_generic(model, optimizer, x, y, threshold, max_epochs, spectra):
 def _check_finite(losses, first_epoch):
     bad = np.nonzero(~np.isfinite(losses))[0]
     if bad.size:
-        raise FloatingPointError(f"the training loss became {losses[bad[0]]} at epoch {first_epoch + bad[0]}")
+        raise FloatingPointError(
+            f"the training loss became {losses[bad[0]]} at epoch {first_epoch + bad[0]}"
+        )
 
 
 class StopAtLoss(keras.callbacks.Callback):
@@ -211,7 +220,9 @@ class StopAtLoss(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def epochs_to_loss(x, y, *, hidden_layers, width, activation, seeds, relative_threshold, max_epochs, learning_rate):
+def epochs_to_loss(
+    x, y, *, hidden_layers, width, activation, seeds, relative_threshold, max_epochs, learning_rate
+):
     """Train one fresh network per seed to a designated error; the epochs each took.
 
     The designated error is ``relative_threshold * Var(y)``, so that targets of different
@@ -234,8 +245,17 @@ def epochs_to_loss(x, y, *, hidden_layers, width, activation, seeds, relative_th
     epochs = []
     for seed in seeds:
         keras.utils.set_random_seed(int(seed))
-        model = mlp(x.shape[1], hidden_layers, width, activation=activation, output_dim=y.shape[1], seed=seed)
-        run = train_to_loss(model, x, y, threshold=threshold, max_epochs=max_epochs, learning_rate=learning_rate)
+        model = mlp(
+            x.shape[1],
+            hidden_layers,
+            width,
+            activation=activation,
+            output_dim=y.shape[1],
+            seed=seed,
+        )
+        run = train_to_loss(
+            model, x, y, threshold=threshold, max_epochs=max_epochs, learning_rate=learning_rate
+        )
         epochs.append(run.epochs)
     return epochs
 
@@ -284,8 +304,18 @@ class Spectra(keras.callbacks.Callback):
     """
 
     def __init__(
-        self, x, y, layers, epochs, inv_delta="auto", *, targets="labels", grid_points=60,
-        spacing="geometric", pad_decades=(1.0, 0.3), batch_size=1024,
+        self,
+        x,
+        y,
+        layers,
+        epochs,
+        inv_delta="auto",
+        *,
+        targets="labels",
+        grid_points=60,
+        spacing="geometric",
+        pad_decades=(1.0, 0.3),
+        batch_size=1024,
     ):
         super().__init__()
         if targets not in ("labels", "output"):
@@ -333,7 +363,9 @@ class Spectra(keras.callbacks.Callback):
         wanted = self.layers + ([-1] if self.targets == "output" else [])
         with _quiet_retracing():
             pairs = effective_target(self.model, self.x, self.y, wanted, batch_size=self.batch_size)
-        if self.targets == "output":  # {(f^[l](x_i), f^[-1](x_i))}: the learning component's function
+        if (
+            self.targets == "output"
+        ):  # {(f^[l](x_i), f^[-1](x_i))}: the learning component's function
             output = pairs.pop()[0]
             pairs = [(inputs, output) for inputs, _ in pairs]
         if isinstance(self.inv_delta, str):
@@ -365,10 +397,22 @@ OPTIMIZERS = {"adam": "Adam", "sgd": "SGD"}
 
 
 def fit_with_spectra(
-    model, x, y, *, loss, learning_rate, batch_size, max_epochs, stop_loss, spectra, seed, label="", optimizer="adam",
+    model,
+    x,
+    y,
+    *,
+    loss,
+    learning_rate,
+    batch_size,
+    max_epochs,
+    stop_loss,
+    spectra,
+    seed,
+    label="",
+    optimizer="adam",
 ):
-    """``model.fit`` with Adam (or plain SGD) until the training loss < ``stop_loss`` (or ``max_epochs``),
-    recording ``spectra`` (a ``Spectra`` callback) on the way.
+    """``model.fit`` with Adam (or plain SGD) until the training loss < ``stop_loss`` (or
+    ``max_epochs``), recording ``spectra`` (a ``Spectra`` callback) on the way.
 
     Args:
         model: a Keras model (built by ``dfp.models``).
@@ -392,14 +436,25 @@ def fit_with_spectra(
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {optimizer!r}; use one of {sorted(OPTIMIZERS)}")
     keras.utils.set_random_seed(int(seed))
-    model.compile(optimizer=getattr(keras.optimizers, OPTIMIZERS[optimizer])(learning_rate=learning_rate), loss=loss)
+    model.compile(
+        optimizer=getattr(keras.optimizers, OPTIMIZERS[optimizer])(learning_rate=learning_rate),
+        loss=loss,
+    )
     callbacks = [spectra, Progress(every=10, label=label)]
     stop = None
     if stop_loss is not None:
         stop = StopAtLoss(stop_loss)
         callbacks.append(stop)
     start = time.perf_counter()
-    history = model.fit(x, y, batch_size=batch_size, epochs=int(max_epochs), verbose=0, shuffle=True, callbacks=callbacks)
+    history = model.fit(
+        x,
+        y,
+        batch_size=batch_size,
+        epochs=int(max_epochs),
+        verbose=0,
+        shuffle=True,
+        callbacks=callbacks,
+    )
     seconds = time.perf_counter() - start
     losses = np.asarray(history.history["loss"], np.float64)
     _check_finite(losses, 1)
@@ -435,8 +490,19 @@ def paper_learning_rate(epoch, epochs):
 
 
 def train_resnet_variants(
-    *, variants, width, dense_units, train_size, validation_size, analysis_size, epochs, snapshot_epochs,
-    inv_delta_range, grid_points, seed, batch_size=256,
+    *,
+    variants,
+    width,
+    dense_units,
+    train_size,
+    validation_size,
+    analysis_size,
+    epochs,
+    snapshot_epochs,
+    inv_delta_range,
+    grid_points,
+    seed,
+    batch_size=256,
 ):
     """The one training run behind Figs. 5, 6 and 7: every Resnet18 variant on CIFAR-10.
 
@@ -467,9 +533,17 @@ def train_resnet_variants(
 
     inv_delta = np.geomspace(*inv_delta_range, int(grid_points))
     config = dict(
-        width=width, dense_units=dense_units, train_size=train_size, validation_size=validation_size,
-        analysis_size=analysis_size, epochs=epochs, snapshot_epochs=list(snapshot_epochs),
-        inv_delta_range=list(inv_delta_range), grid_points=grid_points, batch_size=batch_size, seed=seed,
+        width=width,
+        dense_units=dense_units,
+        train_size=train_size,
+        validation_size=validation_size,
+        analysis_size=analysis_size,
+        epochs=epochs,
+        snapshot_epochs=list(snapshot_epochs),
+        inv_delta_range=list(inv_delta_range),
+        grid_points=grid_points,
+        batch_size=batch_size,
+        seed=seed,
     )
 
     def train(variant):
@@ -479,19 +553,40 @@ def train_resnet_variants(
         analysis = np.random.default_rng(seed).permutation(len(x))[:analysis_size]
         keras.utils.set_random_seed(int(seed))
         model = resnet18_variant(variant, width=width, dense_units=dense_units, seed=seed)
-        model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="categorical_crossentropy", metrics=["accuracy"])
+        model.compile(
+            optimizer=keras.optimizers.Adam(1e-3),
+            loss="categorical_crossentropy",
+            metrics=["accuracy"],
+        )
         spectra = {
-            targets: Spectra(x[analysis], y[analysis], [-3], snapshot_epochs, inv_delta=inv_delta, targets=targets)
+            targets: Spectra(
+                x[analysis],
+                y[analysis],
+                [-3],
+                snapshot_epochs,
+                inv_delta=inv_delta,
+                targets=targets,
+            )
             for targets in ("labels", "output")
         }
-        schedule = keras.callbacks.LearningRateScheduler(lambda epoch: paper_learning_rate(epoch + 1, epochs))
+        schedule = keras.callbacks.LearningRateScheduler(
+            lambda epoch: paper_learning_rate(epoch + 1, epochs)
+        )
         start = time.perf_counter()
         history = model.fit(
-            x, y, batch_size=batch_size, epochs=int(epochs), validation_data=validation, verbose=0, shuffle=True,
+            x,
+            y,
+            batch_size=batch_size,
+            epochs=int(epochs),
+            validation_data=validation,
+            verbose=0,
+            shuffle=True,
             callbacks=[schedule, *spectra.values(), Progress(every=1, label=f"Resnet18-{variant}")],
         )
         seconds = time.perf_counter() - start
-        result = {key: np.asarray(history.history[key]) for key in ("accuracy", "val_accuracy", "loss")}
+        result = {
+            key: np.asarray(history.history[key]) for key in ("accuracy", "val_accuracy", "loss")
+        }
         _check_finite(result["loss"], 1)
         result.update(seconds=seconds, inv_delta=np.asarray(inv_delta))
         for targets, callback in spectra.items():
@@ -502,4 +597,4 @@ def train_resnet_variants(
             }
         return result
 
-    return {v: cached("resnet18", dict(config, variant=v), lambda: train(v)) for v in variants}
+    return {v: cached("resnet18", dict(config, variant=v), lambda v=v: train(v)) for v in variants}

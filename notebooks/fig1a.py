@@ -50,18 +50,29 @@ dfp.check_parameters(globals(), "fig1a")
 x, y = dfp.cosines(frequencies, num_points)
 epochs = {
     depth: dfp.training.epochs_to_loss(
-        x, y, hidden_layers=depth, width=width, activation=activation, seeds=seeds,
-        relative_threshold=relative_threshold, max_epochs=max_epochs,
+        x,
+        y,
+        hidden_layers=depth,
+        width=width,
+        activation=activation,
+        seeds=seeds,
+        relative_threshold=relative_threshold,
+        max_epochs=max_epochs,
         learning_rate=learning_rate,
     )
     for depth in hidden_layers
 }
 
 # %% tags=["hide-input"]
-dfp.plots.show(dfp.plots.epochs_figure(
-    hidden_layers, list(epochs.values()), max_epochs, xlabel="hidden layers",
-    title="(a) different networks",
-))
+dfp.plots.show(
+    dfp.plots.epochs_figure(
+        hidden_layers,
+        list(epochs.values()),
+        max_epochs,
+        xlabel="hidden layers",
+        title="(a) different networks",
+    )
+)
 
 # %% [markdown]
 # ## Check of C1
@@ -78,12 +89,17 @@ c1_holds, c1_statistic, medians = dfp.fewer_epochs_check(
 
 # %% tags=["hide-input"]
 dfp.glue_claim(
-    "C1", c1_holds, c1_statistic,
+    "C1",
+    c1_holds,
+    c1_statistic,
     summary=dfp.span("median epochs", labels, medians),
     scale=f"{num_points} points, width {width}, {len(seeds)} seeds per depth",
     evidence=dict(
-        xlabel="hidden layers", labels=hidden_layers, series={"median epochs": medians},
-        ylabel="epochs to the error", log=True,
+        xlabel="hidden layers",
+        labels=hidden_layers,
+        series={"median epochs": medians},
+        ylabel="epochs to the error",
+        log=True,
     ),
 )
 

@@ -48,16 +48,27 @@ epochs = {}
 for k in frequencies:
     x, y = dfp.cosines([k], num_points)
     epochs[k] = dfp.training.epochs_to_loss(
-        x, y, hidden_layers=hidden_layers, width=width, activation=activation, seeds=seeds,
-        relative_threshold=relative_threshold, max_epochs=max_epochs,
+        x,
+        y,
+        hidden_layers=hidden_layers,
+        width=width,
+        activation=activation,
+        seeds=seeds,
+        relative_threshold=relative_threshold,
+        max_epochs=max_epochs,
         learning_rate=learning_rate,
     )
 
 # %% tags=["hide-input"]
-dfp.plots.show(dfp.plots.epochs_figure(
-    [f"cos({k}x)" for k in frequencies], list(epochs.values()), max_epochs,
-    xlabel="target", title="(b) different target functions",
-))
+dfp.plots.show(
+    dfp.plots.epochs_figure(
+        [f"cos({k}x)" for k in frequencies],
+        list(epochs.values()),
+        max_epochs,
+        xlabel="target",
+        title="(b) different target functions",
+    )
+)
 
 # %% [markdown]
 # ## Check of C2
@@ -73,12 +84,17 @@ c2_holds, c2_statistic, medians = dfp.fewer_epochs_check(
 
 # %% tags=["hide-input"]
 dfp.glue_claim(
-    "C2", c2_holds, c2_statistic,
+    "C2",
+    c2_holds,
+    c2_statistic,
     summary=dfp.span("median epochs", labels, medians),
     scale=f"{num_points} points, {hidden_layers}×{width} {activation}, {len(seeds)} seeds",
     evidence=dict(
-        xlabel="k in cos(kx)", labels=frequencies, series={"median epochs": medians},
-        ylabel="epochs to the error", log=True,
+        xlabel="k in cos(kx)",
+        labels=frequencies,
+        series={"median epochs": medians},
+        ylabel="epochs to the error",
+        log=True,
     ),
 )
 

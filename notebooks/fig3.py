@@ -72,11 +72,15 @@ c3_holds, c3_statistic, peaks, halfway = dfp.rdf_peaks_check(
 
 # %% tags=["hide-input"]
 dfp.glue_claim(
-    "C3", c3_holds, c3_statistic,
+    "C3",
+    c3_holds,
+    c3_statistic,
     summary=dfp.span("RDF peak 1/δ", [f"k={k}" for k in k_values], peaks),
     scale=f"{num_points:,} points, {grid_points} grid points to 1/δ = {inv_delta_max:g}",
     evidence=dict(
-        xlabel="k in sin(kπx)", labels=k_values, ylabel="1/δ",
+        xlabel="k in sin(kπx)",
+        labels=k_values,
+        ylabel="1/δ",
         series={"RDF peak": peaks, "half-way": halfway},
     ),
 )
@@ -85,8 +89,9 @@ dfp.glue_claim(
 # **Verdict: C3 {glue:text}`C3_verdict`.** {glue:text}`C3_statistic`.
 #
 # At paper scale nothing changes: the figure needs no training and the defaults already use
-# the paper's setting. `papermill notebooks/fig3.ipynb out.ipynb -f notebooks/params/fig3.paper.yaml`
-# runs it with a finer grid.
+# the paper's setting.
+# `papermill notebooks/fig3.ipynb out.ipynb -f notebooks/params/fig3.paper.yaml` runs it with
+# a finer grid.
 
 # %% tags=["remove-input"]
 dfp.show_parameters(globals(), "fig3")

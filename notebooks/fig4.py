@@ -51,7 +51,8 @@ for variant in dfp.models.RESNET_VARIANTS:
     named = [dfp.models.layer(model, l) for l in range(1, L + 1)]
     parts = [f"{tuple(t.shape[1:])}" for t in named[1:-4]]
     convolutions = sum(
-        1 for layer in model.layers
+        1
+        for layer in model.layers
         if layer.__class__.__name__ == "Conv2D" and "project" not in layer.name
     )
     rows.append(
@@ -60,11 +61,13 @@ for variant in dfp.models.RESNET_VARIANTS:
         f"| {named[-3].shape[-1]}, {named[-2].shape[-1]} | {named[-1].shape[-1]} "
         f"| {model.count_params():,} |"
     )
-display(Markdown(
-    "| variant | stem output | convolution parts (output shapes) | 3×3 convolutions | pooled "
-    "| Dense f[-3], f[-2] | softmax f[-1] | parameters |\n"
-    "|---|---|---|---|---|---|---|---|\n" + "\n".join(rows)
-))
+display(
+    Markdown(
+        "| variant | stem output | convolution parts (output shapes) | 3×3 convolutions | pooled "
+        "| Dense f[-3], f[-2] | softmax f[-1] | parameters |\n"
+        "|---|---|---|---|---|---|---|---|\n" + "\n".join(rows)
+    )
+)
 
 # %% tags=["hide-input"]
 figure, axis = dfp.plots.subplots(height=2.6)

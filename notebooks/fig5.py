@@ -63,9 +63,9 @@ runs = dfp.training.train_resnet_variants(
 order = sorted(runs, reverse=True)  # shallow to deep
 
 # %% tags=["hide-input"]
-print("training time (s): " + ", ".join(
-    f"Resnet18-{v}: {r['seconds']:.0f}" for v, r in runs.items()
-))
+print(
+    "training time (s): " + ", ".join(f"Resnet18-{v}: {r['seconds']:.0f}" for v, r in runs.items())
+)
 figure, (left, right) = dfp.plots.subplots(1, 2, height=3.0)
 for color, variant in zip(dfp.plots.depth_colors(len(order)), order):
     run = runs[variant]
@@ -89,23 +89,32 @@ dfp.plots.show(figure)
 # %%
 labels = [f"Resnet18-{v}" for v in order]
 c4_holds, c4_statistic, c4_parts, (to_threshold, validation) = dfp.accuracy_check(
-    [runs[v]["accuracy"] for v in order], [runs[v]["val_accuracy"] for v in order],
-    threshold=accuracy_threshold, labels=labels,
+    [runs[v]["accuracy"] for v in order],
+    [runs[v]["val_accuracy"] for v in order],
+    threshold=accuracy_threshold,
+    labels=labels,
 )
 
 # %% tags=["hide-input"]
 reached = [f">{epochs}" if e is None else str(e) for e in to_threshold]
 dfp.glue_claim(
-    "C4", c4_holds, c4_statistic, parts=c4_parts,
+    "C4",
+    c4_holds,
+    c4_statistic,
+    parts=c4_parts,
     summary=(
         f"epochs to {accuracy_threshold}: {reached[0]} → {reached[-1]}; "
         + dfp.span("validation accuracy", labels, validation)
     ),
     scale=f"width {width}, {train_size:,}/{validation_size:,} images, {epochs} epochs",
     evidence=dict(
-        xlabel="variant, shallow to deep", labels=order, ylabel="final accuracy",
-        series={"training": [float(runs[v]["accuracy"][-1]) for v in order],
-                "validation": validation},
+        xlabel="variant, shallow to deep",
+        labels=order,
+        ylabel="final accuracy",
+        series={
+            "training": [float(runs[v]["accuracy"][-1]) for v in order],
+            "validation": validation,
+        },
     ),
 )
 
@@ -113,7 +122,8 @@ dfp.glue_claim(
 # **Verdict: C4 {glue:text}`C4_verdict`.** (1) is faster training, (2) better validation:
 # {glue:text}`C4_statistic`.
 #
-# At the paper's scale: `papermill notebooks/fig5.ipynb out.ipynb -f notebooks/params/resnet18.paper.yaml`.
+# At the paper's scale:
+# `papermill notebooks/fig5.ipynb out.ipynb -f notebooks/params/resnet18.paper.yaml`.
 
 # %% tags=["remove-input"]
 dfp.show_parameters(globals(), "fig5")

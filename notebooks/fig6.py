@@ -18,9 +18,10 @@
 # %% [markdown]
 # # Fig. 6: the RDF of the last hidden layer's effective target S[-3]
 #
-# **The paper's claim (C5).** For $S^{[-3]} = \{(f^{[-3]}(x_i), y_i)\}$, at initialisation the RDF of a deeper Resnet18
-# variant concentrates at higher frequency; as training proceeds, that of a deeper variant
-# moves toward low frequency faster, so that late in training deeper means lower frequency.
+# **The paper's claim (C5).** For $S^{[-3]} = \{(f^{[-3]}(x_i), y_i)\}$, at initialisation the RDF
+# of a deeper Resnet18 variant concentrates at higher frequency; as training proceeds, that of a
+# deeper variant moves toward low frequency faster, so that late in training deeper means lower
+# frequency.
 #
 #
 # **Setting.** One training run per variant is shared by Figs. 5, 6 and 7 (`dfp.runs`
@@ -59,23 +60,20 @@ import dfp
 dfp.check_parameters(globals(), "fig6")
 
 # %%
-import numpy as np
 
-runs = dfp.training.train_resnet_variants(
-    **dfp.runs.configuration(globals(), "fig6")
-)
+runs = dfp.training.train_resnet_variants(**dfp.runs.configuration(globals(), "fig6"))
 inv_delta = runs[variants[0]]["inv_delta"]
 curves = {e: {v: runs[v]["labels"]["curves"][e] for v in variants} for e in snapshot_epochs}
 floors = {e: {v: runs[v]["labels"]["floors"][e] for v in variants} for e in snapshot_epochs}
 order = sorted(variants, reverse=True)  # shallow to deep, for the figure
 
 # %% tags=["hide-input"]
-print("training time (s): " + ", ".join(
-    f"Resnet18-{v}: {r['seconds']:.0f}" for v, r in runs.items()
-))
-dfp.plots.show(dfp.plots.rdf_snapshots_figure(
-    inv_delta, curves, order, end_epoch=epochs, label="Resnet18-{}"
-))
+print(
+    "training time (s): " + ", ".join(f"Resnet18-{v}: {r['seconds']:.0f}" for v, r in runs.items())
+)
+dfp.plots.show(
+    dfp.plots.rdf_snapshots_figure(inv_delta, curves, order, end_epoch=epochs, label="Resnet18-{}")
+)
 
 # %% [markdown]
 # ## Check of C5
@@ -91,8 +89,12 @@ c5, order, compared = dfp.resnet_deep_frequency_check(runs, targets="labels")
 
 # %% tags=["hide-input"]
 dfp.glue_deep_frequency(
-    "C5", c5, labels=[f"Resnet18-{v}" for v in order], ticks=order,
-    epochs=compared, xlabel="variant, shallow to deep",
+    "C5",
+    c5,
+    labels=[f"Resnet18-{v}" for v in order],
+    ticks=order,
+    epochs=compared,
+    xlabel="variant, shallow to deep",
     scale=(
         f"width {width}, {train_size:,}/{validation_size:,} images, {epochs} epochs; "
         f"RDFs on {analysis_size:,}"
@@ -102,7 +104,8 @@ dfp.glue_deep_frequency(
 # %% [markdown]
 # **Verdict: C5 {glue:text}`C5_verdict`.** {glue:text}`C5_statistic`.
 #
-# At the paper's scale: `papermill notebooks/fig6.ipynb out.ipynb -f notebooks/params/resnet18.paper.yaml`.
+# At the paper's scale:
+# `papermill notebooks/fig6.ipynb out.ipynb -f notebooks/params/resnet18.paper.yaml`.
 
 # %% tags=["remove-input"]
 dfp.show_parameters(globals(), "fig6")

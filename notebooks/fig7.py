@@ -18,9 +18,10 @@
 # %% [markdown]
 # # Fig. 7: the RDF of the learning component's own function {(f[-3], f[-1])}
 #
-# **The paper's claim (C6).** For $\{(f^{[-3]}(x_i), f^{[-1]}(x_i))\}$, the function the last two layers compute, at initialisation the RDF of a deeper Resnet18
-# variant concentrates at higher frequency; as training proceeds, that of a deeper variant
-# moves toward low frequency faster, so that late in training deeper means lower frequency.
+# **The paper's claim (C6).** For $\{(f^{[-3]}(x_i), f^{[-1]}(x_i))\}$, the function the last two
+# layers compute, at initialisation the RDF of a deeper Resnet18 variant concentrates at higher
+# frequency; as training proceeds, that of a deeper variant moves toward low frequency faster, so
+# that late in training deeper means lower frequency.
 #
 # At initialisation the softmax output is nearly uniform, so this LFR is close to 1 at every
 # $1/\delta$ and its floor differs by variant: where the half-way point is not bracketed by the
@@ -62,23 +63,20 @@ import dfp
 dfp.check_parameters(globals(), "fig7")
 
 # %%
-import numpy as np
 
-runs = dfp.training.train_resnet_variants(
-    **dfp.runs.configuration(globals(), "fig7")
-)
+runs = dfp.training.train_resnet_variants(**dfp.runs.configuration(globals(), "fig7"))
 inv_delta = runs[variants[0]]["inv_delta"]
 curves = {e: {v: runs[v]["output"]["curves"][e] for v in variants} for e in snapshot_epochs}
 floors = {e: {v: runs[v]["output"]["floors"][e] for v in variants} for e in snapshot_epochs}
 order = sorted(variants, reverse=True)  # shallow to deep, for the figure
 
 # %% tags=["hide-input"]
-print("training time (s): " + ", ".join(
-    f"Resnet18-{v}: {r['seconds']:.0f}" for v, r in runs.items()
-))
-dfp.plots.show(dfp.plots.rdf_snapshots_figure(
-    inv_delta, curves, order, end_epoch=epochs, label="Resnet18-{}"
-))
+print(
+    "training time (s): " + ", ".join(f"Resnet18-{v}: {r['seconds']:.0f}" for v, r in runs.items())
+)
+dfp.plots.show(
+    dfp.plots.rdf_snapshots_figure(inv_delta, curves, order, end_epoch=epochs, label="Resnet18-{}")
+)
 
 # %% [markdown]
 # ## Check of C6
@@ -94,8 +92,12 @@ c6, order, compared = dfp.resnet_deep_frequency_check(runs, targets="output")
 
 # %% tags=["hide-input"]
 dfp.glue_deep_frequency(
-    "C6", c6, labels=[f"Resnet18-{v}" for v in order], ticks=order,
-    epochs=compared, xlabel="variant, shallow to deep",
+    "C6",
+    c6,
+    labels=[f"Resnet18-{v}" for v in order],
+    ticks=order,
+    epochs=compared,
+    xlabel="variant, shallow to deep",
     scale=(
         f"width {width}, {train_size:,}/{validation_size:,} images, {epochs} epochs; "
         f"RDFs on {analysis_size:,}"
@@ -105,7 +107,8 @@ dfp.glue_deep_frequency(
 # %% [markdown]
 # **Verdict: C6 {glue:text}`C6_verdict`.** {glue:text}`C6_statistic`.
 #
-# At the paper's scale: `papermill notebooks/fig7.ipynb out.ipynb -f notebooks/params/resnet18.paper.yaml`.
+# At the paper's scale:
+# `papermill notebooks/fig7.ipynb out.ipynb -f notebooks/params/resnet18.paper.yaml`.
 
 # %% tags=["remove-input"]
 dfp.show_parameters(globals(), "fig7")

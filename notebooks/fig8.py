@@ -68,8 +68,17 @@ def train():
         x[analysis], y[analysis], layers, snapshot_epochs, grid_points=grid_points
     )
     return dfp.training.fit_with_spectra(
-        model, x, y, loss="mse", learning_rate=learning_rate, batch_size=batch_size,
-        max_epochs=epochs, stop_loss=stop_loss, spectra=spectra, seed=seed, label="fig8",
+        model,
+        x,
+        y,
+        loss="mse",
+        learning_rate=learning_rate,
+        batch_size=batch_size,
+        max_epochs=epochs,
+        stop_loss=stop_loss,
+        spectra=spectra,
+        seed=seed,
+        label="fig8",
     )
 
 
@@ -107,12 +116,18 @@ c7 = dfp.deep_frequency_check(
     inv_delta,
     ([curves[first][l] for l in layers], [run["floors"][first][l] for l in layers]),
     ([curves[last][l] for l in layers], [run["floors"][last][l] for l in layers]),
-    labels=labels, epochs=(first, last),
+    labels=labels,
+    epochs=(first, last),
 )
 
 # %% tags=["hide-input"]
 dfp.glue_deep_frequency(
-    "C7", c7, labels=labels, ticks=layers, epochs=(first, last), xlabel="hidden layer",
+    "C7",
+    c7,
+    labels=labels,
+    ticks=layers,
+    epochs=(first, last),
+    xlabel="hidden layer",
     scale=(
         f"{train_size:,} MNIST images, {hidden_layers}×{width} tanh, {run['epochs']} epochs; "
         f"RDFs on {analysis_size:,}"

@@ -38,7 +38,8 @@
 # experiment of the paper); the statistics give both.
 #
 # **How this differs from the paper's scale.** The defaults train on `train_size`
-# images with `width` units per layer, so that all twelve networks train within one `make book` on two CPU cores;
+# images with `width` units per layer, so that all twelve networks train within one
+# `make book` on two CPU cores;
 # the RDFs use `analysis_size` of those images, on one fixed geometric grid of $1/\delta$
 # wide enough for layers that collapse into tight class clusters.
 
@@ -80,9 +81,18 @@ def train(depth, form, optimizer):
         x[analysis], y[analysis], [-3], [0, snapshot_epoch], inv_delta=inv_delta
     )
     return dfp.training.fit_with_spectra(
-        model, x, y, loss="mse", learning_rate=learning_rates[optimizer], batch_size=256,
-        max_epochs=snapshot_epoch, stop_loss=None, spectra=spectra, seed=seed,
-        label=f"fig9 L={depth} {form_name[form]} {optimizer}", optimizer=optimizer,
+        model,
+        x,
+        y,
+        loss="mse",
+        learning_rate=learning_rates[optimizer],
+        batch_size=256,
+        max_epochs=snapshot_epoch,
+        stop_loss=None,
+        spectra=spectra,
+        seed=seed,
+        label=f"fig9 L={depth} {form_name[form]} {optimizer}",
+        optimizer=optimizer,
     )
 
 
@@ -96,25 +106,30 @@ def cached_run(depth, form, optimizer):
 # %%
 runs = {
     (optimizer, form, depth): cached_run(depth, form, optimizer)
-    for optimizer in optimizers for form in forms for depth in depths
+    for optimizer in optimizers
+    for form in forms
+    for depth in depths
 }
 
 # %% tags=["hide-input"]
 print(f"training time, all networks: {sum(r['seconds'] for r in runs.values()):.0f} s")
-figure, axes = dfp.plots.subplots(
-    len(optimizers), 2, height=3.0 * len(optimizers), squeeze=False
-)
+figure, axes = dfp.plots.subplots(len(optimizers), 2, height=3.0 * len(optimizers), squeeze=False)
 colors = dict(zip(depths, dfp.plots.depth_colors(len(depths))))
 pairs = [(form, depth) for form in forms for depth in depths]
 for row, optimizer in zip(axes, optimizers):
     for form, depth in pairs:
         loss = runs[optimizer, form, depth]["loss"]
         row[0].plot(
-            np.arange(1, len(loss) + 1), loss, "-" if form is None else "--",
-            color=colors[depth], label=f"L={depth}, {form_name[form]}",
+            np.arange(1, len(loss) + 1),
+            loss,
+            "-" if form is None else "--",
+            color=colors[depth],
+            label=f"L={depth}, {form_name[form]}",
         )
     row[0].set(
-        yscale="log", xlabel="epoch", ylabel="training loss",
+        yscale="log",
+        xlabel="epoch",
+        ylabel="training loss",
         title=f"(a) training loss, {optimizer}",
     )
     row[0].legend()
@@ -123,7 +138,12 @@ for row, optimizer in zip(axes, optimizers):
         for form, depth in pairs
     }
     dfp.plots.rdf_panel(
-        row[1], inv_delta, curves, normalize=True, log_x=True, legend=False,
+        row[1],
+        inv_delta,
+        curves,
+        normalize=True,
+        log_x=True,
+        legend=False,
         title=f"(b) RDF of S[-3], epoch {snapshot_epoch}, {optimizer}",
         colors=[colors[depth] for _, depth in pairs],
         styles=["-" if form is None else "--" for form, _ in pairs],
@@ -143,6 +163,7 @@ dfp.plots.show(figure)
 # connections, the position increases with depth (more high-frequency power), and with
 # them, all positions lie within one grid step of each other.
 
+
 # %%
 def final_losses(optimizer, form):
     return [runs[optimizer, form, depth]["loss"][-1] for depth in depths]
@@ -160,12 +181,16 @@ def halfway_points(optimizer, form):
 c8, c9 = {}, {}
 for optimizer in optimizers:
     plain, residual = final_losses(optimizer, None), final_losses(optimizer, residual_forms[0])
-    c8[optimizer] = (plain, residual), dfp.very_deep_speed_check(
-        plain, residual, depths=depths, epoch=snapshot_epoch
+    c8[optimizer] = (
+        (plain, residual),
+        dfp.very_deep_speed_check(plain, residual, depths=depths, epoch=snapshot_epoch),
     )
     plain, residual = halfway_points(optimizer, None), halfway_points(optimizer, residual_forms[0])
-    c9[optimizer] = (plain, residual), dfp.very_deep_frequency_check(
-        inv_delta, plain, residual, depths=depths, epoch=snapshot_epoch
+    c9[optimizer] = (
+        (plain, residual),
+        dfp.very_deep_frequency_check(
+            inv_delta, plain, residual, depths=depths, epoch=snapshot_epoch
+        ),
     )
 primary = optimizers[0]
 
@@ -178,22 +203,30 @@ scale = (
 for claim, checks, quantity in (("C8", c8, "loss"), ("C9", c9, "half-way 1/δ")):
     (plain, residual), (holds, _, parts) = checks[primary]
     dfp.glue_claim(
-        claim, holds, "; ".join(f"{name}: {check[1][1]}" for name, check in checks.items()),
+        claim,
+        holds,
+        "; ".join(f"{name}: {check[1][1]}" for name, check in checks.items()),
         parts=parts,
         summary=(
-            f"{primary}, {quantity}: plain " + dfp.span("", labels, plain)
-            + "; residual " + dfp.span("", labels, residual)
+            f"{primary}, {quantity}: plain "
+            + dfp.span("", labels, plain)
+            + "; residual "
+            + dfp.span("", labels, residual)
         ),
         scale=scale,
         evidence=dict(
-            xlabel="layers L", labels=depths, ylabel=quantity, log=True,
+            xlabel="layers L",
+            labels=depths,
+            ylabel=quantity,
+            log=True,
             series={"plain": plain, f"residual ({residual_forms[0]})": residual},
         ),
     )
 
 # %% [markdown]
 # **Verdicts** (under the first optimiser listed; the statistics give every optimiser).
-# Where a claim does not reproduce, the statistic shows by how much. (1) is the plain networks' part, (2) the residual networks'.
+# Where a claim does not reproduce, the statistic shows by how much. (1) is the plain
+# networks' part, (2) the residual networks'.
 #
 # **C8 {glue:text}`C8_verdict`.** {glue:text}`C8_statistic`.
 #

@@ -54,7 +54,6 @@ dfp.check_parameters(globals(), "parity")
 import time
 
 import keras
-import numpy as np
 
 layers = list(range(1, hidden_layers + 1))
 
@@ -69,12 +68,21 @@ def train():
     )
     start = time.perf_counter()
     run = dfp.training.train_to_loss(
-        model, x, y, threshold=stop_loss, max_epochs=max_epochs, learning_rate=learning_rate,
+        model,
+        x,
+        y,
+        threshold=stop_loss,
+        max_epochs=max_epochs,
+        learning_rate=learning_rate,
         spectra=spectra,
     )
     return dict(
-        epochs=run.epochs, loss=run.losses, inv_delta=spectra.inv_delta, curves=spectra.curves,
-        floors=spectra.floors, seconds=time.perf_counter() - start,
+        epochs=run.epochs,
+        loss=run.losses,
+        inv_delta=spectra.inv_delta,
+        curves=spectra.curves,
+        floors=spectra.floors,
+        seconds=time.perf_counter() - start,
         spectra_seconds=spectra.seconds,
     )
 
@@ -87,8 +95,11 @@ end = max(curves)
 # %% tags=["hide-input"]
 reached = run["epochs"] is not None
 print(
-    (f"MSE < {stop_loss} after {run['epochs']} epochs" if reached
-     else f"cap of {max_epochs} epochs reached")
+    (
+        f"MSE < {stop_loss} after {run['epochs']} epochs"
+        if reached
+        else f"cap of {max_epochs} epochs reached"
+    )
     + f"; {run['seconds']:.0f} s, of which spectra {run['spectra_seconds']:.0f} s"
 )
 dfp.plots.show(dfp.plots.rdf_snapshots_figure(inv_delta, curves, [0] + layers, end_epoch=end))
@@ -111,11 +122,16 @@ parity_holds, statistic, halfway = dfp.parity_check(
 # %% tags=["hide-input"]
 labels = [f"layer {l}" for l in layers]
 dfp.glue_claim(
-    "parity", parity_holds, statistic,
+    "parity",
+    parity_holds,
+    statistic,
     summary=f"half-way 1/δ at epoch {end}: " + dfp.span("", labels, halfway),
-    scale=f"d = {dimension}, all {2 ** dimension:,} points, {hidden_layers}×{width} tanh",
+    scale=f"d = {dimension}, all {2**dimension:,} points, {hidden_layers}×{width} tanh",
     evidence=dict(
-        xlabel="hidden layer", labels=layers, ylabel="half-way 1/δ", log=True,
+        xlabel="hidden layer",
+        labels=layers,
+        ylabel="half-way 1/δ",
+        log=True,
         series={f"epoch {end}": halfway},
     ),
 )
@@ -123,7 +139,8 @@ dfp.glue_claim(
 # %% [markdown]
 # **Verdict: parity {glue:text}`parity_verdict`.** {glue:text}`parity_statistic`.
 #
-# More seeds or dimensions: `papermill notebooks/parity.ipynb out.ipynb -f notebooks/params/parity.paper.yaml`.
+# More seeds or dimensions:
+# `papermill notebooks/parity.ipynb out.ipynb -f notebooks/params/parity.paper.yaml`.
 
 # %% tags=["remove-input"]
 dfp.show_parameters(globals(), "parity")

@@ -5,7 +5,9 @@ import numpy as np
 
 def one_hot_set(n=300, d=5, classes=4, seed=0):
     r = np.random.default_rng(seed)
-    return r.normal(size=(n, d)) * r.uniform(0.5, 3, size=d), np.eye(classes)[r.integers(0, classes, n)]
+    return r.normal(size=(n, d)) * r.uniform(0.5, 3, size=d), np.eye(classes)[
+        r.integers(0, classes, n)
+    ]
 
 
 def collapsed_clusters(scale, n=600, d=20, classes=10, mislabelled=0.1, seed=3):

@@ -44,7 +44,7 @@ def read_ipynb(path):
 
 
 def params(stem, profile):
-    """A notebook's profile, e.g. params("fig8", "tiny"); Figs. 5-7 share resnet18.<profile>.yaml."""
+    """A notebook's profile, e.g. params("fig8", "tiny"); Figs. 5-7 share resnet18.<profile>."""
     from dfp.parameters import shared_run
 
     path = PARAMS / f"{shared_run(stem) or stem}.{profile}.yaml"

@@ -10,9 +10,26 @@ from tests.notebooks import ROOT
 
 def test_spectral_benchmark_runs_under_jax_and_reports_each_size(tmp_path):
     env = dict(os.environ, KERAS_BACKEND="jax", PYTHONPATH=str(ROOT))
-    command = [sys.executable, str(ROOT / "benchmarks" / "spectral.py"), "--json", str(tmp_path / "out.json")]
-    command += ["--no-layer-case", "--sizes", "700", "--dim", "20", "--K", "5", "--gemm-sizes", "256"]
-    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False, timeout=600)
+    command = [
+        sys.executable,
+        str(ROOT / "benchmarks" / "spectral.py"),
+        "--json",
+        str(tmp_path / "out.json"),
+    ]
+    command += [
+        "--no-layer-case",
+        "--sizes",
+        "700",
+        "--dim",
+        "20",
+        "--K",
+        "5",
+        "--gemm-sizes",
+        "256",
+    ]
+    done = subprocess.run(
+        command, env=env, capture_output=True, text=True, check=False, timeout=600
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     report = json.loads((tmp_path / "out.json").read_text())
     assert report["backend"] == "jax" and report["device"] == "cpu" and report["gemm_flops"] > 0

@@ -31,7 +31,11 @@ def book_copy(folder, only=None):
     shutil.copy(ROOT / "_config.yml", folder / "_config.yml")
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     if only is not None:
-        toc = {"format": toc["format"], "root": toc["root"], "chapters": [{"file": f"notebooks/{n}"} for n in only]}
+        toc = {
+            "format": toc["format"],
+            "root": toc["root"],
+            "chapters": [{"file": f"notebooks/{n}"} for n in only],
+        }
     (folder / "_toc.yml").write_text(yaml.safe_dump(toc))
     shutil.copytree(ROOT / "book", folder / "book", ignore=shutil.ignore_patterns("__pycache__"))
     if only is not None:
@@ -84,7 +88,9 @@ def test_whole_book_builds_with_every_figure_and_verdict(built_book):
         assert row, f"report has no row for {claim}"
         verdict = rf"pasted-text\">[✓✗◐]</span> <span class=\"pasted-text\">({VERDICT})</span>"
         assert re.search(verdict, row.group(1)), f"{claim}: verdict not glued in words"
-        assert re.search(r'<a class="reference internal" href="../notebooks/', row.group(1)), f"{claim}: no link"
+        assert re.search(r'<a class="reference internal" href="../notebooks/', row.group(1)), (
+            f"{claim}: no link"
+        )
     assert "git commit" in report and "{{" not in report
 
 
@@ -125,10 +131,13 @@ SHARP = 1.5
 def browser_binaries():
     """chromium and chromedriver: $CHROMIUM and $CHROMEDRIVER, else on the PATH (make browser)."""
     found = {
-        name: os.environ.get(name.upper()) or shutil.which(name) for name in ("chromium", "chromedriver")
+        name: os.environ.get(name.upper()) or shutil.which(name)
+        for name in ("chromium", "chromedriver")
     }
     missing = [name for name, path in found.items() if not path]
-    assert not missing, f"{' and '.join(missing)} not found: `make browser` installs Debian's packages"
+    assert not missing, (
+        f"{' and '.join(missing)} not found: `make browser` installs Debian's packages"
+    )
     return found["chromium"], found["chromedriver"]
 
 
@@ -145,7 +154,8 @@ def figure_problems(page, images):
             continue
         if natural_width < SHARP * shown_width:
             problems.append(
-                f"{page}: {name} is blurry on a 2x screen: {natural_width} px shown at {shown_width} CSS px"
+                f"{page}: {name} is blurry on a 2x screen: {natural_width} px shown at "
+                f"{shown_width} CSS px"
             )
         if source.startswith("data:image/png;base64,"):
             opened = io.BytesIO(base64.b64decode(source.split(",", 1)[1]))
@@ -155,11 +165,15 @@ def figure_problems(page, images):
         with Image.open(opened) as picture:
             record = picture.text if hasattr(picture, "text") else {}
         if FONT_KEY not in record or WIDTH_KEY not in record:
-            problems.append(f"{page}: {name} has no record of its text size (not shown by dfp.plots)")
+            problems.append(
+                f"{page}: {name} has no record of its text size (not shown by dfp.plots)"
+            )
             continue
         css_px = float(record[FONT_KEY]) / 72 * shown_width / float(record[WIDTH_KEY])
         if css_px < SMALLEST_CSS_PX:
-            problems.append(f"{page}: {name}'s smallest text shows at {css_px:.1f} CSS px (< {SMALLEST_CSS_PX})")
+            problems.append(
+                f"{page}: {name}'s smallest text shows at {css_px:.1f} CSS px (< {SMALLEST_CSS_PX})"
+            )
     return problems
 
 
@@ -171,13 +185,15 @@ prose.querySelectorAll('pre, code, .highlight, script, style').forEach(e => e.re
 const parameters = Array.from(article.querySelectorAll('strong'))
     .filter(s => s.textContent.trim() === 'Parameters this page ran with')
     .map(s => {
-        const output = s.closest('.cell_output, .output, div.cell') || s.parentElement.parentElement;
+        const output = s.closest('.cell_output, .output, div.cell')
+            || s.parentElement.parentElement;
         const table = output.querySelector('table');
         return table ? table.querySelectorAll('tbody tr').length : -1;
     });
 return {
     images: Array.from(document.images).map(i => [i.src, i.complete && i.naturalWidth > 0]),
-    figures: Array.from(article.querySelectorAll('img')).filter(i => /\\.(png|svg)$|^data:image\\//.test(i.src))
+    figures: Array.from(article.querySelectorAll('img'))
+        .filter(i => /\\.(png|svg)$|^data:image\\//.test(i.src))
         .map(i => [i.src, i.getBoundingClientRect().width, i.naturalWidth]),
     math: document.querySelectorAll('mjx-container').length,
     mathErrors: document.querySelectorAll('mjx-merror').length,
@@ -241,16 +257,27 @@ def test_every_page_in_headless_chromium(built_book, tmp_path):
     options = Options()
     options.binary_location = chromium
     for flag in (
-        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic",
-        f"--user-data-dir={tmp_path / 'profile'}", f"--window-size={LAPTOP[0]},{LAPTOP[1]}",
-        "--force-device-scale-factor=1", "--hide-scrollbars",
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        f"--window-size={LAPTOP[0]},{LAPTOP[1]}",
+        "--force-device-scale-factor=1",
+        "--hide-scrollbars",
     ):
         options.add_argument(flag)
     driver = webdriver.Chrome(options=options, service=Service(chromedriver))
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     html = built_book / "_build" / "html"
-    pages = ["book/intro", "book/method", "book/report"] + [f"notebooks/{py.stem}" for py in sources()]
+    pages = ["book/intro", "book/method", "book/report"] + [
+        f"notebooks/{py.stem}" for py in sources()
+    ]
     problems = []
     try:
         for page in pages:

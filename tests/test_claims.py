@@ -22,7 +22,9 @@ def test_ties_neither_break_nor_make_the_ordering():
 
 
 def test_a_step_the_wrong_way_breaks_it_and_names_where():
-    holds, reason = dfp.ordering([5.0, 3.0, 4.0, 1.0], tie=0.5, increasing=False, labels=["l1", "l2", "l3", "l4"])
+    holds, reason = dfp.ordering(
+        [5.0, 3.0, 4.0, 1.0], tie=0.5, increasing=False, labels=["l1", "l2", "l3", "l4"]
+    )
     assert not holds and "from l2 to l3" in reason
 
 
@@ -65,9 +67,22 @@ def test_glue_claim_glues_the_verdict_in_words_beside_the_bool(capsys, monkeypat
     published = _published(monkeypatch)
     dfp.glue_claim("C3", np.bool_(True), "peaks 1 < 2", summary="peak 1 → 2", scale="tiny")
     glued = {kw["metadata"]["scrapbook"]["name"]: obj for obj, kw in published}
-    assert list(glued) == ["C3_holds", "C3_verdict", "C3_mark", "C3_statistic", "C3_summary", "C3_scale"]
-    text = {name: bundle["application/papermill.record/text/plain"] for name, bundle in glued.items()}
-    assert text["C3_verdict"] == "'reproduces'" and text["C3_mark"] == "'✓'" and text["C3_holds"] == "True"
+    assert list(glued) == [
+        "C3_holds",
+        "C3_verdict",
+        "C3_mark",
+        "C3_statistic",
+        "C3_summary",
+        "C3_scale",
+    ]
+    text = {
+        name: bundle["application/papermill.record/text/plain"] for name, bundle in glued.items()
+    }
+    assert (
+        text["C3_verdict"] == "'reproduces'"
+        and text["C3_mark"] == "'✓'"
+        and text["C3_holds"] == "True"
+    )
     assert "C3 reproduces: peaks 1 < 2" in capsys.readouterr().out
 
 
@@ -75,7 +90,12 @@ def test_glue_claim_with_evidence_glues_a_sharp_panel(monkeypatch):
     from PIL import Image
 
     published = _published(monkeypatch)
-    evidence = dict(xlabel="layer", labels=[1, 2, 3], series={"start": [1, 2, 3], "end": [3, 2, 1]}, ylabel="1/δ")
+    evidence = dict(
+        xlabel="layer",
+        labels=[1, 2, 3],
+        series={"start": [1, 2, 3], "end": [3, 2, 1]},
+        ylabel="1/δ",
+    )
     parts = {1: True, 2: False, 3: True}
     dfp.glue_claim("C7", False, "x", summary="y", scale="tiny", parts=parts, evidence=evidence)
     glued = {kw["metadata"]["scrapbook"]["name"]: (obj, kw["metadata"]) for obj, kw in published}
@@ -99,7 +119,11 @@ def test_glue_claim_with_evidence_glues_a_sharp_panel(monkeypatch):
         (False, {1: False, 2: False, 3: False}, "does not reproduce"),
         (False, {1: False, 2: True, 3: True}, "reproduces in part: (2) and (3) of three"),
         (False, {1: True, 2: False}, "reproduces in part: (1) of two"),
-        (False, {1: True, 2: True, 3: False, 4: True}, "reproduces in part: (1), (2) and (4) of four"),
+        (
+            False,
+            {1: True, 2: True, 3: False, 4: True},
+            "reproduces in part: (1), (2) and (4) of four",
+        ),
     ],
 )
 def test_verdict_in_words(holds, parts, phrase):
@@ -139,15 +163,23 @@ def test_ordered_on_grid_uses_the_local_grid_step_as_the_tie():
 
 def test_curve_positions_and_grid_step():
     grid = np.array([1.0, 2.0, 4.0, 8.0])
-    positions = dfp.curve_positions(grid, {"a": [0.0, 0.2, 0.8, 1.0], "b": [0.6, 0.7, 0.8, 0.9]}, {"a": 0.0, "b": 0.0})
+    positions = dfp.curve_positions(
+        grid, {"a": [0.0, 0.2, 0.8, 1.0], "b": [0.6, 0.7, 0.8, 0.9]}, {"a": 0.0, "b": 0.0}
+    )
     assert positions["a"] == (3.0, pytest.approx(2 + 2 * (0.5 - 0.2) / 0.6))
     assert np.isnan(positions["b"][1])  # already past half-way at the first point
-    assert dfp.grid_step_at(grid, 5.0) == 4.0 and dfp.grid_step_at(grid, 0.5) == 1.0 and dfp.grid_step_at(grid, 9.0) == 4.0
+    assert (
+        dfp.grid_step_at(grid, 5.0) == 4.0
+        and dfp.grid_step_at(grid, 0.5) == 1.0
+        and dfp.grid_step_at(grid, 9.0) == 4.0
+    )
 
 
 def test_faster_toward_low_frequency_compares_moves_in_decades():
     grid = np.geomspace(0.01, 1.0, 101)  # a step of 0.02 decades
-    holds, reason, moves = dfp.faster_toward_low_frequency(grid, [0.2, 0.2, 0.2], [0.2, 0.1, 0.05], labels="abc")
+    holds, reason, moves = dfp.faster_toward_low_frequency(
+        grid, [0.2, 0.2, 0.2], [0.2, 0.1, 0.05], labels="abc"
+    )
     assert holds and moves == pytest.approx([0.0, np.log10(2), np.log10(4)])
     holds, reason, _ = dfp.faster_toward_low_frequency(grid, [0.2, 0.2], [0.1, 0.2], labels="ab")
     assert not holds
@@ -155,12 +187,16 @@ def test_faster_toward_low_frequency_compares_moves_in_decades():
 
 def test_fewer_epochs_check_reports_every_seed_and_how_far_it_holds():
     runs = [[30, 40, None], [9, 12, 10], [8, 7, 11], [9, 9, 9]]
-    holds, statistic, medians = dfp.fewer_epochs_check(runs, 50, increasing=False, labels=["1", "2", "3", "4"])
+    holds, statistic, medians = dfp.fewer_epochs_check(
+        runs, 50, increasing=False, labels=["1", "2", "3", "4"]
+    )
     # Medians 40, 10, 8, 9: falls from 1 to 3, then rises.
     assert not holds
     assert statistic.startswith("1: median 40 (30, 40, >=50); 2: median 10 (9, 12, 10)")
     assert statistic.endswith("medians decrease from 1 to 3)")
-    holds, statistic, _ = dfp.fewer_epochs_check(runs[:3], 50, increasing=False, labels=["a", "b", "c"])
+    holds, statistic, _ = dfp.fewer_epochs_check(
+        runs[:3], 50, increasing=False, labels=["a", "b", "c"]
+    )
     assert holds and "from a to c" in statistic
     holds, _, _ = dfp.fewer_epochs_check(runs[:3], 50, increasing=True, labels=["a", "b", "c"])
     assert not holds
@@ -170,12 +206,21 @@ def test_glue_deep_frequency_summarises_both_epochs(monkeypatch):
     published = _published(monkeypatch)
     check = (False, "stat", {1: True, 2: False, 3: True}, ([0.1, 0.2, 0.4], [0.3, 0.2, 0.05]))
     dfp.glue_deep_frequency(
-        "C7", check, labels=["l1", "l2", "l3"], ticks=[1, 2, 3], epochs=(0, 9), scale="tiny",
-        xlabel="layer", note="; more",
+        "C7",
+        check,
+        labels=["l1", "l2", "l3"],
+        ticks=[1, 2, 3],
+        epochs=(0, 9),
+        scale="tiny",
+        xlabel="layer",
+        note="; more",
     )
     glued = {kw["metadata"]["scrapbook"]["name"]: obj for obj, kw in published}
     text = {k: v.get("application/papermill.record/text/plain") for k, v in glued.items()}
-    assert text["C7_summary"] == "'half-way 1/δ at epoch 0: l1 → l3: 0.1 → 0.4; at epoch 9: l1 → l3: 0.3 → 0.05'"
+    assert (
+        text["C7_summary"]
+        == "'half-way 1/δ at epoch 0: l1 → l3: 0.1 → 0.4; at epoch 9: l1 → l3: 0.3 → 0.05'"
+    )
     assert text["C7_statistic"] == "'stat; more'" and "C7_panel" in glued
 
 
@@ -231,7 +276,9 @@ def test_accuracy_check_c4():
     holds, statistic, parts, (reached, validation) = dfp.accuracy_check(
         [shallow, deep], [[0.3, 0.4, 0.45], [0.3, 0.5, 0.55]], threshold=0.5, labels=labels
     )
-    assert holds and parts == {1: True, 2: True} and reached == [3, 2] and validation == [0.45, 0.55]
+    assert (
+        holds and parts == {1: True, 2: True} and reached == [3, 2] and validation == [0.45, 0.55]
+    )
     # Deeper slower: (1) fails; deeper validates worse: (2) fails.
     holds, _, parts, _ = dfp.accuracy_check(
         [deep, shallow], [[0.3, 0.5, 0.55], [0.3, 0.4, 0.45]], threshold=0.5, labels=labels
@@ -303,7 +350,9 @@ def test_resnet_deep_frequency_check_orders_variants_shallow_to_deep():
 
     # Resnet18-4 is the shallowest: it starts lowest and moves least.
     runs = {1: run(100.0, 1.0), 2: run(30.0, 3.0), 4: run(10.0, 5.0)}
-    (holds, statistic, parts, _), order, epochs = dfp.resnet_deep_frequency_check(runs, targets="labels")
+    (holds, statistic, parts, _), order, epochs = dfp.resnet_deep_frequency_check(
+        runs, targets="labels"
+    )
     assert holds and order == [4, 2, 1] and epochs == (0, 12) and "floors at epoch 12" in statistic
     runs = {1: run(10.0, 5.0), 2: run(30.0, 3.0), 4: run(100.0, 1.0)}
     (holds, _, parts, _), _, _ = dfp.resnet_deep_frequency_check(runs, targets="output")

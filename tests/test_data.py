@@ -6,8 +6,8 @@ import pytest
 
 import dfp
 from dfp import data
-
 from tests.conftest import SHARED_DATA as SHARED
+
 needs_data = pytest.mark.skipif(
     not (Path(os.environ.get("DFP_DATA_DIR", SHARED)) / "mnist.npz").exists(),
     reason="real data: set DFP_DATA_DIR (CI uses ../shared/data)",
@@ -92,7 +92,7 @@ def test_parity_covers_the_cube_once():
 
 
 def _copy_with(folder, name, transform):
-    """A data folder holding the real files, ``name`` rewritten by ``transform`` (bytes -> bytes)."""
+    """A data folder of the real files, ``name`` rewritten by ``transform`` (bytes -> bytes)."""
     source = Path(os.environ.get("DFP_DATA_DIR", SHARED))
     (folder / "cifar-10-batches-py").mkdir(parents=True)
     for known in data.KNOWN_FILES:

@@ -101,7 +101,9 @@ def test_float32_inputs_are_used_without_a_float64_copy():
     values = dfp.lfr(x32, y, grid)
     # The same float32 numbers given as float64 take the old path: promoted before centring.
     np.testing.assert_allclose(values, dfp.lfr(x32.astype(np.float64), y, grid), atol=1e-9, rtol=0)
-    np.testing.assert_allclose(values, dense_lfr(x32.astype(np.float64), y, grid), atol=1e-5, rtol=0)
+    np.testing.assert_allclose(
+        values, dense_lfr(x32.astype(np.float64), y, grid), atol=1e-5, rtol=0
+    )
 
 
 def test_grid_order_is_kept():

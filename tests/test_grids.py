@@ -82,6 +82,8 @@ def test_pad_decades_widens_each_end():
     x, y = hidden_layer_like(n=300, d=10)
     plain = dfp.inv_delta_grid((x, y), spacing="geometric")
     padded = dfp.inv_delta_grid((x, y), spacing="geometric", pad_decades=(1.0, 0.5))
-    assert padded[0] == pytest.approx(plain[0] / 10) and padded[-1] == pytest.approx(plain[-1] * 10**0.5)
+    assert padded[0] == pytest.approx(plain[0] / 10) and padded[-1] == pytest.approx(
+        plain[-1] * 10**0.5
+    )
     with pytest.raises(ValueError, match="pad_decades"):
         dfp.inv_delta_grid((x, y), pad_decades=-1)

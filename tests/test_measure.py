@@ -1,10 +1,10 @@
-"""The measure (dfp.spectral): the LFR and RDF of eqs. 3-6 against an independent reference, and bad input."""
+"""The measure (dfp.spectral): the LFR and RDF of eqs. 3-6 against an independent reference."""
 
 import numpy as np
 import pytest
 
 import dfp
-from tests._data_sets import collapsed_clusters, hidden_layer_like, one_hot_set
+from tests._data_sets import collapsed_clusters, one_hot_set
 from tests._reference import dense_lfr
 
 
@@ -62,7 +62,9 @@ def test_normalization_divides_each_dimension_by_its_max_abs():
     scaled = x * np.array([10.0, 0.1, 3.0])
     grid = np.linspace(0.1, 2.0, 8)
     np.testing.assert_allclose(dfp.lfr(scaled, y, grid), dfp.lfr(x, y, grid), atol=1e-6)
-    assert not np.allclose(dfp.lfr(scaled, y, grid, normalize=False), dfp.lfr(x, y, grid, normalize=False))
+    assert not np.allclose(
+        dfp.lfr(scaled, y, grid, normalize=False), dfp.lfr(x, y, grid, normalize=False)
+    )
     assert np.abs(dfp.normalize_inputs(scaled)).max(axis=0) == pytest.approx(np.ones(3))
 
 
@@ -148,5 +150,7 @@ def test_the_definition_agrees_with_the_independent_reference():
     grid = np.linspace(0.05, 2.0, 7)
     np.testing.assert_allclose(dfp.lfr_reference(x, y, grid), dense_lfr(x, y, grid), atol=1e-12)
     np.testing.assert_allclose(
-        dfp.lfr_reference(x, y, grid, normalize=False), dense_lfr(x, y, grid, normalize=False), atol=1e-12
+        dfp.lfr_reference(x, y, grid, normalize=False),
+        dense_lfr(x, y, grid, normalize=False),
+        atol=1e-12,
     )

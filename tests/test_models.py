@@ -31,7 +31,7 @@ def test_features_returns_every_requested_layer_in_one_pass_and_matches_the_math
 
 def test_equal_seeds_give_equal_networks_and_other_seeds_differ():
     a, b, c = (models.mlp(1, 2, 5, seed=s) for s in (3, 3, 4))
-    for wa, wb, wc in zip(a.get_weights(), b.get_weights(), c.get_weights()):
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
         np.testing.assert_array_equal(wa, wb)
     assert not np.allclose(a.get_weights()[0], c.get_weights()[0])
 
@@ -96,7 +96,9 @@ def test_resnet18_variants_drop_one_convolution_part_each():
 
 def test_resnet18_full_width_is_resnet18():
     model = models.resnet18_variant(1, width=64, dense_units=256)
-    convolutions = [l for l in model.layers if l.__class__.__name__ == "Conv2D" and "project" not in l.name]
+    convolutions = [
+        l for l in model.layers if l.__class__.__name__ == "Conv2D" and "project" not in l.name
+    ]
     assert len(convolutions) == 17  # the stem and 16 in the blocks: Resnet18 minus its FC layer
     out = model.predict(np.zeros((2, 32, 32, 3), np.float32), verbose=0)
     np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-5)
@@ -113,7 +115,9 @@ def test_effective_target_is_eq_11_the_layers_outputs_beside_the_targets():
     y = np.arange(7.0)
     inputs, targets = dfp.effective_target(model, x, y, -2)
     assert targets is y and inputs.shape == (7, 5) and inputs.dtype == np.float32
-    np.testing.assert_allclose(inputs, models.features(model, [-2]).predict(x, verbose=0), rtol=1e-6)
+    np.testing.assert_allclose(
+        inputs, models.features(model, [-2]).predict(x, verbose=0), rtol=1e-6
+    )
     pairs = dfp.effective_target(model, x, y, [1, -1])
     assert [p[0].shape for p in pairs] == [(7, 5), (7, 1)]
     np.testing.assert_allclose(pairs[1][0], model.predict(x, verbose=0), rtol=1e-5)

@@ -11,8 +11,16 @@ pytestmark = pytest.mark.slow
 
 # The claims of ../shared/paper/FACTS.md each figure notebook checks (Fig. 4 shows structures).
 EXPECTED_CLAIMS = {
-    "fig1a": {"C1"}, "fig1b": {"C2"}, "fig3": {"C3"}, "fig4": set(), "fig5": {"C4"}, "fig6": {"C5"},
-    "fig7": {"C6"}, "fig8": {"C7"}, "fig9": {"C8", "C9"}, "parity": {"parity"},
+    "fig1a": {"C1"},
+    "fig1b": {"C2"},
+    "fig3": {"C3"},
+    "fig4": set(),
+    "fig5": {"C4"},
+    "fig6": {"C5"},
+    "fig7": {"C6"},
+    "fig8": {"C7"},
+    "fig9": {"C8", "C9"},
+    "parity": {"parity"},
 }
 
 
@@ -49,7 +57,10 @@ def test_notebook_runs_at_tiny_parameters(py, tmp_path):
     text = "\n".join(c.source for c in executed.cells if c.cell_type == "markdown")
     for claim in claims:
         # The verdict is stated in words in the text, through the glued values, never as a bool.
-        assert f"{{glue:text}}`{claim}_verdict`" in text and f"{{glue:text}}`{claim}_statistic`" in text
+        assert (
+            f"{{glue:text}}`{claim}_verdict`" in text
+            and f"{{glue:text}}`{claim}_statistic`" in text
+        )
         assert f"`{claim}_holds`" not in text, f"{py.stem} shows {claim}'s verdict as True/False"
     referenced = set(re.findall(r"\{glue:?\w*\}`([\w]+)`", text))
     assert referenced <= names, f"{py.stem} text refers to unglued {sorted(referenced - names)}"
@@ -65,9 +76,13 @@ def test_pages_read_as_prose_and_figures(py):
     for cell in code:
         tags = set(cell.metadata.get("tags", []))
         if "dfp.plots.show(" in cell.source or "glue_claim(" in cell.source:
-            assert tags & {"hide-input", "remove-input"}, f"{py.stem}: a figure or glue cell is shown in full"
+            assert tags & {"hide-input", "remove-input"}, (
+                f"{py.stem}: a figure or glue cell is shown in full"
+            )
     # The cell right after the parameters checks them, before anything runs.
-    index = next(i for i, c in enumerate(notebook.cells) if "parameters" in c.metadata.get("tags", []))
+    index = next(
+        i for i, c in enumerate(notebook.cells) if "parameters" in c.metadata.get("tags", [])
+    )
     following = notebook.cells[index + 1]
     assert f'dfp.check_parameters(globals(), "{py.stem}")' in following.source, (
         f"{py.stem}: the cell after the parameters does not check them"

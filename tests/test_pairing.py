@@ -21,7 +21,9 @@ def test_pair_is_in_sync_and_clean(py):
     ipynb = py.with_suffix(".ipynb")
     assert ipynb.exists(), f"{py.name} has no paired .ipynb: run `jupytext --sync {py}`"
     text, committed = read_py(py), read_ipynb(ipynb)
-    cells = lambda nb: [(c.cell_type, c.source.strip(), c.metadata.get("tags", [])) for c in nb.cells]
+    cells = lambda nb: [
+        (c.cell_type, c.source.strip(), c.metadata.get("tags", [])) for c in nb.cells
+    ]
     assert cells(committed) == cells(text), (
         f"{ipynb.name} differs from {py.name}: run `jupytext --sync {py}`"
     )
@@ -43,14 +45,20 @@ def test_parameter_files_name_only_known_parameters(py, profile):
 
 # The building blocks of verdict rules: a notebook calling one is deciding a claim itself.
 RULE_PARTS = (
-    "ordering(", "ordered_on_grid(", "same_on_grid(", "grid_tie(", "grid_step_at(",
-    "longest_ordered_prefix(", "faster_toward_low_frequency(", "epochs_to(",
+    "ordering(",
+    "ordered_on_grid(",
+    "same_on_grid(",
+    "grid_tie(",
+    "grid_step_at(",
+    "longest_ordered_prefix(",
+    "faster_toward_low_frequency(",
+    "epochs_to(",
 )
 
 
 @pytest.mark.parametrize("py", sources(), ids=lambda p: p.stem)
 def test_no_notebook_decides_a_claim_itself(py):
-    """Every verdict comes from one function of dfp.claims (each tested); a notebook only calls it."""
+    """Every verdict comes from a function of dfp.claims (each tested); a notebook only calls it."""
     code = "\n".join(c.source for c in read_py(py).cells if c.cell_type == "code")
     used = [part for part in RULE_PARTS if re.search(rf"\bdfp\.{re.escape(part)}", code)]
     assert not used, f"{py.stem} builds a verdict from dfp.{used}: move the rule into dfp.claims"

@@ -1,4 +1,4 @@
-"""Notebook parameters: every one has a rule, every profile obeys them, and a mistake stops the run."""
+"""Notebook parameters: each has a rule, every profile obeys them, and a mistake stops the run."""
 
 import papermill
 import pytest
@@ -39,14 +39,21 @@ def test_the_shared_resnet18_run_is_defined_once(monkeypatch):
     spec = parameters.SHARED["resnet18"]
     first, *others = (parameters.notebook_parameters(n) for n in spec["notebooks"])
     for other in others:
-        assert {k: other[k] for k in spec["parameters"]} == {k: first[k] for k in spec["parameters"]}
-    assert parameters.profile_file("fig6", "paper").as_posix() == "notebooks/params/resnet18.paper.yaml"
+        assert {k: other[k] for k in spec["parameters"]} == {
+            k: first[k] for k in spec["parameters"]
+        }
+    assert (
+        parameters.profile_file("fig6", "paper").as_posix()
+        == "notebooks/params/resnet18.paper.yaml"
+    )
     assert parameters.profile_file("fig8", "paper").as_posix() == "notebooks/params/fig8.paper.yaml"
     for notebook in spec["notebooks"]:
         assert not (PARAMS / f"{notebook}.tiny.yaml").exists(), "one profile file for the three"
 
 
-def test_a_notebook_whose_shared_parameters_drift_is_stopped_and_sync_repairs_it(tmp_path, monkeypatch):
+def test_a_notebook_whose_shared_parameters_drift_is_stopped_and_sync_repairs_it(
+    tmp_path, monkeypatch
+):
     import shutil
 
     copy = tmp_path / "notebooks"
@@ -72,7 +79,9 @@ def _checked(notebook, history, **overrides):
 
 def test_a_typo_is_named_with_a_suggestion(monkeypatch):
     monkeypatch.chdir(ROOT)
-    with pytest.raises(ParameterError, match=r"unknown parameter 'epoch' \(set to 5\)\. Did you mean 'epochs'\?"):
+    with pytest.raises(
+        ParameterError, match=r"unknown parameter 'epoch' \(set to 5\)\. Did you mean 'epochs'\?"
+    ):
         _checked("fig8", ["x = 1", "# Parameters\nepoch = 5\n"], epoch=5)
     # Without papermill's injected cell nothing is unknown: a name set in Jupyter is the user's.
     _checked("fig8", ["x = 1"])
@@ -96,7 +105,9 @@ def test_a_typo_is_named_with_a_suggestion(monkeypatch):
         ("fig5", "inv_delta_range", [10, 1], "0 < low < high"),
     ],
 )
-def test_a_wrong_value_names_the_parameter_the_value_and_what_is_allowed(monkeypatch, notebook, name, value, allowed):
+def test_a_wrong_value_names_the_parameter_the_value_and_what_is_allowed(
+    monkeypatch, notebook, name, value, allowed
+):
     monkeypatch.chdir(ROOT)
     with pytest.raises(ParameterError) as error:
         _checked(notebook, [f"# Parameters\n{name} = {value!r}\n"], **{name: value})
@@ -116,7 +127,11 @@ def test_ints_are_accepted_where_numbers_are_expected(monkeypatch):
     "notebook, given, expected",
     [
         ("fig8", {"epoch": 5}, "unknown parameter 'epoch' (set to 5). Did you mean 'epochs'?"),
-        ("fig8", {"width": "abc"}, "parameter 'width' = 'abc' (str) is not allowed: it must be an integer >= 1"),
+        (
+            "fig8",
+            {"width": "abc"},
+            "parameter 'width' = 'abc' (str) is not allowed: it must be an integer >= 1",
+        ),
         ("fig8", {"epochs": -1}, "parameter 'epochs' = -1 (int) is not allowed"),
         ("fig1a", {"activation": "tanhh"}, "parameter 'activation' = 'tanhh' (str) is not allowed"),
     ],
@@ -126,10 +141,16 @@ def test_papermill_stops_at_once_on_a_mistake(tmp_path, notebook, given, expecte
     out = tmp_path / "out.ipynb"
     with pytest.raises(papermill.PapermillExecutionError) as error:
         papermill.execute_notebook(
-            str(NOTEBOOKS / f"{notebook}.ipynb"), str(out), parameters=given, cwd=str(NOTEBOOKS),
-            kernel_name="python3", progress_bar=False,
+            str(NOTEBOOKS / f"{notebook}.ipynb"),
+            str(out),
+            parameters=given,
+            cwd=str(NOTEBOOKS),
+            kernel_name="python3",
+            progress_bar=False,
         )
-    assert error.value.ename == "ParameterError" and expected in error.value.evalue, error.value.evalue
+    assert error.value.ename == "ParameterError" and expected in error.value.evalue, (
+        error.value.evalue
+    )
     # It stopped in the check, right after papermill's cell: nothing after it ran.
     executed = papermill.iorw.load_notebook_node(str(out))
     ran = [c for c in executed.cells if c.cell_type == "code" and c.get("execution_count")]

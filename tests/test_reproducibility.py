@@ -37,7 +37,11 @@ np.savez(sys.argv[1], **arrays)
 def run_once(path, cache):
     environment = {**os.environ, "DFP_CACHE_DIR": str(cache)}
     done = subprocess.run(
-        [sys.executable, "-c", RUN, str(path)], cwd=ROOT, env=environment, capture_output=True, text=True
+        [sys.executable, "-c", RUN, str(path)],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
     )
     assert done.returncode == 0, done.stderr[-3000:]
     with np.load(path) as arrays:
@@ -51,4 +55,6 @@ def test_a_training_run_with_spectra_is_identical_in_two_fresh_processes(tmp_pat
     assert sorted(first) == sorted(second) and len(first) == 2 + 3 * 3 * 2
     assert np.all(np.isfinite(first["loss"])) and first["loss"].shape == (3,)
     for name in first:
-        np.testing.assert_array_equal(first[name], second[name], err_msg=f"{name} differs between runs")
+        np.testing.assert_array_equal(
+            first[name], second[name], err_msg=f"{name} differs between runs"
+        )

@@ -102,7 +102,11 @@ def test_a_cache_file_records_its_configuration_and_provenance_and_is_listed(cac
     assert entry["code"] == runs.code_fingerprint(runs.TRAINING_MODULES)
     assert entry["created"].startswith("20") and entry["size"] > 0
     listed = subprocess.run(
-        [sys.executable, "-m", "dfp", "runs", str(cache)], capture_output=True, text=True, check=True, cwd=ROOT
+        [sys.executable, "-m", "dfp", "runs", str(cache)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
     )
     assert "1 cached runs" in listed.stdout and "demo-" in listed.stdout and "a=1" in listed.stdout
 
@@ -131,7 +135,9 @@ def test_an_unreadable_cache_file_is_recomputed_with_a_warning(cache, damage):
         record, _ = runs._load(path)
         with np.load(path) as data:
             arrays = {k: data[k] for k in data.files if k != "__record__"}
-        record["format" if damage == "other format" else "key"] = 999 if damage == "other format" else "x"
+        record["format" if damage == "other format" else "key"] = (
+            999 if damage == "other format" else "x"
+        )
         runs._write(path, record, arrays)
     with pytest.warns(UserWarning, match=f"{path.name}.*computing it again"):
         result = runs.cached("demo", {"a": 1}, compute)
@@ -191,4 +197,6 @@ def test_the_record_is_json(cache):
     (path,) = cache.glob("*.npz")
     with np.load(path, allow_pickle=False) as data:
         record = json.loads(bytes(data["__record__"]).decode())
-    assert record["format"] == runs.FORMAT and record["result"] == {"dict": [[{"value": "x"}, {"value": 1.0}]]}
+    assert record["format"] == runs.FORMAT and record["result"] == {
+        "dict": [[{"value": "x"}, {"value": 1.0}]]
+    }

@@ -19,7 +19,9 @@ def test_stops_at_the_first_epoch_below_the_threshold_with_exactly_that_many_upd
     x, y = small_problem()
     keras.utils.set_random_seed(0)
     model = models.mlp(1, 2, 16, seed=0)
-    run = training.train_to_loss(model, x, y, threshold=0.05, max_epochs=3000, learning_rate=1e-2, chunk=8)
+    run = training.train_to_loss(
+        model, x, y, threshold=0.05, max_epochs=3000, learning_rate=1e-2, chunk=8
+    )
     assert run.epochs is not None and run.epochs > 8, "the run should cross chunk boundaries"
     assert len(run.losses) == run.epochs + 1
     assert run.losses[-1] < 0.05 <= run.losses[:-1].min()
@@ -31,7 +33,15 @@ def test_the_same_epochs_as_a_plain_step_by_step_loop():
     # An independent reference: one train_on_batch per epoch with the same seed.
     x, y = small_problem()
     keras.utils.set_random_seed(1)
-    fast = training.train_to_loss(models.mlp(1, 1, 8, seed=1), x, y, threshold=0.2, max_epochs=500, learning_rate=1e-2, chunk=50)
+    fast = training.train_to_loss(
+        models.mlp(1, 1, 8, seed=1),
+        x,
+        y,
+        threshold=0.2,
+        max_epochs=500,
+        learning_rate=1e-2,
+        chunk=50,
+    )
     keras.utils.set_random_seed(1)
     reference = models.mlp(1, 1, 8, seed=1)
     reference.compile(optimizer=keras.optimizers.Adam(1e-2), loss="mse")
@@ -58,7 +68,14 @@ def test_cap_reports_none_and_applies_exactly_max_epochs_updates():
 def test_diverging_training_is_an_error_not_a_number():
     x, y = small_problem()
     with pytest.raises(FloatingPointError, match="epoch"):
-        training.train_to_loss(models.mlp(1, 1, 4, seed=0), x, y * 1e30, threshold=1e-3, max_epochs=50, learning_rate=1e3)
+        training.train_to_loss(
+            models.mlp(1, 1, 4, seed=0),
+            x,
+            y * 1e30,
+            threshold=1e-3,
+            max_epochs=50,
+            learning_rate=1e3,
+        )
 
 
 @pytest.mark.parametrize(
@@ -91,7 +108,9 @@ def test_stop_at_loss_callback_stops_fit_and_records_the_epoch():
 def test_epoch_summaries():
     assert training.median_epochs([10, None, 30], cap=100) == 30
     assert training.describe_epochs("d", [10, None, 30], 100) == "d: median 30 (10, >=100, 30)"
-    assert training.describe_epochs("d", [None, None, 30], 100) == "d: median >=100 (>=100, >=100, 30)"
+    assert (
+        training.describe_epochs("d", [None, None, 30], 100) == "d: median >=100 (>=100, >=100, 30)"
+    )
 
 
 def test_spectra_records_chosen_epochs_initialisation_and_end_on_one_grid():
@@ -102,8 +121,16 @@ def test_spectra_records_chosen_epochs_initialisation_and_end_on_one_grid():
     model = models.mlp(6, 3, 12, output_dim=3, seed=0)
     spectra = training.Spectra(x[:100], y[:100], [1, -2], [0, 2], grid_points=12)
     run = training.fit_with_spectra(
-        model, x, y, loss="mse", learning_rate=1e-2, batch_size=50, max_epochs=5,
-        stop_loss=None, spectra=spectra, seed=0,
+        model,
+        x,
+        y,
+        loss="mse",
+        learning_rate=1e-2,
+        batch_size=50,
+        max_epochs=5,
+        stop_loss=None,
+        spectra=spectra,
+        seed=0,
     )
     assert run["epochs"] == 5 and not run["stopped"]
     assert sorted(run["curves"]) == [0, 2, 5]  # chosen, plus the end
@@ -111,7 +138,9 @@ def test_spectra_records_chosen_epochs_initialisation_and_end_on_one_grid():
     assert run["inv_delta"].shape == (12,)
     # The curves are the LFR of the layer's outputs, per-dimension normalised, on that grid.
     hidden = models.features(model, [-2]).predict(x[:100], verbose=0)
-    np.testing.assert_allclose(run["curves"][5][-2], dfp.lfr(hidden, y[:100], run["inv_delta"]), atol=1e-6)
+    np.testing.assert_allclose(
+        run["curves"][5][-2], dfp.lfr(hidden, y[:100], run["inv_delta"]), atol=1e-6
+    )
     assert run["floors"][5][-2] == pytest.approx(dfp.lfr_floor(y[:100]))
     assert 0 < run["spectra_seconds"] < run["seconds"]
 
@@ -147,7 +176,9 @@ def test_train_to_loss_records_spectra_at_exact_epochs():
     grid = [1.0, 10.0, 100.0]
     initial = models.features(model, [1, 2]).predict(x, verbose=0)
     spectra = training.Spectra(x, y, [1, 2], [0, 3, 7], inv_delta=grid)
-    run = training.train_to_loss(model, x, y, threshold=1e-12, max_epochs=9, chunk=4, spectra=spectra)
+    run = training.train_to_loss(
+        model, x, y, threshold=1e-12, max_epochs=9, chunk=4, spectra=spectra
+    )
     assert run.epochs is None and sorted(spectra.curves) == [0, 3, 7, 9]
     np.testing.assert_allclose(spectra.curves[0][2], dfp.lfr(initial[1], y, grid), atol=1e-6)
     final = models.features(model, [2]).predict(x, verbose=0)
@@ -163,6 +194,8 @@ def test_train_to_loss_records_spectra_at_exact_epochs():
 def test_paper_learning_rate_schedule_and_its_scaling():
     rates = [training.paper_learning_rate(e, 80) for e in range(1, 81)]
     assert rates[:40] == [1e-3] * 40 and rates[40:60] == [1e-4] * 20 and rates[60:] == [1e-5] * 20
-    assert [training.paper_learning_rate(e, 12) for e in range(1, 13)] == [1e-3] * 6 + [1e-4] * 3 + [1e-5] * 3
+    assert [training.paper_learning_rate(e, 12) for e in range(1, 13)] == [1e-3] * 6 + [
+        1e-4
+    ] * 3 + [1e-5] * 3
     with pytest.raises(ValueError, match="epoch"):
         training.paper_learning_rate(0, 12)

@@ -51,7 +51,9 @@ def _outdated(app, env, added, changed, removed):
 def _provenance(app, config):
     def run(*command):
         try:
-            return subprocess.run(command, cwd=app.srcdir, capture_output=True, text=True, check=True).stdout.strip()
+            return subprocess.run(
+                command, cwd=app.srcdir, capture_output=True, text=True, check=True
+            ).stdout.strip()
         except (OSError, subprocess.CalledProcessError):
             return ""
 
@@ -59,7 +61,15 @@ def _provenance(app, config):
     if commit and run("git", "status", "--porcelain", "--untracked-files=no"):
         commit += " (with uncommitted changes)"
     versions = []
-    for package in ("keras", "tensorflow-cpu", "tensorflow", "jax", "numpy", "jupyter-book", "myst-nb"):
+    for package in (
+        "keras",
+        "tensorflow-cpu",
+        "tensorflow",
+        "jax",
+        "numpy",
+        "jupyter-book",
+        "myst-nb",
+    ):
         try:
             versions.append(f"{package} {metadata.version(package)}")
         except metadata.PackageNotFoundError:
@@ -67,7 +77,9 @@ def _provenance(app, config):
     cpu = platform.processor() or platform.machine()
     try:
         with open("/proc/cpuinfo") as cpuinfo:
-            names = [line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")]
+            names = [
+                line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")
+            ]
         cpu = names[0] if names else cpu
     except OSError:
         pass
