@@ -45,9 +45,9 @@ def lfr_reference(
 ) -> np.ndarray:
     """The LFR by its definition, eqs. 3-5: float64, the whole n x n kernel per 1/delta.
 
-    Memory grows as n^2 (about 4 GB at n = 5,000 counting numpy's temporaries): use ``lfr``
-    for real data sets; this is the definition it is tested against. Same arguments, result
-    and errors as ``lfr``.
+    Memory grows as n^2 (several n x n float64 arrays at once): use ``lfr`` for real data
+    sets; this is the definition it is tested against. Same arguments, result and errors as
+    ``lfr``.
     """
     x, y = data_set(x, y, normalize)
     grid = as_grid(inv_delta)
@@ -184,18 +184,18 @@ def halfway_inv_delta(inv_delta: ArrayLike, lfr_values: ArrayLike, floor: float)
     grid = as_grid(inv_delta, increasing=True)
     values = np.asarray(lfr_values, dtype=np.float64)
     rdf(grid, values)  # the same shape and finiteness checks
-    target = (float(floor) + 1.0) / 2.0
-    above = np.nonzero(values >= target)[0]
+    level = (float(floor) + 1.0) / 2.0
+    above = np.nonzero(values >= level)[0]
     if len(above) == 0:
         raise ValueError(
-            f"the LFR never reaches {target:.4f} on this grid (max {values.max():.4f}): "
+            f"the LFR never reaches {level:.4f} on this grid (max {values.max():.4f}): "
             "extend the grid to larger 1/delta"
         )
     k = above[0]
     if k == 0:
         raise ValueError(
-            f"the LFR is already {values[0]:.4f} >= {target:.4f} at the first grid point: "
+            f"the LFR is already {values[0]:.4f} >= {level:.4f} at the first grid point: "
             "start the grid at smaller 1/delta"
         )
-    fraction = (target - values[k - 1]) / (values[k] - values[k - 1])
+    fraction = (level - values[k - 1]) / (values[k] - values[k - 1])
     return float(grid[k - 1] + fraction * (grid[k] - grid[k - 1]))

@@ -37,6 +37,8 @@ def book_copy(folder, only=None):
             "chapters": [{"file": f"notebooks/{n}"} for n in only],
         }
     (folder / "_toc.yml").write_text(yaml.safe_dump(toc))
+    # The method page includes the measure's source (../dfp/spectral.py).
+    (folder / "dfp").symlink_to(ROOT / "dfp")
     shutil.copytree(ROOT / "book", folder / "book", ignore=shutil.ignore_patterns("__pycache__"))
     if only is not None:
         # The real intro links to the method and report pages, which a partial book lacks.

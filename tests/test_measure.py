@@ -42,7 +42,7 @@ def test_limits_floor_and_one():
     y = y + 0.3  # a non-zero mean makes the floor non-trivial
     low, high = dfp.lfr(x, y, [1e-9, 1e9])
     floor = np.sum(y.mean(axis=0) ** 2) / np.mean(np.sum(y**2, axis=1))
-    assert low == pytest.approx(floor, abs=1e-5)  # the float32 bound of issue 3
+    assert low == pytest.approx(floor, abs=1e-5)  # the float32 bound of lfr's docstring
     assert dfp.lfr_floor(y) == pytest.approx(floor, rel=1e-12)
     assert high == pytest.approx(1.0, abs=1e-6)  # y itself is rounded to float32
 
