@@ -16,7 +16,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 export PATH := $(BIN):$(PATH)
 export PYTHONNOUSERSITE := 1
 
-.PHONY: install browser book render test clean
+.PHONY: install browser book render test test-fast lint lock clean
 
 install: $(STAMP)
 
@@ -35,10 +35,30 @@ book: $(STAMP)
 render: $(STAMP)
 	$(BIN)/jupyter-book build $(BOOK_DIR) $(BOOK_FLAGS)
 
-# Unit tests, notebook pairing, every notebook through papermill at tiny parameters, the
-# JAX backend, and book builds (one that must succeed, one that must fail).
-test: $(STAMP) browser
+# Lint, then unit tests, notebook pairing, every notebook through papermill at tiny
+# parameters, the JAX backend, and book builds (one that must succeed, one that must fail).
+test: $(STAMP) browser lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The loop while working: lint and every test but the slow ones (notebook runs, book builds).
+test-fast: $(STAMP) lint
+	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+
+# ruff's lint and format check, configured in pyproject.toml.
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Regenerates requirements.lock, with hashes, from pyproject.toml's ranges: the pins already
+# in it are kept where they still satisfy the ranges; `make lock UPGRADE=1` takes the newest.
+# uv runs from its own small venv (.tools), so .venv stays exactly the lock.
+UV_VERSION := 0.13.9
+LOCK_PYTHON := 3.11.5
+lock:
+	test -x .tools/bin/uv || ($(PYTHON) -m venv .tools && .tools/bin/pip install -q uv==$(UV_VERSION))
+	.tools/bin/uv pip compile pyproject.toml --extra book --extra test --generate-hashes \
+	  --python-version $(LOCK_PYTHON) --python-platform x86_64-unknown-linux-gnu \
+	  $(if $(UPGRADE),--upgrade,) --quiet -o requirements.lock
 
 # chromium and chromedriver on the PATH, from Debian's packages if either is missing.
 browser:

@@ -60,7 +60,6 @@ import dfp
 dfp.check_parameters(globals(), "fig6")
 
 # %%
-
 runs = dfp.training.train_resnet_variants(**dfp.runs.configuration(globals(), "fig6"))
 inv_delta = runs[variants[0]]["inv_delta"]
 curves = {e: {v: runs[v]["labels"]["curves"][e] for v in variants} for e in snapshot_epochs}

@@ -63,7 +63,6 @@ import dfp
 dfp.check_parameters(globals(), "fig7")
 
 # %%
-
 runs = dfp.training.train_resnet_variants(**dfp.runs.configuration(globals(), "fig7"))
 inv_delta = runs[variants[0]]["inv_delta"]
 curves = {e: {v: runs[v]["output"]["curves"][e] for v in variants} for e in snapshot_epochs}
