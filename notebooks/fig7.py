@@ -66,7 +66,6 @@ dfp.check_parameters(globals(), "fig7")
 runs = dfp.training.train_resnet_variants(**dfp.runs.configuration(globals(), "fig7"))
 inv_delta = runs[variants[0]]["inv_delta"]
 curves = {e: {v: runs[v]["output"]["curves"][e] for v in variants} for e in snapshot_epochs}
-floors = {e: {v: runs[v]["output"]["floors"][e] for v in variants} for e in snapshot_epochs}
 order = sorted(variants, reverse=True)  # shallow to deep, for the figure
 
 # %% tags=["hide-input"]
