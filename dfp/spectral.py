@@ -53,11 +53,11 @@ def lfr_reference(
     grid = as_grid(inv_delta)
     power = power_of(y)  # sum_i |y_i|^2, the denominator of eq. 3
     squares = np.sum(x**2, axis=1)
-    distances = np.maximum(squares[:, None] + squares[None, :] - 2 * x @ x.T, 0)
-    np.fill_diagonal(distances, 0)  # |x_i - x_j|^2
+    squared_distances = np.maximum(squares[:, None] + squares[None, :] - 2 * x @ x.T, 0)
+    np.fill_diagonal(squared_distances, 0)  # |x_i - x_j|^2
     out = np.empty(len(grid))
     for k, g in enumerate(grid):
-        kernel = np.exp(-distances * g / 2)  # G(x_i - x_j), eq. 5, at 1/delta = g
+        kernel = np.exp(-squared_distances * g / 2)  # G(x_i - x_j), eq. 5, at 1/delta = g
         low = kernel @ y / kernel.sum(axis=1, keepdims=True)  # y_low_i / C_i, eq. 4
         out[k] = np.sum(low**2) / power  # eq. 3
     return out
