@@ -56,7 +56,7 @@ UV_VERSION := 0.13.9
 LOCK_PYTHON := 3.11.5
 lock:
 	test -x .tools/bin/uv || ($(PYTHON) -m venv .tools && .tools/bin/pip install -q uv==$(UV_VERSION))
-	.tools/bin/uv pip compile pyproject.toml --extra book --extra test --generate-hashes \
+	.tools/bin/uv pip compile pyproject.toml --extra book --extra workflow --extra test --generate-hashes \
 	  --python-version $(LOCK_PYTHON) --python-platform x86_64-unknown-linux-gnu \
 	  $(if $(UPGRADE),--upgrade,) --quiet -o requirements.lock
 
