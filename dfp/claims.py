@@ -561,8 +561,9 @@ def glue_claim(
     Glued names: ``<claim>_holds`` (bool), ``<claim>_verdict`` (words), ``<claim>_mark``
     (✓, ✗ or ◐), ``<claim>_statistic`` (every number, for the figure page),
     ``<claim>_summary`` (the two or three numbers that decide it, for the report),
-    ``<claim>_scale`` (the scale of the run) and, with ``evidence``, ``<claim>_panel`` (a
-    small figure of the deciding numbers, for the report).
+    ``<claim>_scale`` (the scale of the run), with ``parts``, ``<claim>_parts`` ({part: bool},
+    for sweeps' tables) and, with ``evidence``, ``<claim>_panel`` (a small figure of the
+    deciding numbers, for the report).
 
     Args:
         claim: one of ``CLAIMS``.
@@ -589,6 +590,8 @@ def glue_claim(
     glue(f"{claim}_statistic", statistic, display=False)
     glue(f"{claim}_summary", summary, display=False)
     glue(f"{claim}_scale", scale, display=False)
+    if parts is not None:
+        glue(f"{claim}_parts", {int(k): bool(v) for k, v in parts.items()}, display=False)
     if evidence is not None:
         from dfp.plots import evidence_figure, inline_image
 

@@ -132,6 +132,14 @@ def _range(value):
     )
 
 
+def _pad(value):
+    return (
+        isinstance(value, (list, tuple))
+        and len(value) == 2
+        and all(_is_number(v) and 0 <= v <= 6 for v in value)
+    )
+
+
 def _bounds_text(minimum, maximum):
     if minimum is not None and maximum is not None:
         return f" from {minimum} to {maximum}"
@@ -165,12 +173,15 @@ RULES = {
     "dimension": integer(1, 20),
     "epochs": _COUNT,
     "frequencies": list_of(_POSITIVE),
+    "grid_pad": Rule("a list [below, above] of decades, each in 0 ... 6", _pad),
     "grid_points": integer(3),
+    "grid_spacing": one_of("geometric", "uniform", "piecewise"),
     "hidden_layers": either(_COUNT, list_of(_COUNT, increasing=True)),
     "inv_delta_max": _POSITIVE,
     "inv_delta_range": Rule("a list [low, high] of numbers with 0 < low < high", _range),
     "k_values": list_of(_POSITIVE, increasing=True),
     "learning_rate": _POSITIVE,
+    "loss": one_of("mse", "cross_entropy"),
     "learning_rates": Rule("a dict from 'adam' or 'sgd' to a number > 0", _learning_rates),
     "max_epochs": _COUNT,
     "num_points": _SIZE,
@@ -181,7 +192,11 @@ RULES = {
     "seeds": list_of(_SEED),
     "snapshot_epoch": _SEED,
     "snapshot_epochs": list_of(integer(0), increasing=True),
-    "stop_loss": _POSITIVE,
+    "sweep": Rule(
+        "a sweep's name: letters, digits, '-' or '_' (sweeps/<name>.yaml)",
+        lambda v: isinstance(v, str) and bool(v) and all(c.isalnum() or c in "-_" for c in v),
+    ),
+    "stop_loss": either(_POSITIVE, Rule("None (train all epochs)", lambda v: v is None)),
     "train_size": _COUNT,
     "validation_size": _COUNT,
     "variants": list_of(one_of(1, 2, 3, 4)),

@@ -8,9 +8,11 @@ import numpy as np
 from keras import ops
 
 __all__ = [
+    "LOSSES",
     "LossRun",
     "OPTIMIZERS",
     "Progress",
+    "Snapshots",
     "Spectra",
     "StopAtLoss",
     "describe_epochs",
@@ -18,6 +20,7 @@ __all__ = [
     "fit_with_spectra",
     "median_epochs",
     "paper_learning_rate",
+    "spectra_of_snapshots",
     "train_resnet_variants",
     "train_to_loss",
 ]
@@ -276,7 +279,40 @@ def describe_epochs(label, epochs, cap):
     return f"{label}: median {bound}{median:.0f} ({runs})"
 
 
-class Spectra(keras.callbacks.Callback):
+class _AtEpochs(keras.callbacks.Callback):
+    """Calls ``_snapshot(epoch)`` at chosen epochs (0 = initialisation) and at the epoch at
+    which training ends; between them it only compares an integer."""
+
+    def __init__(self, epochs):
+        super().__init__()
+        epochs = sorted({int(e) for e in epochs})
+        if not epochs or epochs[0] < 0:
+            raise ValueError(f"epochs must be non-negative integers, got {epochs}")
+        self.epochs, self.seconds, self._done, self._last_epoch = epochs, 0.0, set(), 0
+
+    def on_train_begin(self, logs=None):
+        if 0 in self.epochs:
+            self._timed(0)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._last_epoch = epoch + 1
+        if self._last_epoch in self.epochs and self._last_epoch not in self._done:
+            self._timed(self._last_epoch)
+
+    def on_train_end(self, logs=None):
+        if self._last_epoch not in self._done:
+            self._timed(self._last_epoch)
+
+    def _timed(self, epoch):
+        import time
+
+        start = time.perf_counter()
+        self._snapshot(epoch)
+        self._done.add(epoch)
+        self.seconds += time.perf_counter() - start
+
+
+class Spectra(_AtEpochs):
     """At chosen epochs, the LFR curve of S^[l] = {(f^[l](x_i), y_i)} for chosen layers.
 
     Keeps the curves, never the activations. Epoch 0 is the initialisation; the epoch at
@@ -317,14 +353,11 @@ class Spectra(keras.callbacks.Callback):
         pad_decades=(1.0, 0.3),
         batch_size=1024,
     ):
-        super().__init__()
+        super().__init__(epochs)
         if targets not in ("labels", "output"):
             raise ValueError(f"targets must be 'labels' or 'output', got {targets!r}")
         if len(x) != len(y):
             raise ValueError(f"x has {len(x)} points but y has {len(y)}")
-        epochs = sorted({int(e) for e in epochs})
-        if not epochs or epochs[0] < 0:
-            raise ValueError(f"epochs must be non-negative integers, got {epochs}")
         if not isinstance(inv_delta, str):
             from dfp._checks import as_grid
 
@@ -332,40 +365,30 @@ class Spectra(keras.callbacks.Callback):
         elif inv_delta != "auto":
             raise ValueError(f"inv_delta must be a grid or 'auto', got {inv_delta!r}")
         self.x, self.y = np.asarray(x, np.float32), np.asarray(y, np.float32)
-        self.layers, self.epochs, self.targets = list(layers), epochs, targets
+        self.layers, self.targets = list(layers), targets
         self.inv_delta, self.grid_points, self.pad_decades = inv_delta, grid_points, pad_decades
         self.spacing = spacing
         self.batch_size = batch_size
-        self.curves, self.floors, self.seconds = {}, {}, 0.0
-        self._last_epoch = 0
+        self.curves, self.floors = {}, {}
 
-    def on_train_begin(self, logs=None):
-        if 0 in self.epochs:
-            self._snapshot(0)
-
-    def on_epoch_end(self, epoch, logs=None):
-        self._last_epoch = epoch + 1
-        if self._last_epoch in self.epochs and self._last_epoch not in self.curves:
-            self._snapshot(self._last_epoch)
-
-    def on_train_end(self, logs=None):
-        if self._last_epoch not in self.curves:
-            self._snapshot(self._last_epoch)
+    def record(self):
+        """What ``fit_with_spectra`` returns of it: inv_delta, curves, floors, spectra_seconds."""
+        return {
+            "inv_delta": self.inv_delta,
+            "curves": self.curves,
+            "floors": self.floors,
+            "spectra_seconds": self.seconds,
+        }
 
     def _snapshot(self, epoch):
-        import time
-
         from dfp.grids import inv_delta_grid
         from dfp.models import effective_target
         from dfp.spectral import lfr, lfr_floor
 
-        start = time.perf_counter()
         wanted = self.layers + ([-1] if self.targets == "output" else [])
         with _quiet_retracing():
             pairs = effective_target(self.model, self.x, self.y, wanted, batch_size=self.batch_size)
-        if (
-            self.targets == "output"
-        ):  # {(f^[l](x_i), f^[-1](x_i))}: the learning component's function
+        if self.targets == "output":  # {(f^[l](x_i), f^[-1](x_i))}: the learning component's
             output = pairs.pop()[0]
             pairs = [(inputs, output) for inputs, _ in pairs]
         if isinstance(self.inv_delta, str):
@@ -374,7 +397,55 @@ class Spectra(keras.callbacks.Callback):
             )
         self.curves[epoch] = {l: lfr(f, t, self.inv_delta) for l, (f, t) in zip(self.layers, pairs)}
         self.floors[epoch] = {l: lfr_floor(t) for l, (_, t) in zip(self.layers, pairs)}
-        self.seconds += time.perf_counter() - start
+
+
+class Snapshots(_AtEpochs):
+    """At chosen epochs, a copy of the model's weights, so that the trained network can be
+    analysed afterwards on any 1/delta grid (``spectra_of_snapshots``) without training again.
+
+    Args:
+        epochs: the epochs to record (0 = initialisation); the last epoch is always recorded.
+
+    Attributes:
+        weights: {epoch: list of float32 arrays, as ``model.get_weights()``}.
+    """
+
+    def __init__(self, epochs):
+        super().__init__(epochs)
+        self.weights = {}
+
+    def record(self):
+        """What ``fit_with_spectra`` returns of it: weights, spectra_seconds."""
+        return {"weights": self.weights, "spectra_seconds": self.seconds}
+
+    def _snapshot(self, epoch):
+        self.weights[epoch] = [np.array(w, np.float32) for w in self.model.get_weights()]
+
+
+def spectra_of_snapshots(model, weights, x, y, layers, **grid):
+    """The ``Spectra`` of a finished run, from its ``Snapshots``: the curves a ``Spectra``
+    callback would have recorded during training, on the grid given by ``grid``.
+
+    Args:
+        model: a model of the run's architecture (its weights are overwritten).
+        weights: ``Snapshots.weights`` ({epoch: weights}).
+        x, y: the analysis set.
+        layers: layer indices l.
+        **grid: ``Spectra``'s grid arguments (inv_delta, grid_points, spacing, pad_decades)
+            and targets; with inv_delta="auto" the grid is proposed at the first epoch, as
+            during training.
+
+    Returns:
+        ``Spectra.record()``: inv_delta, curves, floors, spectra_seconds.
+    """
+    if not weights:
+        raise ValueError("no snapshots to analyse")
+    spectra = Spectra(x, y, layers, sorted(weights), **grid)
+    spectra.set_model(model)
+    for epoch in sorted(weights):
+        model.set_weights(weights[epoch])
+        spectra._timed(epoch)
+    return spectra.record()
 
 
 class Progress(keras.callbacks.Callback):
@@ -394,6 +465,18 @@ class Progress(keras.callbacks.Callback):
 
 
 OPTIMIZERS = {"adam": "Adam", "sgd": "SGD"}
+
+# The losses a network with a linear output f^[L] is trained on: "mse" is Keras's (the mean
+# over outputs, the paper's), "cross_entropy" is softmax cross-entropy on f^[L] as logits.
+LOSSES = ("mse", "cross_entropy")
+
+
+def _loss(name):
+    if name == "mse":
+        return "mse"
+    if name == "cross_entropy":
+        return keras.losses.CategoricalCrossentropy(from_logits=True)
+    raise ValueError(f"unknown loss {name!r}; use one of {LOSSES}")
 
 
 def fit_with_spectra(
@@ -417,19 +500,21 @@ def fit_with_spectra(
     Args:
         model: a Keras model (built by ``dfp.models``).
         x, y: training set.
-        loss: a Keras loss name, e.g. "mse" (the mean over outputs, as Keras defines it).
+        loss: one of ``LOSSES``: "mse" (the mean over outputs, as Keras defines it) or
+            "cross_entropy" (softmax cross-entropy, the model's linear output as logits).
         learning_rate, batch_size: Adam's learning rate and the minibatch size.
         max_epochs: the most epochs to train.
         stop_loss: stop at the end of the first epoch whose training loss is below it
             (None: train ``max_epochs``).
-        spectra: the ``Spectra`` callback.
+        spectra: a ``Spectra`` callback, or ``Snapshots`` to analyse later.
         seed: seeds shuffling and dropout-free training noise (``keras.utils.set_random_seed``).
         label: prefix of the progress lines (stderr).
         optimizer: "adam" or "sgd" (plain, no momentum).
 
     Returns:
-        A dict: loss (per epoch), epochs (trained), stopped (bool), inv_delta, curves,
-        floors, seconds (all training), spectra_seconds (the snapshots' share).
+        A dict: loss (per epoch), epochs (trained), stopped (bool), seconds (all training)
+        and the callback's ``record()`` (inv_delta, curves, floors, or weights; and
+        spectra_seconds, the snapshots' share of the seconds).
     """
     import time
 
@@ -438,7 +523,7 @@ def fit_with_spectra(
     keras.utils.set_random_seed(int(seed))
     model.compile(
         optimizer=getattr(keras.optimizers, OPTIMIZERS[optimizer])(learning_rate=learning_rate),
-        loss=loss,
+        loss=_loss(loss),
     )
     callbacks = [spectra, Progress(every=10, label=label)]
     stop = None
@@ -462,11 +547,8 @@ def fit_with_spectra(
         "loss": losses,
         "epochs": len(losses),
         "stopped": stop is not None and stop.epoch is not None,
-        "inv_delta": spectra.inv_delta,
-        "curves": spectra.curves,
-        "floors": spectra.floors,
         "seconds": seconds,
-        "spectra_seconds": spectra.seconds,
+        **spectra.record(),
     }
 
 
