@@ -24,6 +24,8 @@ MODULES = (
     "training",
     "claims",
     "runs",
+    "sweeps",
+    "provenance",
     "parameters",
     "plots",
 )

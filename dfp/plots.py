@@ -31,6 +31,7 @@ __all__ = [
     "rdf_panel",
     "rdf_snapshots_figure",
     "show",
+    "sweep_heatmap",
     "smallest_font",
     "subplots",
     "use_style",
@@ -355,4 +356,66 @@ def evidence_figure(xlabel, labels, series, *, ylabel, log=False, title=None):
         ax.set_title(title)
     if len(series) > 1:
         ax.legend()
+    return fig
+
+
+def sweep_heatmap(scores, axes, *, claim, cmap="RdYlGn"):
+    """How much of a claim holds over a sweep's one or two axes.
+
+    Each cell is the mean share of the claim that holds (``dfp.sweeps.sweep_scores``) over
+    the points with those axis values (the other grid keys, seeds for example, pooled),
+    written in the cell.
+
+    Args:
+        scores: [(grid values, share in [0, 1])] for every point.
+        axes: one or two grid keys: x, then y.
+        claim: the claim's name, for the title and colour bar.
+        cmap: a diverging colormap (red: nothing holds, green: all of it).
+
+    Returns:
+        The Figure.
+    """
+    if not 1 <= len(axes) <= 2:
+        raise ValueError(f"a heatmap has one or two axes, got {axes}")
+    if not scores:
+        raise ValueError("no points to draw")
+    x_key, y_key = axes[0], axes[1] if len(axes) == 2 else None
+
+    def values(key):
+        seen = []
+        for grid, _ in scores:
+            if grid[key] not in seen:
+                seen.append(grid[key])
+        return seen
+
+    xs = values(x_key)
+    ys = values(y_key) if y_key else [None]
+    cells = np.full((len(ys), len(xs)), np.nan)
+    counts = np.zeros_like(cells)
+    for grid, share in scores:
+        row = ys.index(grid[y_key]) if y_key else 0
+        column = xs.index(grid[x_key])
+        cells[row, column] = np.nansum([cells[row, column] * counts[row, column], share])
+        counts[row, column] += 1
+        cells[row, column] /= counts[row, column]
+    fig, ax = subplots(
+        height=0.6 + 0.45 * len(ys) + 0.6, width=min(TEXT_WIDTH, 1.5 + 0.8 * len(xs))
+    )
+    image = ax.imshow(cells, cmap=cmap, vmin=0, vmax=1, aspect="auto")
+    for row in range(len(ys)):
+        for column in range(len(xs)):
+            if not np.isnan(cells[row, column]):
+                ax.text(
+                    column, row, f"{cells[row, column]:.2f}", ha="center", va="center", fontsize=8
+                )
+    ax.set_xticks(range(len(xs)), [str(x) for x in xs])
+    ax.set_xlabel(x_key)
+    if y_key:
+        ax.set_yticks(range(len(ys)), [str(y) for y in ys])
+        ax.set_ylabel(y_key)
+    else:
+        ax.set_yticks([])
+    bar = fig.colorbar(image, ax=ax)
+    bar.set_label(f"share of {claim} that holds")
+    ax.set_title(f"{claim}: mean share that holds, {int(counts.max())} point(s) per cell")
     return fig

@@ -11,6 +11,7 @@ creation time). Loading it never executes code (no pickle). ``python -m dfp runs
 what is cached.
 """
 
+import contextlib
 import datetime
 import hashlib
 import json
@@ -153,32 +154,35 @@ def cached(name: str, config: dict, compute: Callable[[], Any]) -> Any:
         raise ValueError(f"config must be a dict, got {type(config).__name__}")
     key = run_key(name, config)
     path = cache_dir() / f"{name}-{key[:24]}.npz"
-    if path.exists():
-        try:
-            record, result = _load(path)
-            if record.get("key") != key:
-                raise ValueError("it holds another run's key")
-            return result
-        except Exception as error:  # anything unreadable is recomputed, never served
-            warnings.warn(
-                f"the cached run {path} cannot be read ({type(error).__name__}: {error}); "
-                "computing it again",
-                stacklevel=2,
-            )
-    result = compute()
-    arrays = {}
-    record = {
-        "format": FORMAT,
-        "name": name,
-        "key": key,
-        "config": json.loads(json.dumps(config, default=_jsonable)),
-        "backend": _backend(),
-        "code": code_fingerprint(TRAINING_MODULES),
-        "dfp_version": _version(),
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "result": _encode(result, arrays),
-    }
-    _write(path, record, arrays)
+    # One process computes a run at a time: a second one (a parallel workflow job of a figure
+    # that shares the run) waits for it and then loads its file.
+    with _locked(path.with_name(f".{path.stem}.lock")):
+        if path.exists():
+            try:
+                record, result = _load(path)
+                if record.get("key") != key:
+                    raise ValueError("it holds another run's key")
+                return result
+            except Exception as error:  # anything unreadable is recomputed, never served
+                warnings.warn(
+                    f"the cached run {path} cannot be read ({type(error).__name__}: {error}); "
+                    "computing it again",
+                    stacklevel=2,
+                )
+        result = compute()
+        arrays = {}
+        record = {
+            "format": FORMAT,
+            "name": name,
+            "key": key,
+            "config": json.loads(json.dumps(config, default=_jsonable)),
+            "backend": _backend(),
+            "code": code_fingerprint(TRAINING_MODULES),
+            "dfp_version": _version(),
+            "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            "result": _encode(result, arrays),
+        }
+        _write(path, record, arrays)
     return result
 
 
@@ -196,6 +200,24 @@ def list_runs(directory: Path | None = None) -> list[dict]:
             entry["error"] = f"{type(error).__name__}: {error}"
         entries.append(entry)
     return sorted(entries, key=lambda e: e.get("created", ""))
+
+
+@contextlib.contextmanager
+def _locked(path):
+    """An exclusive lock on ``path`` (created) while the block runs; none where the system
+    has no ``fcntl`` (Windows), where parallel jobs may then compute a run twice."""
+    try:
+        import fcntl
+    except ImportError:
+        yield
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 # --- the file format ----------------------------------------------------------------------

@@ -1,0 +1,128 @@
+"""Provenance: which code, packages and machine produced a result.
+
+Recorded with every sweep summary and shown on the report page. Pure Python: it imports
+no other part of dfp and no TensorFlow, so the workflow can call it (loaded from its file).
+"""
+
+import datetime
+import hashlib
+import os
+import platform
+import subprocess
+from importlib import metadata
+from pathlib import Path
+
+__all__ = ["PACKAGES", "provenance"]
+
+# The packages whose versions are recorded, when installed.
+PACKAGES = (
+    "dfp",
+    "keras",
+    "tensorflow-cpu",
+    "tensorflow",
+    "jax",
+    "numpy",
+    "papermill",
+    "snakemake",
+    "jupyter-book",
+    "myst-nb",
+)
+# dfp.runs.TRAINING_MODULES, repeated here so this module stays free of dfp imports
+# (tests/test_provenance.py checks they agree).
+_TRAINING_MODULES = (
+    "_backend",
+    "_checks",
+    "_lfr_engine",
+    "data",
+    "grids",
+    "models",
+    "spectral",
+    "training",
+)
+
+
+def _git(root, *arguments):
+    try:
+        done = subprocess.run(
+            ["git", *arguments], cwd=root, capture_output=True, text=True, check=True
+        )
+        return done.stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return ""
+
+
+def _fingerprint(package, modules=None):
+    paths = (
+        sorted(package.rglob("*.py")) if modules is None else [package / f"{m}.py" for m in modules]
+    )
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        digest.update(path.relative_to(package).as_posix().encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _cpu():
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def _gpus():
+    try:
+        done = subprocess.run(
+            ["nvidia-smi", "--query-gpu=name", "--format=csv,noheader"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        )
+        return [line.strip() for line in done.stdout.splitlines() if line.strip()]
+    except (OSError, subprocess.SubprocessError):
+        return []
+
+
+def provenance(root="."):
+    """What produced a result made now, from the repository at ``root``.
+
+    Args:
+        root: the repository (its git checkout and dfp/ sources).
+
+    Returns:
+        {commit (12 hex digits, "+ uncommitted changes" when the checkout differs, or
+        "unknown"), commit_date, code (SHA-256 of every dfp source, as
+        ``dfp.runs.code_fingerprint()``), training_code (of the modules that can change a
+        training run), packages ({name: version}), python, backend ($KERAS_BACKEND or
+        tensorflow), hardware (CPU model and cores, OS), gpus (names; empty without one),
+        recorded (UTC time)}.
+    """
+    root = Path(root)
+    commit = _git(root, "rev-parse", "--short=12", "HEAD") or "unknown"
+    if commit != "unknown" and _git(root, "status", "--porcelain", "--untracked-files=no"):
+        commit += " + uncommitted changes"
+    packages = {}
+    for name in PACKAGES:
+        try:
+            packages[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    package = root / "dfp"
+    return {
+        "commit": commit,
+        "commit_date": _git(root, "log", "-1", "--format=%cI") or None,
+        "code": _fingerprint(package),
+        "training_code": _fingerprint(package, _TRAINING_MODULES),
+        "packages": packages,
+        "python": platform.python_version(),
+        "backend": os.environ.get("KERAS_BACKEND", "tensorflow"),
+        "hardware": f"{_cpu()}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}",
+        "gpus": _gpus(),
+        "recorded": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }

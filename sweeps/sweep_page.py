@@ -1,0 +1,45 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: tags,-all
+#     formats: ipynb,py:percent
+#     notebook_metadata_filter: kernelspec,jupytext,-all
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Sweep
+#
+# A sweep runs one figure notebook at every point of a grid of its parameters and collects
+# each point's verdict (`dfp.sweeps`, `sweeps/<name>.yaml`). This page renders the sweep's
+# committed summary; it runs nothing.
+
+# %% tags=["parameters"]
+sweep = "depth"
+
+# %% tags=["remove-input"]
+import dfp
+
+dfp.check_parameters(globals(), "sweep_page")
+
+# %% tags=["remove-input"]
+from IPython.display import Markdown, display
+
+spec = dfp.load_sweep(f"{sweep}.yaml", root="..")
+summary = dfp.read_sweep_summary(f"{sweep}.summary.json")
+display(Markdown(dfp.sweep_description(spec, summary)))
+
+# %% tags=["remove-input"]
+if summary is not None:
+    for claim in spec["claims"]:
+        scores = dfp.sweep_scores(summary, claim)
+        dfp.plots.show(dfp.plots.sweep_heatmap(scores, spec["axes"], claim=claim))
+        display(Markdown(dfp.sweep_table(summary, claim)))
