@@ -16,7 +16,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 export PATH := $(BIN):$(PATH)
 export PYTHONNOUSERSITE := 1
 
-.PHONY: install browser book render test test-fast lint lock clean
+.PHONY: install browser book render sweep test test-fast lint lock clean
 
 install: $(STAMP)
 
@@ -26,14 +26,30 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e .
 	touch $@
 
-# Executes the notebooks (cached: only changed notebooks, or all after a change to dfp)
-# and renders _build/html.
+# The workflow (workflow/Snakefile, through Snakemake) executes the notebooks under PROFILE
+# (book: their defaults; tiny; paper), in parallel on CORES, each rerun only when one of its
+# inputs changed; then Jupyter Book renders the executed notebooks into _build/html.
+# WORKFLOW_PROFILE says where the jobs run: workflow/profiles/default (this machine), gpus
+# (one box with several GPUs) or slurm (a cluster); see the README.
+PROFILE ?= book
+CORES ?= all
+WORKFLOW_PROFILE ?= workflow/profiles/default
+SNAKEMAKE = $(BIN)/snakemake -s workflow/Snakefile --workflow-profile $(WORKFLOW_PROFILE) --cores $(CORES)
 book: $(STAMP)
+	$(SNAKEMAKE) --config profile=$(PROFILE)
 	$(MAKE) --no-print-directory render BOOK_DIR=.
 	@echo "The book: $(abspath _build/html/index.html)"
 
+# Renders what the workflow assembled in $(BOOK_DIR)/_build/source, executing nothing.
 render: $(STAMP)
-	$(BIN)/jupyter-book build $(BOOK_DIR) $(BOOK_FLAGS)
+	$(BIN)/jupyter-book build $(BOOK_DIR)/_build/source --path-output $(BOOK_DIR) $(BOOK_FLAGS)
+
+# Runs every point of sweeps/$(SWEEP).yaml not yet done (SWEEP=a,b for several) and writes
+# sweeps/$(SWEEP).summary.json, which the sweep's page renders once committed.
+SWEEPS := $(sort $(basename $(notdir $(wildcard sweeps/*.yaml))))
+sweep: $(STAMP)
+	@test -n "$(SWEEP)" || { echo "make sweep SWEEP=<name>, one of: $(SWEEPS)" >&2; exit 2; }
+	$(SNAKEMAKE) --config sweep=$(SWEEP)
 
 # Lint, then unit tests, notebook pairing, every notebook through papermill at tiny
 # parameters, the JAX backend, and book builds (one that must succeed, one that must fail).

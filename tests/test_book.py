@@ -1,9 +1,9 @@
-"""The book builds with the project's own configuration, fails when a notebook raises, and
-shows every page in a real browser.
+"""The book builds through the workflow, with the project's own configuration, renders its
+sweeps, rebuilds nothing when nothing changed, and shows every page in a real browser.
 
-Each build is of a copy of the book (config, TOC, pages, notebooks) in a temporary folder,
-with the notebooks' parameters set to their tiny profile by papermill, through the same
-`make render` that `make book` uses.
+Each build is of a copy of the repository's workflow inputs in a temporary folder: the
+workflow (workflow/Snakefile) executes every notebook at its tiny profile, two at a time,
+and runs a two-point sweep; then the same `make render` that `make book` uses renders it.
 """
 
 import base64
@@ -12,48 +12,17 @@ import os
 import re
 import shutil
 import subprocess
+import time
 from urllib.parse import unquote, urlparse
 
-import nbformat
-import papermill
 import pytest
 import yaml
 
-from tests.notebooks import ROOT, params, sources
+from tests.notebooks import ROOT, sources
+from tests.test_workflow import jobs, repository, snakemake, two_point_sweep
 
 pytestmark = pytest.mark.slow
 SCREENSHOTS = ROOT / "_build" / "screenshots"
-
-
-def book_copy(folder, only=None):
-    """A copy of the book in ``folder``; ``only``: keep just these notebooks in the TOC."""
-    folder.mkdir()
-    shutil.copy(ROOT / "_config.yml", folder / "_config.yml")
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    if only is not None:
-        toc = {
-            "format": toc["format"],
-            "root": toc["root"],
-            "chapters": [{"file": f"notebooks/{n}"} for n in only],
-        }
-    (folder / "_toc.yml").write_text(yaml.safe_dump(toc))
-    # The method page includes the measure's source (../dfp/spectral.py).
-    (folder / "dfp").symlink_to(ROOT / "dfp")
-    shutil.copytree(ROOT / "book", folder / "book", ignore=shutil.ignore_patterns("__pycache__"))
-    if only is not None:
-        # The real intro links to the method and report pages, which a partial book lacks.
-        (folder / "book" / "intro.md").write_text("# A partial copy of the book\n")
-    (folder / "notebooks").mkdir()
-    for py in sources():
-        if only is None or py.stem in only:
-            papermill.execute_notebook(
-                str(py.with_suffix(".ipynb")),
-                str(folder / "notebooks" / f"{py.stem}.ipynb"),
-                parameters=params(py.stem, "tiny"),
-                prepare_only=True,
-                kernel_name="python3",
-            )
-    return folder
 
 
 def render(book):
@@ -66,20 +35,31 @@ def render(book):
     return done.returncode, done.stdout + done.stderr
 
 
-def executed(log):
-    return re.findall(r"Executed notebook in", log)
-
-
 @pytest.fixture(scope="module")
 def built_book(tmp_path_factory):
-    book = book_copy(tmp_path_factory.mktemp("book") / "copy")
-    code, log = render(book)
+    """The whole book at the tiny profile, with a two-point sweep run for real beside the
+    committed ones; (repository copy, work folder)."""
+    base = tmp_path_factory.mktemp("book")
+    root = repository(base / "repo")
+    for summary in (ROOT / "sweeps").glob("*.summary.json"):  # the committed results
+        shutil.copy(summary, root / "sweeps")
+    two_point_sweep(root)
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    toc["parts"][-1]["chapters"].append({"file": "sweeps/pair"})
+    (root / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False))
+    work = base / "work"
+    swept = snakemake(root, work, "--cores", "2", "--config", "sweep=pair")
+    assert swept.returncode == 0, (swept.stdout + swept.stderr)[-4000:]
+    built = snakemake(root, work, "--cores", "2", "--config", "profile=tiny")
+    assert built.returncode == 0, (built.stdout + built.stderr)[-4000:]
+    code, log = render(work)
     assert code == 0, log[-6000:]
-    return book
+    return root, work
 
 
-def test_whole_book_builds_with_every_figure_and_verdict(built_book):
-    html = built_book / "_build" / "html"
+def test_whole_book_builds_with_every_figure_verdict_and_sweep(built_book):
+    root, work = built_book
+    html = work / "_build" / "html"
     for py in sources():
         page = (html / "notebooks" / f"{py.stem}.html").read_text()
         assert re.search(r"<img [^>]*src=\"[^\"]+\.png\"", page), f"{py.stem}: no figure"
@@ -94,31 +74,42 @@ def test_whole_book_builds_with_every_figure_and_verdict(built_book):
             f"{claim}: no link"
         )
     assert "git commit" in report and "{{" not in report
+    # The execution table: one row per executed page, from papermill's record.
+    for py in sources():
+        assert f"notebooks/{py.stem}.ipynb</span></code></p></td>" in report, py.stem
+    # The two-point sweep that ran: a heatmap and one table row per point.
+    pair = (html / "sweeps" / "pair.html").read_text()
+    assert "<h1>Two seeds" in pair and re.search(r"<img [^>]*src=", pair)
+    rows = re.findall(r"<tr class=\"row-(?:odd|even)\"><td><p>([01])</p></td>", pair)
+    assert sorted(rows) == ["0", "1"], rows
+    assert "has not been run" not in pair
+    # A shipped sweep: its committed results, or how to run it.
+    for name in ("depth", "activation_loss", "delta"):
+        page = (html / "sweeps" / f"{name}.html").read_text()
+        committed = (ROOT / "sweeps" / f"{name}.summary.json").exists()
+        assert ("has not been run" in page) != committed, name
+        assert f"make sweep SWEEP={name}" in page or committed
 
 
-def test_unchanged_book_is_served_from_cache_and_a_dfp_change_reexecutes(tmp_path):
-    book = book_copy(tmp_path / "small", only=["fig3"])
-    code, log = render(book)
-    assert code == 0 and executed(log), log[-5000:]
-    code, log = render(book)
-    assert code == 0, log[-5000:]
-    assert not executed(log), "an unchanged book re-executed its notebooks"
-    # The cached outputs were computed by other dfp code: everything runs again.
-    (book / "_build/dfp-fingerprint").write_text("an older dfp\n")
-    code, log = render(book)
-    assert code == 0, log[-5000:]
-    assert executed(log), "a change to dfp did not re-execute the notebooks"
-
-
-def test_book_build_fails_when_a_notebook_raises(tmp_path):
-    book = book_copy(tmp_path / "failing", only=["fig3"])
-    path = book / "notebooks" / "fig3.ipynb"
-    notebook = nbformat.read(path, as_version=4)
-    notebook.cells.insert(1, nbformat.v4.new_code_cell("raise RuntimeError('deliberate failure')"))
-    nbformat.write(notebook, path)
-    code, log = render(book)
-    assert code != 0, "the book built although a notebook raised"
-    assert "deliberate failure" in log
+def test_an_unchanged_book_takes_seconds_and_a_dfp_change_reruns_the_notebooks(built_book):
+    root, work = built_book
+    again = snakemake(root, work, "--cores", "2", "--config", "profile=tiny")
+    assert "Nothing to be done" in again.stdout + again.stderr
+    started = time.monotonic()
+    code, log = render(work)
+    seconds = time.monotonic() - started
+    assert code == 0, log[-4000:]
+    # Rendering executes nothing (the provenance substitutions make Sphinx read every page).
+    assert "Executing" not in log
+    assert seconds < 120, f"rendering an unchanged book took {seconds:.0f} s"
+    plots = root / "dfp" / "plots.py"
+    original = plots.read_text()
+    try:
+        plots.write_text(original + "\n# changed\n")
+        changed = snakemake(root, work, "-n", "--config", "profile=tiny")
+        assert jobs(changed.stdout, "execute") == len(sources()), changed.stdout[-2000:]
+    finally:
+        plots.write_text(original)
 
 
 # A verdict in words, as dfp.verdict words it.
@@ -276,10 +267,12 @@ def test_every_page_in_headless_chromium(built_book, tmp_path):
         options.add_argument(flag)
     driver = webdriver.Chrome(options=options, service=Service(chromedriver))
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    html = built_book / "_build" / "html"
-    pages = ["book/intro", "book/method", "book/report"] + [
-        f"notebooks/{py.stem}" for py in sources()
-    ]
+    html = built_book[1] / "_build" / "html"
+    pages = (
+        ["book/intro", "book/method", "book/report"]
+        + [f"notebooks/{py.stem}" for py in sources()]
+        + [f"sweeps/{name}" for name in ("depth", "activation_loss", "delta", "pair")]
+    )
     problems = []
     try:
         for page in pages:

@@ -1,57 +1,237 @@
-"""The workflow (workflow/Snakefile) runs the notebooks through papermill under a profile."""
+"""The workflow (workflow/Snakefile): notebooks through papermill under a profile, sweeps,
+the book's source, and the profiles that send jobs to GPUs or to SLURM."""
 
+import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import nbformat
 import pytest
+import yaml
 
 from tests.notebooks import ROOT, sources
 
-SNAKEMAKE = str(Path(sys.executable).parent / "snakemake")
+BIN = Path(sys.executable).parent
+SNAKEMAKE = str(BIN / "snakemake")
+WITH_GPUS = ROOT / "workflow" / "with-gpus"
+# What the workflow reads: a copy of these is a repository of its own.
+COPIED = ("workflow", "notebooks", "dfp", "sweeps", "book")
 
 
-def snakemake(root, workdir, *args):
+def snakemake(root, workdir, *args, timeout=900):
     command = [SNAKEMAKE, "-s", str(root / "workflow" / "Snakefile"), "--directory", str(workdir)]
     return subprocess.run(
-        [*command, *args], capture_output=True, text=True, check=False, timeout=900
+        [*command, *args], capture_output=True, text=True, check=False, timeout=timeout
     )
 
 
+def repository(folder):
+    """A copy of the repository's workflow inputs, so that a test may change any of them."""
+    for name in COPIED:
+        shutil.copytree(ROOT / name, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("requirements.lock", "_config.yml", "_toc.yml"):
+        shutil.copy(ROOT / name, folder)
+    for summary in (folder / "sweeps").glob("*.summary.json"):
+        summary.unlink()
+    return folder
+
+
+def jobs(output, rule):
+    """How many jobs of ``rule`` Snakemake's job table lists (0 when none)."""
+    for line in output.splitlines():
+        fields = line.split()
+        if len(fields) == 2 and fields[0] == rule and fields[1].isdigit():
+            return int(fields[1])
+    return 0
+
+
+def two_point_sweep(root, name="pair", **changes):
+    """A sweep of Fig. 8 at its tiny profile over two seeds."""
+    spec = {
+        "title": "Two seeds",
+        "notebook": "fig8",
+        "profile": "tiny",
+        "fixed": {"epochs": 2},
+        "grid": {"seed": [0, 1]},
+        "claims": ["C7"],
+        "axes": ["seed"],
+        "resources": {"threads": 1, "mem_mb": 2000, "gpus": 0, "runtime": 10},
+        **changes,
+    }
+    (root / "sweeps" / f"{name}.yaml").write_text(yaml.safe_dump(spec))
+    return spec
+
+
 @pytest.mark.parametrize("profile", ["book", "tiny", "paper"])
-def test_the_dry_run_lists_one_job_per_notebook(tmp_path, profile):
+def test_the_dry_run_lists_one_job_per_notebook_and_page(tmp_path, profile):
     done = snakemake(ROOT, tmp_path, "-n", "--config", f"profile={profile}")
     assert done.returncode == 0, done.stderr[-3000:]
-    jobs = done.stdout + done.stderr
-    assert f"execute       {len(sources())}" in jobs, jobs[-2000:]
+    output = done.stdout + done.stderr
+    assert jobs(output, "execute") == len(sources()), output[-2000:]
+    assert jobs(output, "sweep_page") == len(list((ROOT / "sweeps").glob("*.yaml")))
+    assert jobs(output, "execute_page") == 1  # book/method.md holds code
+    # The book never starts a sweep's points.
+    assert jobs(output, "sweep_point") == 0
 
 
-def test_an_unknown_profile_is_refused(tmp_path):
+def test_an_unknown_profile_or_sweep_is_refused(tmp_path):
     done = snakemake(ROOT, tmp_path, "-n", "--config", "profile=huge")
     assert done.returncode != 0 and "unknown profile 'huge'" in done.stdout + done.stderr
+    done = snakemake(ROOT, tmp_path, "-n", "--config", "sweep=nosuch")
+    assert done.returncode != 0 and "unknown sweep 'nosuch'" in done.stdout + done.stderr
+
+
+def test_an_unknown_grid_key_is_refused_before_anything_runs(tmp_path):
+    root = repository(tmp_path / "repo")
+    two_point_sweep(root, grid={"depth_of_network": [2, 3]})
+    done = snakemake(root, tmp_path / "work", "--cores", "1", "--config", "sweep=pair")
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert "grid key 'depth_of_network' is not a parameter of fig8" in output
+    assert "hidden_layers" in output  # what is allowed
+    assert not (tmp_path / "work" / "_build").exists()
+
+
+def test_the_shipped_sweeps_list_their_points_and_resources(tmp_path):
+    done = snakemake(ROOT, tmp_path, "-n", "--config", "sweep=depth,activation_loss,delta")
+    assert done.returncode == 0, done.stderr[-3000:]
+    output = done.stdout + done.stderr
+    # 7 depths x 3 seeds; 3 activations x 2 losses x 3 seeds; 2 x 2 x 2 grids x 3 seeds.
+    assert jobs(output, "sweep_point") == 21 + 18 + 24
+    assert "mem_mb=4000" in output and "runtime=30" in output
+
+
+def test_the_slurm_profile_dry_run_lists_jobs_with_what_they_would_request(tmp_path):
+    done = snakemake(
+        ROOT,
+        tmp_path,
+        "-n",
+        "--workflow-profile",
+        str(ROOT / "workflow" / "profiles" / "slurm"),
+        "--config",
+        "profile=paper",
+        "sweep=depth",
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-3000:]
+    assert jobs(output, "sweep_point") == 21
+    blocks = [b for b in output.split("rule ") if b.startswith(("execute:", "sweep_point:"))]
+    assert blocks
+    for block in blocks:
+        for resource in ("gpu=1", "cpus_per_task=8", "mem_mb=", "runtime=", "slurm_partition="):
+            assert resource in block, block[-600:]
+
+
+def test_with_gpus_gives_parallel_jobs_different_devices_and_hides_them_from_cpu_jobs(tmp_path):
+    environment = {**os.environ, "DFP_GPUS": "0,1", "DFP_GPU_LOCKS": str(tmp_path / "locks")}
+    show = ["bash", "-c", 'echo "[$CUDA_VISIBLE_DEVICES]"; sleep 2']
+    running = [
+        subprocess.Popen(
+            [WITH_GPUS, "1", *show], env=environment, stdout=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    seen = sorted(p.communicate(timeout=60)[0].strip() for p in running)
+    assert seen == ["[0]", "[1]"]
+    hidden = subprocess.run(
+        [WITH_GPUS, "0", *show], env=environment, capture_output=True, text=True
+    )
+    assert hidden.stdout.strip() == "[]"
+    too_many = subprocess.run(
+        [WITH_GPUS, "3", *show], env=environment, capture_output=True, text=True
+    )
+    assert too_many.returncode != 0 and "3 GPUs asked for" in too_many.stderr
 
 
 @pytest.mark.slow
-def test_a_notebook_runs_once_and_again_after_a_change_to_dfp(tmp_path):
-    # A copy of what the workflow reads, so that touching a dfp source touches no one else's.
-    root = tmp_path / "repo"
-    for name in ("workflow", "notebooks", "dfp"):
-        shutil.copytree(ROOT / name, root / name, ignore=shutil.ignore_patterns("__pycache__"))
-    shutil.copy(ROOT / "requirements.lock", root)
+def test_a_sweep_runs_in_parallel_once_resumes_and_reruns_after_a_dfp_change(tmp_path):
+    root = repository(tmp_path / "repo")
     work = tmp_path / "work"
-    run = ("--cores", "2", "--config", "profile=tiny", "notebooks=[fig3]")
+    two_point_sweep(root)
+    run = ("--cores", "2", "--config", "sweep=pair")
     first = snakemake(root, work, *run)
-    assert first.returncode == 0, first.stderr[-3000:]
-    executed = work / "_build" / "executed" / "tiny" / "fig3.ipynb"
-    assert executed.exists() and (executed.parent / "fig3.log").exists()
+    assert first.returncode == 0, (first.stdout + first.stderr)[-4000:]
+    summary = json.loads((root / "sweeps" / "pair.summary.json").read_text())
+    points = summary["points"]
+    assert [p["grid"] for p in points] == [{"seed": 0}, {"seed": 1}]
+    for point in points:
+        assert point["parameters"]["seed"] == point["grid"]["seed"]  # as papermill recorded
+        assert point["parameters"]["epochs"] == 2
+        assert isinstance(point["claims"]["C7"]["holds"], bool)
+        assert set(point["claims"]["C7"]["parts"]) == {"1", "2", "3"}
+    assert summary["provenance"]["code"] and summary["provenance"]["packages"]["snakemake"]
+    # The two points ran at once (two jobs on two cores): one started before the other ended.
+    assert (first.stdout + first.stderr).count("rule sweep_point:") == 2
+    assert _overlapped(points), points
+    # Nothing changed: nothing runs.
     again = snakemake(root, work, *run)
     assert "Nothing to be done" in again.stdout + again.stderr
-    # A new modification time alone reruns nothing (Snakemake compares checksums too) ...
-    (root / "dfp" / "plots.py").touch()
+    # Reordering the grid renames no point: still nothing to do.
+    two_point_sweep(root, grid={"seed": [1, 0]})
     assert "Nothing to be done" in snakemake(root, work, *run, "-n").stdout
-    # ... a changed source does: an executed notebook depends on all of dfp.
+    # A changed dfp source reruns every point (and the summary).
     with open(root / "dfp" / "plots.py", "a") as source:
         source.write("\n# changed\n")
     changed = snakemake(root, work, *run, "-n")
-    assert "execute        1" in changed.stdout, changed.stdout[-2000:]
+    assert jobs(changed.stdout, "sweep_point") == 2, changed.stdout[-2000:]
+
+
+def _overlapped(points):
+    from datetime import datetime, timedelta
+
+    spans = [
+        (datetime.fromisoformat(p["started"]), timedelta(seconds=p["seconds"])) for p in points
+    ]
+    (a, da), (b, db) = sorted(spans)
+    return b < a + da
+
+
+@pytest.mark.slow
+def test_an_interrupted_sweep_resumes_where_it_stopped(tmp_path):
+    root = repository(tmp_path / "repo")
+    work = tmp_path / "work"
+    two_point_sweep(root, grid={"seed": [0, 1, 2]})
+    command = [SNAKEMAKE, "-s", str(root / "workflow" / "Snakefile"), "--directory", str(work)]
+    command += ["--cores", "1", "--config", "sweep=pair"]
+    running = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    done_folder = work / "_build" / "sweeps" / "pair"
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline and not list(done_folder.glob("*[0-9a-f].ipynb")):
+        time.sleep(1)
+    finished = sorted(done_folder.glob("*[0-9a-f].ipynb"))
+    assert finished, "no point finished within 10 minutes"
+    running.send_signal(signal.SIGINT)  # Ctrl-C: Snakemake stops its running job
+    running.communicate(timeout=120)
+    kept = {p.name: p.stat().st_mtime for p in done_folder.glob("*[0-9a-f].ipynb")}
+    assert len(kept) < 3, "the sweep finished before it could be interrupted"
+    resumed = snakemake(root, work, "--cores", "1", "--config", "sweep=pair")
+    output = resumed.stdout + resumed.stderr
+    assert resumed.returncode == 0, output[-4000:]
+    assert output.count("rule sweep_point:") == 3 - len(kept)
+    for name, mtime in kept.items():  # finished points are not run again
+        assert (done_folder / name).stat().st_mtime == mtime
+    summary = json.loads((root / "sweeps" / "pair.summary.json").read_text())
+    assert [p["grid"]["seed"] for p in summary["points"]] == [0, 1, 2]
+
+
+@pytest.mark.slow
+def test_a_failed_notebook_fails_the_workflow_and_keeps_its_traceback(tmp_path):
+    root = repository(tmp_path / "repo")
+    path = root / "notebooks" / "fig3.ipynb"
+    notebook = nbformat.read(path, as_version=4)
+    notebook.cells.insert(1, nbformat.v4.new_code_cell("raise RuntimeError('deliberate failure')"))
+    nbformat.write(notebook, path)
+    work = tmp_path / "work"
+    done = snakemake(root, work, "--cores", "1", "--config", "profile=tiny", "notebooks=[fig3]")
+    assert done.returncode != 0
+    folder = work / "_build" / "executed" / "tiny"
+    assert not (folder / "fig3.ipynb").exists()
+    failed = nbformat.read(folder / "fig3.failed.ipynb", as_version=4)
+    tracebacks = [o for c in failed.cells for o in c.get("outputs", []) if o.get("ename")]
+    assert tracebacks and "deliberate failure" in tracebacks[0]["evalue"]
+    assert "deliberate failure" in (folder / "fig3.log").read_text()
