@@ -248,17 +248,20 @@ def notebook_parameters(notebook):
     """The names and default values of a notebook's cell tagged ``parameters``.
 
     Args:
-        notebook: its name, e.g. "fig8", found as fig8.ipynb here or in notebooks/.
+        notebook: its name, e.g. "fig8", found as fig8.ipynb here, in notebooks/ or in
+            sweeps/ (the sweep page).
 
     Returns:
         {name: default value}, in the cell's order.
     """
     import nbformat
 
-    candidates = [Path(f"{notebook}.ipynb"), Path("notebooks") / f"{notebook}.ipynb"]
+    candidates = [Path(f"{notebook}.ipynb")] + [
+        Path(folder) / f"{notebook}.ipynb" for folder in ("notebooks", "sweeps")
+    ]
     path = next((p for p in candidates if p.exists()), None)
     if path is None:
-        raise FileNotFoundError(f"{notebook}.ipynb is neither here nor in notebooks/")
+        raise FileNotFoundError(f"{notebook}.ipynb is not here, in notebooks/ or in sweeps/")
     cells = [
         c
         for c in nbformat.read(path, as_version=4).cells

@@ -12,7 +12,7 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["PACKAGES", "provenance"]
+__all__ = ["PACKAGES", "current_provenance"]
 
 # The packages whose versions are recorded, when installed.
 PACKAGES = (
@@ -89,7 +89,7 @@ def _gpus():
         return []
 
 
-def provenance(root="."):
+def current_provenance(root="."):
     """What produced a result made now, from the repository at ``root``.
 
     Args:

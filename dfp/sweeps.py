@@ -398,7 +398,7 @@ def sweep_description(spec, summary, current_code=None):
     Args:
         spec: the sweep (``load_sweep``).
         summary: its summary, or None when it has not been collected.
-        current_code: the fingerprint of the dfp training code now (``provenance``'s
+        current_code: the fingerprint of the dfp training code now (``dfp.current_provenance``'s
             ``training_code``); when given and different from the summary's, the text
             says the results come from older code.
 

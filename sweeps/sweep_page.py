@@ -35,7 +35,8 @@ from IPython.display import Markdown, display
 
 spec = dfp.load_sweep(f"{sweep}.yaml", root="..")
 summary = dfp.read_sweep_summary(f"{sweep}.summary.json")
-display(Markdown(dfp.sweep_description(spec, summary)))
+now = dfp.current_provenance("..")["training_code"]
+display(Markdown(dfp.sweep_description(spec, summary, current_code=now)))
 
 # %% tags=["remove-input"]
 if summary is not None:

@@ -101,6 +101,9 @@ def test_glue_claim_with_evidence_glues_a_sharp_panel(monkeypatch):
     glued = {kw["metadata"]["scrapbook"]["name"]: (obj, kw["metadata"]) for obj, kw in published}
     verdict = glued["C7_verdict"][0]["application/papermill.record/text/plain"]
     assert verdict == "'reproduces in part: (1) and (3) of three'"
+    # The parts, for a sweep to collect (dfp.sweeps.glued_values reads them back).
+    recorded = glued["C7_parts"][0]["application/papermill.record/text/plain"]
+    assert recorded == "{1: True, 2: False, 3: True}"
     bundle, _ = glued["C7_panel"]
     html = bundle["application/papermill.record/text/html"]
     data, width = re.search(r'src="data:image/png;base64,([^"]+)" width="(\d+)"', html).groups()

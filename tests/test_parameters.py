@@ -103,6 +103,12 @@ def test_a_typo_is_named_with_a_suggestion(monkeypatch):
         ("fig9", "optimizers", ["adam", "rmsprop"], "values among 'adam', 'sgd'"),
         ("fig9", "learning_rates", {"adam": -1}, "a dict from 'adam' or 'sgd'"),
         ("fig5", "inv_delta_range", [10, 1], "0 < low < high"),
+        ("fig8", "loss", "hinge", "one of 'mse', 'cross_entropy'"),
+        ("fig8", "grid_spacing", "log", "one of 'geometric', 'uniform', 'piecewise'"),
+        ("fig8", "grid_pad", [1.0], "a list [below, above] of decades"),
+        ("fig8", "grid_pad", [1.0, 7.0], "each in 0 ... 6"),
+        ("fig8", "stop_loss", -1.0, "None (train all epochs)"),
+        ("sweep_page", "sweep", "../etc", "a sweep's name"),
     ],
 )
 def test_a_wrong_value_names_the_parameter_the_value_and_what_is_allowed(

@@ -94,6 +94,37 @@ def test_a_run_is_computed_once_then_loaded_as_it_was(cache):
     assert len(calls) == 2
 
 
+def test_two_processes_asking_for_one_run_at_once_compute_it_once(cache):
+    """Parallel workflow jobs of figures that share a run (Figs. 5-7): one trains, one loads."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    calls = context.Queue()
+    jobs = [context.Process(target=_slow_run, args=(str(cache), calls)) for _ in range(2)]
+    for job in jobs:
+        job.start()
+    for job in jobs:
+        job.join(timeout=120)
+        assert job.exitcode == 0
+    results = [calls.get(timeout=10) for _ in range(3)]
+    assert sorted(r[0] for r in results) == ["computed", "result", "result"]
+    assert results.count(("result", 42)) == 2
+
+
+def _slow_run(directory, calls):
+    import os
+    import time
+
+    os.environ[runs.CACHE_DIR_VARIABLE] = directory
+
+    def compute():
+        calls.put(("computed", None))
+        time.sleep(2)
+        return {"answer": 42}
+
+    calls.put(("result", runs.cached("shared", {"a": 1}, compute)["answer"]))
+
+
 def test_a_cache_file_records_its_configuration_and_provenance_and_is_listed(cache):
     runs.cached("demo", {"a": 1, "grid": np.array([1.0, 2.0])}, lambda: {"x": np.zeros(3)})
     (entry,) = runs.list_runs()
@@ -161,13 +192,21 @@ def test_an_interrupted_run_leaves_nothing_that_loads(cache):
 
     with pytest.raises(KeyboardInterrupt):
         runs.cached("demo", {"a": 1}, interrupted)
-    assert list(cache.iterdir()) == []
+    assert files(cache) == []
 
 
 def test_a_result_that_cannot_be_stored_leaves_no_partial_file(cache):
     with pytest.raises(TypeError, match="not function"):
         runs.cached("demo", {"a": 1}, lambda: {"f": lambda: None})
-    assert [p.name for p in cache.iterdir()] == []
+    assert files(cache) == []
+
+
+def files(cache):
+    """The cache folder's files but the (empty) lock files that parallel processes share."""
+    names = [p.name for p in cache.iterdir()]
+    locks = [n for n in names if n.startswith(".") and n.endswith(".lock")]
+    assert all((cache / n).stat().st_size == 0 for n in locks)
+    return sorted(set(names) - set(locks))
 
 
 def test_bad_names_and_configs(cache):

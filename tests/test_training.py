@@ -145,6 +145,82 @@ def test_spectra_records_chosen_epochs_initialisation_and_end_on_one_grid():
     assert 0 < run["spectra_seconds"] < run["seconds"]
 
 
+def test_spectra_of_kept_snapshots_are_the_spectra_recorded_in_training():
+    """Fig. 8 keeps weights and analyses them afterwards: the same curves, grid and floors."""
+    r = np.random.default_rng(2)
+    x = r.normal(size=(120, 5)).astype(np.float32)
+    y = np.eye(3, dtype=np.float32)[r.integers(0, 3, 120)]
+    options = dict(loss="mse", learning_rate=1e-2, batch_size=40, max_epochs=4, stop_loss=None)
+    live = training.Spectra(x[:60], y[:60], [1, 2], [0, 2], grid_points=10)
+    keras.utils.set_random_seed(0)
+    recorded = training.fit_with_spectra(
+        models.mlp(5, 2, 10, output_dim=3, seed=0), x, y, spectra=live, seed=0, **options
+    )
+    keras.utils.set_random_seed(0)
+    kept = training.fit_with_spectra(
+        models.mlp(5, 2, 10, output_dim=3, seed=0),
+        x,
+        y,
+        spectra=training.Snapshots([0, 2]),
+        seed=0,
+        **options,
+    )
+    assert sorted(kept["weights"]) == [0, 2, 4]  # chosen, plus the end
+    assert all(w.dtype == np.float32 for w in kept["weights"][4])
+    np.testing.assert_allclose(kept["loss"], recorded["loss"], rtol=1e-6)
+    later = training.spectra_of_snapshots(
+        models.mlp(5, 2, 10, output_dim=3, seed=0),
+        kept["weights"],
+        x[:60],
+        y[:60],
+        [1, 2],
+        grid_points=10,
+    )
+    np.testing.assert_allclose(later["inv_delta"], recorded["inv_delta"], rtol=1e-6)
+    for epoch in (0, 2, 4):
+        for layer in (1, 2):
+            np.testing.assert_allclose(
+                later["curves"][epoch][layer], recorded["curves"][epoch][layer], atol=1e-5
+            )
+            assert later["floors"][epoch][layer] == pytest.approx(recorded["floors"][epoch][layer])
+    with pytest.raises(ValueError, match="no snapshots"):
+        training.spectra_of_snapshots(models.mlp(5, 2, 10, output_dim=3), {}, x, y, [1])
+
+
+def test_cross_entropy_trains_on_logits():
+    r = np.random.default_rng(3)
+    x = r.normal(size=(64, 4)).astype(np.float32)
+    y = np.eye(2, dtype=np.float32)[(x[:, 0] > 0).astype(int)]
+    keras.utils.set_random_seed(0)
+    run = training.fit_with_spectra(
+        models.mlp(4, 1, 16, output_dim=2, seed=0),
+        x,
+        y,
+        loss="cross_entropy",
+        learning_rate=1e-2,
+        batch_size=64,
+        max_epochs=30,
+        stop_loss=None,
+        spectra=training.Snapshots([0]),
+        seed=0,
+    )
+    assert run["loss"][0] > run["loss"][-1]
+    assert run["loss"][0] == pytest.approx(np.log(2), abs=0.5)  # softmax of small logits
+    with pytest.raises(ValueError, match="mse"):
+        training.fit_with_spectra(
+            models.mlp(4, 1, 4, output_dim=2),
+            x,
+            y,
+            loss="hinge",
+            learning_rate=1e-2,
+            batch_size=8,
+            max_epochs=1,
+            stop_loss=None,
+            spectra=training.Snapshots([0]),
+            seed=0,
+        )
+
+
 def test_spectra_of_the_learning_component_uses_the_network_output():
     r = np.random.default_rng(1)
     x = r.normal(size=(80, 4)).astype(np.float32)
