@@ -404,7 +404,8 @@ def sweep_description(spec, summary, current_code=None):
 
     Returns:
         Markdown: the sweep's description, its fixed and grid parameters, then either how
-        to run it or where each claim holds, with the summary's provenance and run times.
+        to run it or where each claim holds (by every grid key but ``seed``, whose points
+        are pooled), with the summary's provenance and run times.
     """
     name = spec["name"]
     fixed = {**spec["profile_values"], **spec["fixed"]}
@@ -465,7 +466,10 @@ def sweep_description(spec, summary, current_code=None):
         f"{origin.get('backend', 'unknown')}; the points' run times add up to "
         f"{sum(seconds) / 60:.0f} min{wall}."
     )
+    # Seeds are replicates: the text pools them, the table below lists each.
+    keys = [key for key in spec["grid"] if key != "seed"] or list(spec["grid"])
+    pooled = " (seeds pooled)" if "seed" in spec["grid"] and "seed" not in keys else ""
     for claim in spec["claims"]:
-        text.append(f"**Where {claim} holds**, by {' and '.join(f'`{a}`' for a in spec['axes'])}:")
-        text.append(_where(summary, claim, spec["axes"]))
+        text.append(f"**Where {claim} holds**, by {' and '.join(f'`{k}`' for k in keys)}{pooled}:")
+        text.append(_where(summary, claim, keys))
     return "\n\n".join(t for t in text if t)

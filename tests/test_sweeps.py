@@ -205,16 +205,14 @@ def test_scores_table_and_description_say_where_the_claim_holds(root, tmp_path):
     assert len(lines) == 2 + 4
     assert "| 2 | 0 | ✗ does not reproduce | (1) ✓ (2) ✗ (3) ✓ | a → b | 60 s |" in table
     text = sweeps.sweep_description(spec, summary, current_code="x")
-    assert "`hidden_layers` = 2, `seed` = 0: C7 holds in full at 0 of 1 points" in text
-    assert "parts holding at every point: (1), (3)" in text
+    # Seeds pooled: one line per number of hidden layers.
+    assert "by `hidden_layers` (seeds pooled)" in text
+    assert "`hidden_layers` = 2: C7 holds in full at 0 of 2 points" in text
+    assert "`hidden_layers` = 3: C7 holds in full at 1 of 2 points" in text
+    assert "parts holding at every point: (1), (3); at none: (2)" in text  # 2 layers
     assert "older training code" not in text
     assert "4 min" in text  # 60 + 61 + 62 + 63 s of points
     assert "older training code" in sweeps.sweep_description(spec, summary, current_code="y")
-    # Grid by hidden layers only: seeds pooled.
-    spec["axes"] = ["hidden_layers"]
-    pooled = sweeps.sweep_description(spec, summary)
-    assert "`hidden_layers` = 3: C7 holds in full at 1 of 2 points" in pooled
-    assert "`hidden_layers` = 2: C7 holds in full at 0 of 2 points" in pooled
     figure = dfp.plots.sweep_heatmap(scores, ["hidden_layers", "seed"], claim="C7")
     assert [t.get_text() for t in figure.axes[0].texts] == ["0.67", "1.00", "0.67", "0.67"]
 

@@ -171,9 +171,11 @@ def test_a_sweep_runs_in_parallel_once_resumes_and_reruns_after_a_dfp_change(tmp
     # Nothing changed: nothing runs.
     again = snakemake(root, work, *run)
     assert "Nothing to be done" in again.stdout + again.stderr
-    # Reordering the grid renames no point: still nothing to do.
+    # Reordering the grid renames no point: no point runs (the summary, in the new order, is
+    # collected again).
     two_point_sweep(root, grid={"seed": [1, 0]})
-    assert "Nothing to be done" in snakemake(root, work, *run, "-n").stdout
+    reordered = snakemake(root, work, *run, "-n").stdout
+    assert jobs(reordered, "sweep_point") == 0 and jobs(reordered, "sweep_summary") == 1
     # A changed dfp source reruns every point (and the summary).
     with open(root / "dfp" / "plots.py", "a") as source:
         source.write("\n# changed\n")
@@ -203,17 +205,19 @@ def test_an_interrupted_sweep_resumes_where_it_stopped(tmp_path):
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline and not list(done_folder.glob("*[0-9a-f].ipynb")):
         time.sleep(1)
-    finished = sorted(done_folder.glob("*[0-9a-f].ipynb"))
+    time.sleep(3)  # Snakemake records the finished job
+    finished = {p.name: p.stat().st_mtime for p in done_folder.glob("*[0-9a-f].ipynb")}
     assert finished, "no point finished within 10 minutes"
     running.send_signal(signal.SIGINT)  # Ctrl-C: Snakemake stops its running job
     running.communicate(timeout=120)
-    kept = {p.name: p.stat().st_mtime for p in done_folder.glob("*[0-9a-f].ipynb")}
-    assert len(kept) < 3, "the sweep finished before it could be interrupted"
+    assert len(list(done_folder.glob("*[0-9a-f].ipynb"))) < 3, "the sweep was not interrupted"
     resumed = snakemake(root, work, "--cores", "1", "--config", "sweep=pair")
     output = resumed.stdout + resumed.stderr
     assert resumed.returncode == 0, output[-4000:]
-    assert output.count("rule sweep_point:") == 3 - len(kept)
-    for name, mtime in kept.items():  # finished points are not run again
+    # What had finished is kept; the rest runs (a point whose notebook landed while Snakemake
+    # was stopping is incomplete to it, and runs again).
+    assert 1 <= output.count("rule sweep_point:") <= 3 - len(finished)
+    for name, mtime in finished.items():
         assert (done_folder / name).stat().st_mtime == mtime
     summary = json.loads((root / "sweeps" / "pair.summary.json").read_text())
     assert [p["grid"]["seed"] for p in summary["points"]] == [0, 1, 2]
