@@ -12,7 +12,7 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["PACKAGES", "current_provenance"]
+__all__ = ["PACKAGES", "current_provenance", "fingerprint"]
 
 # The packages whose versions are recorded, when installed.
 PACKAGES = (
@@ -27,9 +27,11 @@ PACKAGES = (
     "jupyter-book",
     "myst-nb",
 )
-# dfp.runs.TRAINING_MODULES, repeated here so this module stays free of dfp imports
-# (tests/test_provenance.py checks they agree).
-_TRAINING_MODULES = (
+# The modules whose code can change a training run's result: the networks, the data, the
+# training loop and the spectra it records (the measure, its grids, the engine and its
+# backend switches). dfp.runs keys every run on their fingerprint; tests/test_runs.py checks
+# that they import no other dfp module.
+TRAINING_MODULES = (
     "_backend",
     "_checks",
     "_lfr_engine",
@@ -51,7 +53,17 @@ def _git(root, *arguments):
         return ""
 
 
-def _fingerprint(package, modules=None):
+def fingerprint(package, modules=None):
+    """SHA-256 of a package's source files (each file's relative path and bytes), as hex.
+
+    Args:
+        package: the package's folder (``dfp/``).
+        modules: module names (e.g. ``TRAINING_MODULES``); None for every ``.py`` file in it.
+
+    Returns:
+        The hex digest: anything computed by that code is valid only for this value.
+    """
+    package = Path(package)
     paths = (
         sorted(package.rglob("*.py")) if modules is None else [package / f"{m}.py" for m in modules]
     )
@@ -117,8 +129,8 @@ def current_provenance(root="."):
     return {
         "commit": commit,
         "commit_date": _git(root, "log", "-1", "--format=%cI") or None,
-        "code": _fingerprint(package),
-        "training_code": _fingerprint(package, _TRAINING_MODULES),
+        "code": fingerprint(package),
+        "training_code": fingerprint(package, TRAINING_MODULES),
         "packages": packages,
         "python": platform.python_version(),
         "backend": os.environ.get("KERAS_BACKEND", "tensorflow"),

@@ -12,6 +12,7 @@ what is cached.
 """
 
 import contextlib
+import contextvars
 import datetime
 import hashlib
 import json
@@ -23,33 +24,24 @@ from typing import Any
 
 import numpy as np
 
+from dfp.provenance import TRAINING_MODULES, fingerprint
+
 __all__ = [
     "CACHE_DIR_VARIABLE",
     "TRAINING_MODULES",
     "cache_dir",
     "cached",
+    "checkpoint_path",
     "code_fingerprint",
     "configuration",
     "list_runs",
     "print_runs",
+    "read_checkpoint",
     "run_key",
+    "write_checkpoint",
 ]
 
 _PACKAGE = Path(__file__).resolve().parent
-
-# The modules whose code can change a training run's result: the networks, the data, the
-# training loop and the spectra it records (the measure, its grids, the engine and its
-# backend switches). tests/test_runs.py checks that they import no other dfp module.
-TRAINING_MODULES = (
-    "_backend",
-    "_checks",
-    "_lfr_engine",
-    "data",
-    "grids",
-    "models",
-    "spectral",
-    "training",
-)
 
 # The layout of a cache file; a file of another layout is recomputed.
 FORMAT = 1
@@ -58,7 +50,8 @@ CACHE_DIR_VARIABLE = "DFP_CACHE_DIR"
 
 
 def code_fingerprint(modules: tuple[str, ...] | None = None) -> str:
-    """SHA-256 of ``dfp`` source files (path and bytes), as a hex string.
+    """SHA-256 of ``dfp`` source files (path and bytes), as a hex string
+    (``dfp.provenance.fingerprint`` of this package).
 
     Args:
         modules: module names (e.g. ``TRAINING_MODULES``); None for every source file of
@@ -67,17 +60,7 @@ def code_fingerprint(modules: tuple[str, ...] | None = None) -> str:
     Returns:
         The hex digest: anything computed by that code is valid only for this value.
     """
-    if modules is None:
-        paths = sorted(_PACKAGE.rglob("*.py"))
-    else:
-        paths = sorted(_PACKAGE / f"{name}.py" for name in modules)
-    digest = hashlib.sha256()
-    for path in paths:
-        digest.update(path.relative_to(_PACKAGE).as_posix().encode())
-        digest.update(b"\0")
-        digest.update(path.read_bytes())
-        digest.update(b"\0")
-    return digest.hexdigest()
+    return fingerprint(_PACKAGE, modules)
 
 
 def cache_dir() -> Path:
@@ -169,7 +152,11 @@ def cached(name: str, config: dict, compute: Callable[[], Any]) -> Any:
                     "computing it again",
                     stacklevel=2,
                 )
-        result = compute()
+        token = _CHECKPOINT.set([path.with_name(f".{path.stem}.checkpoint.npz"), 0])
+        try:
+            result = compute()
+        finally:
+            _CHECKPOINT.reset(token)
         arrays = {}
         record = {
             "format": FORMAT,
@@ -183,7 +170,55 @@ def cached(name: str, config: dict, compute: Callable[[], Any]) -> Any:
             "result": _encode(result, arrays),
         }
         _write(path, record, arrays)
+        # The finished run replaces its checkpoints (one per training loop it ran).
+        for stale in path.parent.glob(f".{path.stem}.checkpoint*.npz"):
+            stale.unlink(missing_ok=True)
     return result
+
+
+# [checkpoint file, training loops started] of the run being computed inside ``cached``.
+_CHECKPOINT = contextvars.ContextVar("dfp_checkpoint", default=None)
+
+
+def checkpoint_path() -> Path | None:
+    """Where the run being computed now keeps its checkpoint, or None outside ``cached``.
+
+    ``dfp.training``'s loops save their state there and, started again after an
+    interruption, continue from it; ``cached`` deletes it once the run's result is written.
+    A compute function that runs several training loops gets one file per loop
+    (``.<run>.checkpoint.npz``, then ``.checkpoint-2.npz``, ...), in the order they start.
+    """
+    current = _CHECKPOINT.get()
+    if current is None:
+        return None
+    current[1] += 1
+    path, count = current
+    return path if count == 1 else path.with_name(path.name.replace(".npz", f"-{count}.npz"))
+
+
+def write_checkpoint(path: Path, state: dict) -> None:
+    """Write a training loop's state (a tree of numbers, strings, lists, dicts and arrays,
+    as ``cached`` results) to ``path`` atomically: a reader sees the old file or the new one."""
+    arrays = {}
+    record = {"format": FORMAT, "checkpoint": True, "result": _encode(state, arrays)}
+    _write(Path(path), record, arrays)
+
+
+def read_checkpoint(path: Path) -> dict | None:
+    """The state ``write_checkpoint`` wrote, or None when there is none; an unreadable file
+    (truncated, of another layout) is ignored with a warning, and the loop starts over."""
+    path = Path(path)
+    if not path.exists():
+        return None
+    try:
+        return _load(path)[1]
+    except Exception as error:
+        warnings.warn(
+            f"the checkpoint {path} cannot be read ({type(error).__name__}: {error}); "
+            "starting the run from its beginning",
+            stacklevel=2,
+        )
+        return None
 
 
 def list_runs(directory: Path | None = None) -> list[dict]:

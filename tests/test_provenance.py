@@ -1,12 +1,7 @@
 """Provenance (dfp.provenance): what a result records about the code and machine."""
 
 import dfp
-from dfp import provenance
 from tests.notebooks import ROOT
-
-
-def test_the_training_modules_agree_with_the_run_cache():
-    assert provenance._TRAINING_MODULES == dfp.runs.TRAINING_MODULES
 
 
 def test_the_record_names_the_commit_code_packages_and_machine():
