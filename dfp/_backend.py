@@ -8,6 +8,7 @@ off the first time it runs. From then on, every float32 matrix product of that p
 (training included) runs without TensorFloat-32.
 """
 
+import contextlib
 import functools
 
 import keras
@@ -73,3 +74,75 @@ def compile_for_backend(fn, xla=False):
 
         torch.backends.cuda.matmul.allow_tf32 = False
     return fn
+
+
+# --- training precision -------------------------------------------------------------------
+
+# How a network trains: "float32" (every matrix product in full float32, TensorFloat-32 off),
+# "tf32" (float32 variables and activations, matrix products in TensorFloat-32 where the
+# hardware has it: NVIDIA Ampere and later; on a CPU the same as float32) or "bf16" (Keras's
+# "mixed_bfloat16": bfloat16 computations, float32 variables, the output layer in float32).
+PRECISIONS = ("float32", "tf32", "bf16")
+
+
+def check_precision(precision):
+    """``precision`` if it is one of ``PRECISIONS``, else a ValueError naming them."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown training precision {precision!r}; use one of {PRECISIONS}")
+    return precision
+
+
+def _tf32_state(backend):
+    """Whether TensorFloat-32 is allowed now, through the backend's process-wide switch."""
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return tf.config.experimental.tensor_float_32_execution_enabled()
+    if backend == "torch":
+        import torch
+
+        return torch.backends.cuda.matmul.allow_tf32
+    return None
+
+
+def _set_tf32(backend, allowed):
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.experimental.enable_tensor_float_32_execution(bool(allowed))
+    elif backend == "torch":
+        import torch
+
+        torch.backends.cuda.matmul.allow_tf32 = bool(allowed)
+
+
+@contextlib.contextmanager
+def matmul_precision(precision):
+    """Matrix products at ``precision`` while the block runs, then as they were.
+
+    "tf32" allows TensorFloat-32; "float32" and "bf16" forbid it (bf16's products are
+    bfloat16 anyway; its float32 parts stay full float32). Under JAX this holds for what is
+    compiled inside the block (``jax.default_matmul_precision``), under TensorFlow and
+    PyTorch through their process-wide switch, restored on leaving.
+    """
+    check_precision(precision)
+    backend = keras.backend.backend()
+    allowed = precision == "tf32"
+    if backend == "jax":
+        import jax
+
+        with jax.default_matmul_precision("tensorfloat32" if allowed else "highest"):
+            yield
+        return
+    before = _tf32_state(backend)
+    _set_tf32(backend, allowed)
+    try:
+        yield
+    finally:
+        if before is not None:
+            _set_tf32(backend, before)
+
+
+def dtype_policy(precision):
+    """The Keras dtype policy name a network trains under at ``precision``."""
+    return "mixed_bfloat16" if check_precision(precision) == "bf16" else "float32"

@@ -14,7 +14,10 @@ from numpy.typing import ArrayLike
 from dfp._checks import as_grid, data_set
 from dfp.spectral import lfr, lfr_floor
 
-__all__ = ["grid_step_at", "inv_delta_grid"]
+__all__ = ["SPACINGS", "grid_step_at", "inv_delta_grid"]
+
+# How a proposed grid spaces its points between the range's ends.
+SPACINGS = ("piecewise", "geometric", "uniform", "uniform_delta")
 
 
 def inv_delta_grid(
@@ -40,7 +43,9 @@ def inv_delta_grid(
         points: the number of grid points.
         top: the LFR the grid must reach, below 1.
         spacing: "piecewise" (uniform within each decade: the fast exp-then-multiply path
-            on each piece, and fine steps where 1/delta is small), "geometric", or "uniform".
+            on each piece, and fine steps where 1/delta is small), "geometric", "uniform"
+            (in 1/delta), or "uniform_delta" (uniform in delta, as the authors' lab's grids:
+            dense at low frequency, sparse at high).
         normalize: as in ``lfr``; must match how the grid will be used.
         seed: seeds the subsample that sets the probe's starting scale.
         pad_decades: widen the range by this many decades at each end, or by (low, high)
@@ -50,8 +55,8 @@ def inv_delta_grid(
     Returns:
         A strictly increasing float64 array of ``points`` values of 1/delta.
     """
-    if spacing not in ("piecewise", "geometric", "uniform"):
-        raise ValueError(f"unknown spacing {spacing!r}: use 'piecewise', 'geometric' or 'uniform'")
+    if spacing not in SPACINGS:
+        raise ValueError(f"unknown spacing {spacing!r}: use one of {SPACINGS}")
     if int(points) != points or points < 2:
         raise ValueError(f"points must be an integer >= 2, got {points}")
     if not 0 < top < 1:
@@ -73,6 +78,8 @@ def inv_delta_grid(
         return np.geomspace(low, high, int(points))
     if spacing == "uniform":
         return np.linspace(low, high, int(points))
+    if spacing == "uniform_delta":
+        return 1.0 / np.linspace(1.0 / low, 1.0 / high, int(points))
     # One uniform piece per decade, points shared out by the pieces' widths in log scale.
     edges = np.geomspace(low, high, max(1, math.ceil(np.log10(high / low))) + 1)
     counts = np.full(len(edges) - 1, int(points) // (len(edges) - 1))

@@ -7,10 +7,13 @@ import keras
 import numpy as np
 from keras import ops
 
+from dfp._backend import PRECISIONS, dtype_policy, matmul_precision
+
 __all__ = [
     "LOSSES",
     "LossRun",
     "OPTIMIZERS",
+    "PRECISIONS",
     "Progress",
     "Snapshots",
     "Spectra",
@@ -43,7 +46,8 @@ class LossRun:
 def train_to_loss(
     model, x, y, *, threshold, max_epochs, learning_rate=1e-3, chunk=1000, spectra=None
 ):
-    """Full-batch Adam on the mean squared error until the loss falls below ``threshold``.
+    """Full-batch Adam on the mean squared error until the loss falls below ``threshold``,
+    in full float32 (TensorFloat-32 off).
 
     One epoch is one update on the whole set. The loss is evaluated before every update;
     training stops at the first epoch e whose loss is below the threshold, with exactly e
@@ -82,12 +86,14 @@ def train_to_loss(
     if spectra is not None:
         spectra.set_model(model)
         spectra.on_train_begin()
-    if keras.backend.backend() == "tensorflow":
-        run = _train_tensorflow(
-            model, optimizer, x, y, float(threshold), int(max_epochs), int(chunk), spectra
-        )
-    else:
-        run = _train_generic(model, optimizer, x, y, float(threshold), int(max_epochs), spectra)
+    # Full float32 (TensorFloat-32 off), as every run without a precision parameter.
+    with matmul_precision("float32"):
+        if keras.backend.backend() == "tensorflow":
+            run = _train_tensorflow(
+                model, optimizer, x, y, float(threshold), int(max_epochs), int(chunk), spectra
+            )
+        else:
+            run = _train_generic(model, optimizer, x, y, float(threshold), int(max_epochs), spectra)
     if spectra is not None:
         spectra.on_train_end()
     return run
@@ -311,6 +317,20 @@ class _AtEpochs(keras.callbacks.Callback):
         self._done.add(epoch)
         self.seconds += time.perf_counter() - start
 
+    # What a checkpoint keeps of the callback: the record so far and where it stands.
+    _STATE = ("seconds",)
+
+    def state(self):
+        """The callback's record so far, for a checkpoint (``restore`` takes it back)."""
+        kept = {name: getattr(self, name) for name in self._STATE}
+        return dict(kept, done=sorted(self._done), last_epoch=self._last_epoch)
+
+    def restore(self, state):
+        """Continue from ``state()`` of an interrupted run: nothing recorded is recomputed."""
+        for name in self._STATE:
+            setattr(self, name, state[name])
+        self._done, self._last_epoch = {int(e) for e in state["done"]}, int(state["last_epoch"])
+
 
 class Spectra(_AtEpochs):
     """At chosen epochs, the LFR curve of S^[l] = {(f^[l](x_i), y_i)} for chosen layers.
@@ -371,6 +391,8 @@ class Spectra(_AtEpochs):
         self.batch_size = batch_size
         self.curves, self.floors = {}, {}
 
+    _STATE = ("seconds", "curves", "floors", "inv_delta")
+
     def record(self):
         """What ``fit_with_spectra`` returns of it: inv_delta, curves, floors, spectra_seconds."""
         return {
@@ -386,8 +408,12 @@ class Spectra(_AtEpochs):
         from dfp.spectral import lfr, lfr_floor
 
         wanted = self.layers + ([-1] if self.targets == "output" else [])
-        with _quiet_retracing():
-            pairs = effective_target(self.model, self.x, self.y, wanted, batch_size=self.batch_size)
+        # The spectra are always of float32 activations, with TensorFloat-32 off, whatever
+        # the precision the network trains at.
+        with _quiet_retracing(), matmul_precision("float32"):
+            pairs = effective_target(
+                _float32(self.model), self.x, self.y, wanted, batch_size=self.batch_size
+            )
         if self.targets == "output":  # {(f^[l](x_i), f^[-1](x_i))}: the learning component's
             output = pairs.pop()[0]
             pairs = [(inputs, output) for inputs, _ in pairs]
@@ -395,7 +421,10 @@ class Spectra(_AtEpochs):
             self.inv_delta = inv_delta_grid(
                 pairs, points=self.grid_points, spacing=self.spacing, pad_decades=self.pad_decades
             )
-        self.curves[epoch] = {l: lfr(f, t, self.inv_delta) for l, (f, t) in zip(self.layers, pairs)}
+        with matmul_precision("float32"):
+            self.curves[epoch] = {
+                l: lfr(f, t, self.inv_delta) for l, (f, t) in zip(self.layers, pairs)
+            }
         self.floors[epoch] = {l: lfr_floor(t) for l, (_, t) in zip(self.layers, pairs)}
 
 
@@ -413,6 +442,8 @@ class Snapshots(_AtEpochs):
     def __init__(self, epochs):
         super().__init__(epochs)
         self.weights = {}
+
+    _STATE = ("seconds", "weights")
 
     def record(self):
         """What ``fit_with_spectra`` returns of it: weights, spectra_seconds."""
@@ -449,19 +480,188 @@ def spectra_of_snapshots(model, weights, x, y, layers, **grid):
 
 
 class Progress(keras.callbacks.Callback):
-    """One line on stderr every ``every`` epochs: visible in a terminal or papermill's log,
-    removed from the rendered book (which drops stderr)."""
+    """One line on stderr every ``every`` epochs: the epoch, the loss, the time per epoch and
+    about how long is left. Visible in a terminal and in the workflow's log beside each
+    executed notebook (papermill copies the kernel's stderr there); removed from the
+    rendered book, which drops stderr.
 
-    def __init__(self, every=10, label=""):
+    Args:
+        every: epochs between lines.
+        label: the line's prefix.
+        epochs: the run's length (for the time left), if known.
+    """
+
+    def __init__(self, every=10, label="", epochs=None):
         super().__init__()
-        self.every, self.label = int(every), label
+        self.every, self.label, self.total = int(every), label, epochs
+        self._start, self._first = None, None
 
     def on_epoch_end(self, epoch, logs=None):
-        if (epoch + 1) % self.every == 0:
-            import sys
+        import sys
+        import time
 
-            loss = (logs or {}).get("loss", float("nan"))
-            print(f"{self.label} epoch {epoch + 1}: loss {loss:.5f}", file=sys.stderr, flush=True)
+        now = time.perf_counter()
+        if self._start is None:  # the first epoch of this process (a resumed run's included)
+            self._start, self._first = now, epoch
+            return
+        if (epoch + 1) % self.every:
+            return
+        per_epoch = (now - self._start) / (epoch - self._first)
+        logs = logs or {}
+        loss = logs.get("loss", float("nan"))
+        line = f"{self.label} epoch {epoch + 1}"
+        if self.total:
+            left = (self.total - epoch - 1) * per_epoch
+            line += f"/{self.total}"
+        line += f": loss {loss:.5f}"
+        if "val_accuracy" in logs:
+            line += f", validation accuracy {logs['val_accuracy']:.4f}"
+        line += f"; {per_epoch:.1f} s/epoch"
+        if self.total:
+            line += f", at most {left / 60:.0f} min left"
+        print(line, file=sys.stderr, flush=True)
+
+
+# A run checkpoints at the end of an epoch once this many seconds have passed since its last
+# checkpoint (and at its end), so that an interrupted run loses at most about this much.
+CHECKPOINT_SECONDS = 120.0
+
+
+def _at_policy(model, policy):
+    """A copy of ``model`` computing under the Keras dtype ``policy``, its output layer in
+    float32 (a softmax in bfloat16 loses the small probabilities), holding model's weights."""
+    last = model.layers[-1].name
+
+    def clone(layer):
+        config = layer.get_config()
+        config["dtype"] = "float32" if layer.name == last else policy
+        return layer.__class__.from_config(config)
+
+    copy = keras.models.clone_model(model, clone_function=clone)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+# The float32 twin of each network trained at a lower precision, reused by its snapshots.
+_TWINS = {}
+
+
+def _float32(model):
+    """``model`` if it computes in float32, else its float32 twin holding its weights now."""
+    if all(layer.compute_dtype == "float32" for layer in model.layers):
+        return model
+    twin = _TWINS.get(id(model))
+    if twin is None or twin[0]() is not model:
+        import weakref
+
+        twin = _TWINS[id(model)] = (weakref.ref(model), _at_policy(model, "float32"))
+    twin[1].set_weights(model.get_weights())
+    return twin[1]
+
+
+def _fit_epochs(
+    model,
+    x,
+    y,
+    *,
+    epochs,
+    batch_size,
+    seed,
+    callbacks,
+    stop=None,
+    learning_rate=None,
+    validation_data=None,
+    progress=None,
+):
+    """``model.fit`` one epoch at a time, resumable: the loop behind every minibatch run.
+
+    Each epoch sees the training set in the order ``permutation(seed, epoch)``, so a run
+    resumed from a checkpoint takes exactly the steps an uninterrupted one takes. Inside
+    ``dfp.runs.cached`` the run checkpoints (the model, the optimizer, the history and each
+    callback's record) to ``dfp.runs.checkpoint_path()``, atomically, every
+    ``CHECKPOINT_SECONDS``; started again, it continues from its last checkpoint.
+
+    Args:
+        model: a compiled Keras model.
+        x, y: the training set.
+        epochs: the most epochs.
+        batch_size: minibatch size.
+        seed: of the epochs' orders.
+        callbacks: ``Spectra`` or ``Snapshots`` callbacks (at their epochs and at the end).
+        stop: a ``StopAtLoss``, or None.
+        learning_rate: None, or a function of the epoch (counted from 1) giving its rate.
+        validation_data: (x, y) evaluated after each epoch (val_* in the history).
+        progress: a ``Progress``, or None.
+
+    Returns:
+        (history {metric: list per epoch}, seconds of training over all resumptions).
+    """
+    import time
+
+    from dfp.runs import checkpoint_path, read_checkpoint, write_checkpoint
+
+    checkpoint = checkpoint_path()
+    state = read_checkpoint(checkpoint) if checkpoint is not None else None
+    for callback in callbacks:
+        callback.set_model(model)
+    if state is None:
+        epoch, history, seconds = 0, {}, 0.0
+        for callback in callbacks:
+            callback.on_train_begin()
+    else:
+        epoch, history, seconds = int(state["epoch"]), state["history"], float(state["seconds"])
+        model.set_weights(state["weights"])
+        model.optimizer.build(model.trainable_variables)
+        for variable, value in zip(model.optimizer.variables, state["optimizer"], strict=True):
+            variable.assign(value)
+        for callback, kept in zip(callbacks, state["callbacks"], strict=True):
+            callback.restore(kept)
+        if stop is not None:
+            stop.epoch = state["stop"]
+        print(f"{progress.label if progress else ''} resumed after epoch {epoch}", flush=True)
+    saved = time.perf_counter()
+    finished = stop is not None and stop.epoch is not None
+    while epoch < epochs and not finished:
+        started = time.perf_counter()
+        if learning_rate is not None:
+            model.optimizer.learning_rate = learning_rate(epoch + 1)
+        order = np.random.default_rng([int(seed), epoch]).permutation(len(x))
+        logs = model.fit(
+            x[order],
+            y[order],
+            batch_size=batch_size,
+            epochs=1,
+            verbose=0,
+            shuffle=False,
+            validation_data=validation_data,
+        ).history
+        logs = {key: float(values[-1]) for key, values in logs.items()}
+        _check_finite(np.array([logs["loss"]]), epoch + 1)
+        for key, value in logs.items():
+            history.setdefault(key, []).append(value)
+        seconds += time.perf_counter() - started
+        epoch += 1
+        for callback in [*callbacks, *([stop] if stop else []), *([progress] if progress else [])]:
+            callback.on_epoch_end(epoch - 1, logs)
+        finished = stop is not None and stop.epoch is not None
+        now = time.perf_counter()
+        if checkpoint is not None and (now - saved >= CHECKPOINT_SECONDS or finished):
+            write_checkpoint(
+                checkpoint,
+                {
+                    "epoch": epoch,
+                    "history": history,
+                    "seconds": seconds,
+                    "weights": model.get_weights(),
+                    "optimizer": [np.array(v.numpy()) for v in model.optimizer.variables],
+                    "callbacks": [callback.state() for callback in callbacks],
+                    "stop": None if stop is None else stop.epoch,
+                },
+            )
+            saved = now
+    for callback in callbacks:
+        callback.on_train_end()
+    return history, seconds
 
 
 OPTIMIZERS = {"adam": "Adam", "sgd": "SGD"}
@@ -493,12 +693,16 @@ def fit_with_spectra(
     seed,
     label="",
     optimizer="adam",
+    precision="float32",
 ):
     """``model.fit`` with Adam (or plain SGD) until the training loss < ``stop_loss`` (or
     ``max_epochs``), recording ``spectra`` (a ``Spectra`` callback) on the way.
 
+    Resumable inside ``dfp.runs.cached`` (see ``_fit_epochs``): an interrupted run continues
+    from its last checkpoint and gives the result of an uninterrupted one.
+
     Args:
-        model: a Keras model (built by ``dfp.models``).
+        model: a Keras model (built by ``dfp.models``); it ends holding the trained weights.
         x, y: training set.
         loss: one of ``LOSSES``: "mse" (the mean over outputs, as Keras defines it) or
             "cross_entropy" (softmax cross-entropy, the model's linear output as logits).
@@ -507,47 +711,48 @@ def fit_with_spectra(
         stop_loss: stop at the end of the first epoch whose training loss is below it
             (None: train ``max_epochs``).
         spectra: a ``Spectra`` callback, or ``Snapshots`` to analyse later.
-        seed: seeds shuffling and dropout-free training noise (``keras.utils.set_random_seed``).
+        seed: seeds the epochs' orders (and anything Keras draws at random).
         label: prefix of the progress lines (stderr).
         optimizer: "adam" or "sgd" (plain, no momentum).
+        precision: one of ``PRECISIONS``: "float32" (TensorFloat-32 off), "tf32" or "bf16"
+            (mixed bfloat16). The spectra are of float32 activations in every case.
 
     Returns:
-        A dict: loss (per epoch), epochs (trained), stopped (bool), seconds (all training)
-        and the callback's ``record()`` (inv_delta, curves, floors, or weights; and
-        spectra_seconds, the snapshots' share of the seconds).
+        A dict: loss (per epoch), epochs (trained), stopped (bool), seconds (all training),
+        precision, and the callback's ``record()`` (inv_delta, curves, floors, or weights;
+        and spectra_seconds, the snapshots' share of the seconds).
     """
-    import time
-
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {optimizer!r}; use one of {sorted(OPTIMIZERS)}")
+    policy = dtype_policy(precision)
     keras.utils.set_random_seed(int(seed))
-    model.compile(
+    trained = model if policy == "float32" else _at_policy(model, policy)
+    trained.compile(
         optimizer=getattr(keras.optimizers, OPTIMIZERS[optimizer])(learning_rate=learning_rate),
         loss=_loss(loss),
     )
-    callbacks = [spectra, Progress(every=10, label=label)]
-    stop = None
-    if stop_loss is not None:
-        stop = StopAtLoss(stop_loss)
-        callbacks.append(stop)
-    start = time.perf_counter()
-    history = model.fit(
-        x,
-        y,
-        batch_size=batch_size,
-        epochs=int(max_epochs),
-        verbose=0,
-        shuffle=True,
-        callbacks=callbacks,
-    )
-    seconds = time.perf_counter() - start
-    losses = np.asarray(history.history["loss"], np.float64)
-    _check_finite(losses, 1)
+    stop = None if stop_loss is None else StopAtLoss(stop_loss)
+    with matmul_precision(precision):
+        history, seconds = _fit_epochs(
+            trained,
+            np.asarray(x),
+            np.asarray(y),
+            epochs=int(max_epochs),
+            batch_size=batch_size,
+            seed=seed,
+            callbacks=[spectra],
+            stop=stop,
+            progress=Progress(every=10, label=label, epochs=int(max_epochs)),
+        )
+    if trained is not model:
+        model.set_weights(trained.get_weights())
+    losses = np.asarray(history["loss"], np.float64)
     return {
         "loss": losses,
         "epochs": len(losses),
         "stopped": stop is not None and stop.epoch is not None,
         "seconds": seconds,
+        "precision": precision,
         **spectra.record(),
     }
 
@@ -584,6 +789,7 @@ def train_resnet_variants(
     inv_delta_range,
     grid_points,
     seed,
+    precision="float32",
     batch_size=256,
 ):
     """The one training run behind Figs. 5, 6 and 7: every Resnet18 variant on CIFAR-10.
@@ -601,11 +807,14 @@ def train_resnet_variants(
         epochs: epochs to train.
         snapshot_epochs: epochs at which the spectra are recorded (0 = initialisation).
         inv_delta_range, grid_points: the geometric 1/delta grid shared by every curve.
-        seed: for the split, the initialisation and shuffling.
+        seed: for the split, the initialisation and the epochs' orders.
+        precision: one of ``PRECISIONS`` (float32, tf32, bf16); the spectra are always of
+            float32 activations with TensorFloat-32 off.
         batch_size: 256, as in the paper.
 
     Returns:
-        {variant: dict(accuracy, val_accuracy, loss, seconds, inv_delta, labels, output)}:
+        {variant: dict(accuracy, val_accuracy, loss, seconds, precision, inv_delta, labels,
+        output)}:
         per-epoch accuracies, and the spectra of S^[-3] = {(f^[-3], y)} ("labels") and of
         {(f^[-3], f^[-1])} ("output"), each {"curves": {epoch: lfr}, "floors": {epoch: floor}}.
     """
@@ -626,15 +835,16 @@ def train_resnet_variants(
         grid_points=grid_points,
         batch_size=batch_size,
         seed=seed,
+        precision=precision,
     )
 
     def train(variant):
-        import time
-
         (x, y), validation = cifar10(train_size, validation_size, seed=seed)
         analysis = np.random.default_rng(seed).permutation(len(x))[:analysis_size]
         keras.utils.set_random_seed(int(seed))
         model = resnet18_variant(variant, width=width, dense_units=dense_units, seed=seed)
+        if dtype_policy(precision) != "float32":
+            model = _at_policy(model, dtype_policy(precision))
         model.compile(
             optimizer=keras.optimizers.Adam(1e-3),
             loss="categorical_crossentropy",
@@ -651,26 +861,21 @@ def train_resnet_variants(
             )
             for targets in ("labels", "output")
         }
-        schedule = keras.callbacks.LearningRateScheduler(
-            lambda epoch: paper_learning_rate(epoch + 1, epochs)
-        )
-        start = time.perf_counter()
-        history = model.fit(
-            x,
-            y,
-            batch_size=batch_size,
-            epochs=int(epochs),
-            validation_data=validation,
-            verbose=0,
-            shuffle=True,
-            callbacks=[schedule, *spectra.values(), Progress(every=1, label=f"Resnet18-{variant}")],
-        )
-        seconds = time.perf_counter() - start
-        result = {
-            key: np.asarray(history.history[key]) for key in ("accuracy", "val_accuracy", "loss")
-        }
-        _check_finite(result["loss"], 1)
-        result.update(seconds=seconds, inv_delta=np.asarray(inv_delta))
+        with matmul_precision(precision):
+            history, seconds = _fit_epochs(
+                model,
+                x,
+                y,
+                epochs=int(epochs),
+                batch_size=batch_size,
+                seed=seed,
+                callbacks=list(spectra.values()),
+                learning_rate=lambda epoch: paper_learning_rate(epoch, epochs),
+                validation_data=validation,
+                progress=Progress(every=1, label=f"Resnet18-{variant}", epochs=int(epochs)),
+            )
+        result = {key: np.asarray(history[key]) for key in ("accuracy", "val_accuracy", "loss")}
+        result.update(seconds=seconds, precision=precision, inv_delta=np.asarray(inv_delta))
         for targets, callback in spectra.items():
             result[targets] = {
                 "curves": {e: c[-3] for e, c in callback.curves.items()},

@@ -87,3 +87,13 @@ def test_pad_decades_widens_each_end():
     )
     with pytest.raises(ValueError, match="pad_decades"):
         dfp.inv_delta_grid((x, y), pad_decades=-1)
+
+
+def test_a_grid_uniform_in_delta_as_the_authors_lab_uses():
+    x, y = dfp.sine(2, 300)
+    grid = dfp.inv_delta_grid((x, y), points=20, spacing="uniform_delta")
+    delta = 1.0 / grid
+    assert np.all(np.diff(grid) > 0)
+    np.testing.assert_allclose(np.diff(delta), np.diff(delta)[0], rtol=1e-9)
+    geometric = dfp.inv_delta_grid((x, y), points=20, spacing="geometric")
+    np.testing.assert_allclose(grid[[0, -1]], geometric[[0, -1]])  # the same range

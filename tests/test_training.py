@@ -275,3 +275,141 @@ def test_paper_learning_rate_schedule_and_its_scaling():
     ] * 3 + [1e-5] * 3
     with pytest.raises(ValueError, match="epoch"):
         training.paper_learning_rate(0, 12)
+
+
+def classification_problem(n=240, d=6, classes=3):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(n, d)).astype(np.float32)
+    return x, np.eye(classes, dtype=np.float32)[rng.integers(0, classes, n)]
+
+
+class Interrupted(Exception):
+    pass
+
+
+def interrupting(callback, at):
+    """``callback``, made to stop the process (an exception) when it reaches epoch ``at``."""
+    snapshot = callback._snapshot
+
+    def stop_or_snapshot(epoch):
+        if epoch == at:
+            raise Interrupted
+        snapshot(epoch)
+
+    callback._snapshot = stop_or_snapshot
+    return callback
+
+
+def test_an_interrupted_run_resumes_from_its_checkpoint_with_the_uninterrupted_result(
+    tmp_path, monkeypatch
+):
+    from dfp import runs
+
+    monkeypatch.setenv("DFP_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(training, "CHECKPOINT_SECONDS", 0.0)  # a checkpoint every epoch
+    x, y = classification_problem()
+
+    def run(callbacks):
+        model = models.mlp(6, 2, 16, activation="tanh", output_dim=3, seed=0)
+        return training.fit_with_spectra(
+            model,
+            x,
+            y,
+            loss="mse",
+            learning_rate=1e-3,
+            batch_size=32,
+            max_epochs=6,
+            stop_loss=None,
+            spectra=callbacks,
+            seed=0,
+        )
+
+    def spectra():
+        return training.Spectra(x, y, [1, 2], [0, 2, 4, 6], grid_points=12)
+
+    whole = runs.cached("whole", {}, lambda: run(spectra()))
+    with pytest.raises(Interrupted):
+        runs.cached("resumed", {}, lambda: run(interrupting(spectra(), at=4)))
+    (checkpoint,) = tmp_path.glob(".resumed-*.checkpoint.npz")
+    assert runs.read_checkpoint(checkpoint)["epoch"] == 3  # epoch 4 never finished
+    resumed = runs.cached("resumed", {}, lambda: run(spectra()))
+    assert not checkpoint.exists()  # the finished run replaced it
+    np.testing.assert_array_equal(resumed["loss"], whole["loss"])
+    assert sorted(resumed["curves"]) == [0, 2, 4, 6]
+    for epoch in whole["curves"]:
+        for layer in (1, 2):
+            np.testing.assert_array_equal(
+                resumed["curves"][epoch][layer], whole["curves"][epoch][layer]
+            )
+    np.testing.assert_array_equal(resumed["inv_delta"], whole["inv_delta"])
+
+
+def test_a_corrupted_checkpoint_is_ignored_with_a_warning(tmp_path):
+    from dfp import runs
+
+    path = tmp_path / "bad.checkpoint.npz"
+    path.write_bytes(b"not a checkpoint")
+    with pytest.warns(UserWarning, match="cannot be read"):
+        assert runs.read_checkpoint(path) is None
+    assert runs.read_checkpoint(tmp_path / "none.npz") is None
+    assert runs.checkpoint_path() is None  # outside a cached run
+
+
+def test_bf16_trains_in_mixed_precision_and_measures_spectra_in_float32():
+    x, y = classification_problem()
+    model = models.mlp(6, 2, 16, activation="tanh", output_dim=3, seed=0)
+    spectra = training.Spectra(x, y, [1, 2], [0, 3], grid_points=12)
+    run = training.fit_with_spectra(
+        model,
+        x,
+        y,
+        loss="mse",
+        learning_rate=1e-2,
+        batch_size=32,
+        max_epochs=3,
+        stop_loss=None,
+        spectra=spectra,
+        seed=0,
+        precision="bf16",
+    )
+    assert run["precision"] == "bf16" and run["loss"][-1] < run["loss"][0]
+    assert model.dtype_policy.name == "float32"  # the caller's model, holding the trained weights
+    pairs = models.effective_target(model, x, y, [1, 2])
+    for layer, (features, targets) in zip((1, 2), pairs):
+        expected = dfp.lfr(features, targets, spectra.inv_delta)
+        np.testing.assert_allclose(run["curves"][3][layer], expected, atol=1e-6)
+    # In bfloat16 the same layer's outputs would differ by far more than that.
+    mixed = training._at_policy(model, "mixed_bfloat16")
+    assert (
+        mixed.layers[1].compute_dtype == "bfloat16" and mixed.layers[-1].compute_dtype == "float32"
+    )
+
+
+def test_a_precision_is_one_of_three_and_tf32_is_switched_back():
+    from dfp import _backend, parameters
+
+    assert all(parameters.RULES["precision"](p) for p in _backend.PRECISIONS)
+    assert not parameters.RULES["precision"]("float16")
+    with pytest.raises(ValueError, match="unknown training precision 'fp8'"):
+        training.fit_with_spectra(
+            models.mlp(6, 1, 4, output_dim=3),
+            *classification_problem(),
+            loss="mse",
+            learning_rate=1e-3,
+            batch_size=32,
+            max_epochs=1,
+            stop_loss=None,
+            spectra=training.Snapshots([0]),
+            seed=0,
+            precision="fp8",
+        )
+    if keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        before = tf.config.experimental.tensor_float_32_execution_enabled()
+        with _backend.matmul_precision("tf32"):
+            assert tf.config.experimental.tensor_float_32_execution_enabled()
+            with _backend.matmul_precision("float32"):  # a snapshot inside a tf32 run
+                assert not tf.config.experimental.tensor_float_32_execution_enabled()
+            assert tf.config.experimental.tensor_float_32_execution_enabled()
+        assert tf.config.experimental.tensor_float_32_execution_enabled() == before
