@@ -16,7 +16,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 export PATH := $(BIN):$(PATH)
 export PYTHONNOUSERSITE := 1
 
-.PHONY: install browser book render sweep test test-fast lint lock clean
+.PHONY: install browser book render sweep results test test-fast lint lock clean
 
 install: $(STAMP)
 
@@ -50,6 +50,15 @@ SWEEPS := $(sort $(basename $(notdir $(wildcard sweeps/*.yaml))))
 sweep: $(STAMP)
 	@test -n "$(SWEEP)" || { echo "make sweep SWEEP=<name>, one of: $(SWEEPS)" >&2; exit 2; }
 	$(SNAKEMAKE) --config sweep=$(SWEEP)
+
+# A long run kept in the repository: FIG (fig8, or fig5,fig3) under PROFILE (paper or medium),
+# executed into results/$(PROFILE)/ with its summary and provenance, on RESULT_THREADS cores;
+# progress in _build/results/$(PROFILE)/<fig>.log. Always runs (regenerating is explicit); an
+# interrupted run resumes from its checkpoints. `make book` never starts one.
+RESULT_THREADS ?= $(shell nproc)
+results: $(STAMP)
+	@test -n "$(FIG)" || { echo "make results PROFILE=paper FIG=<figure>[,<figure>...]" >&2; exit 2; }
+	$(SNAKEMAKE) --config profile=$(PROFILE) results=$(FIG) threads=$(RESULT_THREADS) --forcerun result
 
 # Lint, then unit tests, notebook pairing, every notebook through papermill at tiny
 # parameters, the JAX backend, and book builds (one that must succeed, one that must fail).

@@ -25,6 +25,7 @@ MODULES = (
     "claims",
     "runs",
     "sweeps",
+    "results",
     "provenance",
     "parameters",
     "plots",

@@ -50,7 +50,7 @@ __all__ = [
     "write_sweep_summary",
 ]
 
-PROFILES = ("book", "tiny", "paper")
+PROFILES = ("book", "tiny", "medium", "paper")
 # What one point asks of the machine when the sweep does not say: a job's threads (its cores),
 # memory in MB, GPUs and run time in minutes (Snakemake's resources of the same names).
 RESOURCES = {"threads": 1, "mem_mb": 4000, "gpus": 0, "runtime": 60}

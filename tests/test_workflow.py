@@ -20,7 +20,7 @@ BIN = Path(sys.executable).parent
 SNAKEMAKE = str(BIN / "snakemake")
 WITH_GPUS = ROOT / "workflow" / "with-gpus"
 # What the workflow reads: a copy of these is a repository of its own.
-COPIED = ("workflow", "notebooks", "dfp", "sweeps", "book")
+COPIED = ("workflow", "notebooks", "dfp", "sweeps", "book", "results")
 
 
 def snakemake(root, workdir, *args, timeout=900):
@@ -75,8 +75,24 @@ def test_the_dry_run_lists_one_job_per_notebook_and_page(tmp_path, profile):
     assert jobs(output, "execute") == len(sources()), output[-2000:]
     assert jobs(output, "sweep_page") == len(list((ROOT / "sweeps").glob("*.yaml")))
     assert jobs(output, "execute_page") == 1  # book/method.md holds code
-    # The book never starts a sweep's points.
+    # The book never starts a sweep's points, nor a long run kept in results/.
     assert jobs(output, "sweep_point") == 0
+    assert jobs(output, "result") == 0
+
+
+def test_a_long_run_is_made_only_when_asked_for_and_of_a_larger_profile(tmp_path):
+    asked = ("--config", "profile=paper", "results=fig3,fig8", "--forcerun", "result")
+    done = snakemake(ROOT, tmp_path, "-n", *asked)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, output[-3000:]
+    assert jobs(output, "result") == 2 and jobs(output, "execute") == 0
+    for config, message in [
+        (("profile=book", "results=fig3"), "results are of a larger profile"),
+        (("profile=paper", "results=fig99"), "unknown figure 'fig99'"),
+        (("profile=medium", "results=fig3"), "fig3 has no medium profile"),
+    ]:
+        done = snakemake(ROOT, tmp_path, "-n", "--config", *config)
+        assert done.returncode != 0 and message in done.stdout + done.stderr, config
 
 
 def test_an_unknown_profile_or_sweep_is_refused(tmp_path):
@@ -239,3 +255,21 @@ def test_a_failed_notebook_fails_the_workflow_and_keeps_its_traceback(tmp_path):
     tracebacks = [o for c in failed.cells for o in c.get("outputs", []) if o.get("ename")]
     assert tracebacks and "deliberate failure" in tracebacks[0]["evalue"]
     assert "deliberate failure" in (folder / "fig3.log").read_text()
+
+
+@pytest.mark.slow
+def test_a_long_run_is_kept_in_results_with_its_summary_and_provenance(tmp_path):
+    from dfp import results
+
+    root = repository(tmp_path / "repo")
+    for old in (root / "results").glob("*/fig3.*"):
+        old.unlink()
+    done = snakemake(
+        root, tmp_path / "work", "--cores", "2", "--config", "profile=paper", "results=fig3"
+    )
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    summary = results.check_result(root / "results" / "paper" / "fig3.summary.json")
+    assert summary["parameters"]["k_values"] == [1, 5, 9, 13]  # the paper profile's
+    assert summary["claims"]["C3"]["mark"] in ("✓", "✗", "◐")
+    assert summary["provenance"]["wall_seconds"] > 0
+    assert (tmp_path / "work" / "_build" / "results" / "paper" / "fig3.log").exists()

@@ -6,7 +6,9 @@ report's substitutions: ``{{ git_commit }}``, ``{{ dfp_version }}``, ``{{ build_
 ``{{ python_version }}``, ``{{ package_versions }}``, ``{{ hardware }}``, ``{{ build_profile }}``
 and ``{{ execution_table }}`` (one row per executed page: when papermill ran it, for how long,
 and how many parameters the profile set), read from the executed notebooks that the
-workflow linked into the book's source (its build.json names them).
+workflow linked into the book's source (its build.json names them), and the cells of the
+report's "Verdicts by scale" table, ``{{ ladder_<claim>_<profile> }}``, read from the
+committed results (results/<profile>/*.summary.json, dfp.results).
 """
 
 import datetime
@@ -44,6 +46,31 @@ def execution_table(srcdir, pages):
     return "| page | executed | run time | parameters set |\n|---|---|---|---|\n" + "\n".join(rows)
 
 
+def _results_module(srcdir):
+    """dfp/results.py from its file (importing dfp would start TensorFlow)."""
+    spec = importlib.util.spec_from_file_location(
+        "_dfp_results_for_book", Path(srcdir) / "dfp" / "results.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# The report's claims, as its "Verdicts by scale" table names them.
+CLAIMS = ("C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "parity")
+
+
+def ladder(srcdir, repository):
+    """{ladder_<claim>_<profile>: cell} for the report, from the committed results."""
+    results = _results_module(srcdir)
+    cells = results.ladder_cells(repository)
+    return {
+        f"ladder_{claim}_{profile}": cells.get((claim, profile), "not run")
+        for claim in CLAIMS
+        for profile in ("medium", "paper")
+    }
+
+
 def _substitutions(app, config):
     srcdir = Path(app.srcdir)
     build = srcdir / "build.json"
@@ -61,6 +88,7 @@ def _substitutions(app, config):
         "hardware": origin["hardware"] + (f"; GPU: {gpus}" if gpus else "; no GPU"),
         "build_profile": record["profile"],
         "execution_table": execution_table(srcdir, record["pages"]),
+        **ladder(srcdir, (srcdir / "dfp").resolve().parent),
     }
     config.myst_substitutions = {**(config.myst_substitutions or {}), **substitutions}
 

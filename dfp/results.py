@@ -1,0 +1,337 @@
+"""Committed results: long runs of a figure notebook, kept in the repository with provenance.
+
+A result is a figure notebook executed by the workflow under a profile larger than the
+book's (``medium``, ``paper``), kept as ``results/<profile>/<name>.ipynb`` with its outputs,
+and its summary ``results/<profile>/<name>.summary.json``::
+
+    {"format": 1, "notebook": "fig8", "profile": "paper",
+     "parameters": {...},        # what papermill injected (its record in the notebook)
+     "configuration": {...},     # every parameter the run used: defaults, then injected
+     "claims": {"C7": {"holds", "verdict", "mark", "statistic", "summary", "scale", "parts"}},
+     "provenance": {"commit", "commit_date", "code", "training_code", "packages", "python",
+                    "backend", "precision", "hardware", "gpus", "started", "wall_seconds",
+                    "recorded"}}
+
+``make results PROFILE=paper FIG=fig8`` makes one (workflow/Snakefile, rule ``result``);
+``make book`` never does. Each figure page shows the committed results of its notebook
+(``show_results``), and the report's claims table has a column per profile
+(``ladder_cells``).
+
+Like ``dfp.sweeps``, this module imports no other part of dfp (the workflow and the book's
+Sphinx extension load it from its file, without TensorFlow).
+"""
+
+import ast
+import json
+import os
+import shutil
+from pathlib import Path
+
+__all__ = [
+    "LADDER",
+    "PROVENANCE_FIELDS",
+    "ResultError",
+    "check_result",
+    "committed_results",
+    "ladder_cells",
+    "provenance_line",
+    "result_summary",
+    "results_markdown",
+    "show_results",
+    "write_result",
+]
+
+# The rungs of the scale ladder, smallest first: the book's own run (the notebooks'
+# defaults), then the committed ones.
+LADDER = ("book", "medium", "paper")
+# What every result's provenance must record.
+PROVENANCE_FIELDS = (
+    "commit",
+    "commit_date",
+    "code",
+    "training_code",
+    "packages",
+    "backend",
+    "precision",
+    "hardware",
+    "started",
+    "wall_seconds",
+)
+CLAIM_FIELDS = ("holds", "verdict", "mark", "statistic", "summary", "scale", "parts")
+FORMAT = 1
+RESULTS = "results"
+
+
+class ResultError(ValueError):
+    """A committed result that is incomplete or disagrees with its notebook."""
+
+
+def _sweeps():
+    """dfp/sweeps.py from its file (for ``glued_values``), without importing dfp."""
+    import importlib.util
+    import sys
+
+    name = "_dfp_sweeps_for_results"
+    if name not in sys.modules:
+        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("sweeps.py"))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules[name] = module
+    return sys.modules[name]
+
+
+def _defaults(notebook):
+    """The literal values of an executed notebook's cell tagged ``parameters``."""
+    for cell in notebook.cells:
+        if "parameters" in cell.get("metadata", {}).get("tags", []):
+            values = {}
+            for node in ast.parse(cell.source).body:
+                if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+                    values[node.targets[0].id] = ast.literal_eval(node.value)
+            return values
+    return {}
+
+
+def _claims(notebook):
+    """{claim: its glued fields} for every claim the notebook glued a verdict for."""
+    values = _sweeps().glued_values(notebook)
+    names = sorted(k.removesuffix("_verdict") for k in values if k.endswith("_verdict"))
+    claims = {}
+    for claim in names:
+        fields = {field: values.get(f"{claim}_{field}") for field in CLAIM_FIELDS}
+        if fields["parts"] is not None:
+            fields["parts"] = {str(k): v for k, v in fields["parts"].items()}
+        claims[claim] = fields
+    return claims
+
+
+def result_summary(executed, *, name, profile, provenance):
+    """The summary of an executed notebook (see the module's docstring).
+
+    Args:
+        executed: path of the notebook papermill executed.
+        name: the figure notebook's name, e.g. "fig8".
+        profile: the profile it ran under, e.g. "paper".
+        provenance: ``dfp.provenance.current_provenance()`` of the run; the run's precision,
+            start time and wall time are added from the notebook.
+
+    Returns:
+        The summary dict.
+    """
+    import nbformat
+
+    notebook = nbformat.read(executed, as_version=4)
+    papermill = notebook.metadata.get("papermill", {})
+    parameters = papermill.get("parameters", {}) or {}
+    configuration = {**_defaults(notebook), **parameters}
+    record = dict(provenance)
+    record.update(
+        # Notebooks without the parameter train in float32 with TensorFloat-32 off.
+        precision=configuration.get("precision", "float32"),
+        started=papermill.get("start_time"),
+        wall_seconds=papermill.get("duration"),
+    )
+    return {
+        "format": FORMAT,
+        "notebook": name,
+        "profile": profile,
+        "parameters": parameters,
+        "configuration": configuration,
+        "claims": _claims(notebook),
+        "provenance": record,
+    }
+
+
+def write_result(executed, *, name, profile, provenance, root="."):
+    """Keep an executed notebook as a committed result: results/<profile>/<name>.ipynb and
+    its summary, each written to a temporary file and renamed into place.
+
+    Returns:
+        (the notebook's path, the summary's path).
+    """
+    folder = Path(root) / RESULTS / profile
+    folder.mkdir(parents=True, exist_ok=True)
+    summary = result_summary(executed, name=name, profile=profile, provenance=provenance)
+    notebook, summary_path = folder / f"{name}.ipynb", folder / f"{name}.summary.json"
+    partial = folder / f".{name}.ipynb.{os.getpid()}.partial"
+    shutil.copyfile(executed, partial)
+    os.replace(partial, notebook)
+    partial = folder / f".{name}.summary.json.{os.getpid()}.partial"
+    partial.write_text(json.dumps(summary, indent=1) + "\n")
+    os.replace(partial, summary_path)
+    return notebook, summary_path
+
+
+def check_result(summary_path):
+    """A committed result's summary, checked against its notebook.
+
+    Raises:
+        ResultError: a summary of another layout, a missing provenance field, or one whose
+            parameters or claims are not what its notebook recorded and glued.
+    """
+    summary_path = Path(summary_path)
+    try:
+        summary = json.loads(summary_path.read_text())
+    except ValueError as error:
+        raise ResultError(f"{summary_path} is not a result summary: {error}") from error
+    if not isinstance(summary, dict) or summary.get("format") != FORMAT:
+        raise ResultError(f"{summary_path}: not a result summary of format {FORMAT}")
+    missing = [f for f in PROVENANCE_FIELDS if (summary.get("provenance") or {}).get(f) is None]
+    if missing:
+        raise ResultError(f"{summary_path}: its provenance lacks {', '.join(missing)}")
+    notebook = summary_path.with_name(f"{summary['notebook']}.ipynb")
+    if not notebook.exists():
+        raise ResultError(f"{summary_path}: its notebook {notebook} is missing")
+    again = result_summary(
+        notebook,
+        name=summary["notebook"],
+        profile=summary["profile"],
+        provenance=summary["provenance"],
+    )
+    for key in ("parameters", "configuration", "claims"):
+        if json.dumps(again[key], sort_keys=True) != json.dumps(summary[key], sort_keys=True):
+            raise ResultError(f"{summary_path}: its {key} disagree with {notebook}")
+    for key in ("started", "wall_seconds", "precision"):
+        if again["provenance"][key] != summary["provenance"][key]:
+            raise ResultError(f"{summary_path}: its {key} disagrees with {notebook}")
+    if summary_path.parent.name != summary["profile"]:
+        raise ResultError(
+            f"{summary_path}: a {summary['profile']} result in another profile's folder"
+        )
+    return summary
+
+
+def committed_results(name, root="."):
+    """{profile: summary} of the committed results of notebook ``name``, smallest rung first
+    (profiles outside ``LADDER`` after them), each checked against its notebook."""
+    found = {}
+    for path in sorted((Path(root) / RESULTS).glob(f"*/{name}.summary.json")):
+        found[path.parent.name] = check_result(path)
+    rank = {p: i for i, p in enumerate(LADDER)}
+    return dict(sorted(found.items(), key=lambda item: (rank.get(item[0], len(LADDER)), item[0])))
+
+
+def _minutes(seconds):
+    return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
+
+
+def provenance_line(summary):
+    """One sentence: when, where, how long and by which code a result was produced."""
+    p = summary["provenance"]
+    gpus = ", ".join(p.get("gpus") or [])
+    return (
+        f"Run {p['started'][:16].replace('T', ' ')} UTC for {_minutes(p['wall_seconds'])} "
+        f"on {p['hardware']}{'; GPU ' + gpus if gpus else ''}; Keras backend {p['backend']}, "
+        f"training precision {p['precision']}; commit {p['commit']} "
+        f"({(p.get('commit_date') or '')[:10]})."
+    )
+
+
+def results_markdown(name, root=".", current_code=None):
+    """A figure page's section on the committed results of its notebook, as Markdown.
+
+    Args:
+        name: the notebook, e.g. "fig8".
+        root: the repository.
+        current_code: {"code": fingerprint of dfp, "training": of its training modules} of
+            the page, to say when a result was produced by older code.
+
+    Returns:
+        (markdown, [(profile, PNG bytes), ...]): the text, and the result notebooks'
+        figures to show after it.
+    """
+    import base64
+
+    import nbformat
+
+    results = committed_results(name, root)
+    command = f"make results PROFILE=paper FIG={name}"
+    if not results:
+        return (
+            "No larger run of this figure is committed yet. "
+            f"`{command}` makes one (see the README).",
+            [],
+        )
+    lines, figures = [], []
+    for profile, summary in results.items():
+        lines.append(f"**The {profile} profile** (`results/{profile}/{name}.ipynb`).")
+        for claim, fields in summary["claims"].items():
+            lines.append(
+                f"- **{claim}: {fields['mark']} {fields['verdict']}** at {fields['scale']}. "
+                f"{fields['statistic']}."
+            )
+        changed = summary["parameters"]
+        if changed:
+            lines.append(
+                "- Parameters set by the profile: "
+                + ", ".join(f"`{k}` = {v!r}" for k, v in changed.items())
+                + "."
+            )
+        line = provenance_line(summary)
+        if current_code is not None and summary["provenance"]["code"] != current_code["code"]:
+            p = summary["provenance"]
+            training = p["training_code"] != current_code["training"]
+            line += (
+                f" **Produced by older code than this page's**: commit {p['commit']} of "
+                f"{(p.get('commit_date') or '')[:10]}; dfp has changed since"
+                + (", its training code included." if training else ", not its training code.")
+            )
+        lines.append(f"- {line}")
+        lines.append("")
+        notebook = nbformat.read(Path(root) / RESULTS / profile / f"{name}.ipynb", as_version=4)
+        for cell in notebook.cells:
+            tags = cell.get("metadata", {}).get("tags", [])
+            for output in cell.get("outputs", []):
+                png = output.get("data", {}).get("image/png")
+                glued = output.get("metadata", {}).get("scrapbook")
+                if png and not glued and "remove-output" not in tags:
+                    figures.append((profile, base64.b64decode(png)))
+    return "\n".join(lines), figures
+
+
+def show_results(name, root="..", current_code=None):
+    """Display ``results_markdown`` in a notebook: the text, then each result's figures.
+
+    Args:
+        name: the notebook, e.g. "fig8".
+        root: the repository, from the notebook's folder.
+        current_code: as for ``results_markdown``; None computes it from ``root``'s dfp.
+    """
+    from IPython.display import Image, Markdown, display
+
+    if current_code is None:
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location(
+            "_dfp_provenance_for_results", Path(__file__).with_name("provenance.py")
+        )
+        provenance = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(provenance)
+        package = Path(__file__).parent
+        current_code = {
+            "code": provenance.fingerprint(package),
+            "training": provenance.fingerprint(package, provenance.TRAINING_MODULES),
+        }
+    text, figures = results_markdown(name, root, current_code)
+    display(Markdown(text))
+    for profile, png in figures:
+        display(Markdown(f"*The {profile} run's figure:*"))
+        display(Image(data=png))
+
+
+def ladder_cells(root=".", profiles=("medium", "paper")):
+    """The report's claims table by profile: {(claim, profile): cell text} over every
+    committed result, e.g. "✓ reproduces (commit 1a2b3c, 2026-12-03)"."""
+    cells = {}
+    for path in sorted((Path(root) / RESULTS).glob("*/*.summary.json")):
+        summary = check_result(path)
+        if summary["profile"] not in profiles:
+            continue
+        p = summary["provenance"]
+        when = (p.get("started") or "")[:10]
+        for claim, fields in summary["claims"].items():
+            cells[(claim, summary["profile"])] = (
+                f"{fields['mark']} {fields['verdict']}: {fields['summary']} "
+                f"({fields['scale']}; commit {p['commit'][:7]}, {when})"
+            )
+    return cells
