@@ -110,5 +110,15 @@ dfp.glue_claim(
 # The paper-scale run sweeps depth further:
 # `papermill notebooks/fig1a.ipynb out.ipynb -f notebooks/params/fig1a.paper.yaml`.
 
+# %% [markdown]
+# ## Larger runs
+#
+# This page's run is the one above, at the scale its verdict names. Longer runs of the same
+# notebook under a larger profile (`medium`, `paper`) are committed in `results/` with their
+# provenance; each is shown here with its verdicts, its figures and what produced it.
+
+# %% tags=["remove-input"]
+dfp.show_results("fig1a")
+
 # %% tags=["remove-input"]
 dfp.show_parameters(globals(), "fig1a")

@@ -93,5 +93,15 @@ dfp.glue_claim(
 # `papermill notebooks/fig3.ipynb out.ipynb -f notebooks/params/fig3.paper.yaml` runs it with
 # a finer grid.
 
+# %% [markdown]
+# ## Larger runs
+#
+# This page's run is the one above, at the scale its verdict names. Longer runs of the same
+# notebook under a larger profile (`medium`, `paper`) are committed in `results/` with their
+# provenance; each is shown here with its verdicts, its figures and what produced it.
+
+# %% tags=["remove-input"]
+dfp.show_results("fig3")
+
 # %% tags=["remove-input"]
 dfp.show_parameters(globals(), "fig3")

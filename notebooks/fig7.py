@@ -56,6 +56,7 @@ snapshot_epochs = [0, 1, 3, 6, 12]
 inv_delta_range = [1e-3, 1e3]
 grid_points = 121
 seed = 0
+precision = "float32"  # float32 (TF32 off), tf32 or bf16 (mixed); spectra always float32
 
 # %% tags=["remove-input"]
 import dfp
@@ -107,6 +108,16 @@ dfp.glue_deep_frequency(
 #
 # At the paper's scale:
 # `papermill notebooks/fig7.ipynb out.ipynb -f notebooks/params/resnet18.paper.yaml`.
+
+# %% [markdown]
+# ## Larger runs
+#
+# This page's run is the one above, at the scale its verdict names. Longer runs of the same
+# notebook under a larger profile (`medium`, `paper`) are committed in `results/` with their
+# provenance; each is shown here with its verdicts, its figures and what produced it.
+
+# %% tags=["remove-input"]
+dfp.show_results("fig7")
 
 # %% tags=["remove-input"]
 dfp.show_parameters(globals(), "fig7")

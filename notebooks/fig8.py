@@ -56,6 +56,7 @@ grid_points = 100
 grid_spacing = "geometric"
 grid_pad = [1.0, 0.3]
 seed = 0
+precision = "float32"  # float32 (TF32 off), tf32 or bf16 (mixed); spectra always float32
 
 # %% tags=["remove-input"]
 import dfp
@@ -97,6 +98,7 @@ def train():
         spectra=dfp.training.Snapshots(snapshot_epochs),
         seed=seed,
         label="fig8",
+        precision=precision,
     )
 
 
@@ -173,6 +175,16 @@ dfp.glue_deep_frequency(
 # The defaults are the paper's own training setting; `notebooks/params/fig8.paper.yaml`
 # measures the RDFs on all 30,000 training images and more snapshots
 # (`papermill notebooks/fig8.ipynb out.ipynb -f notebooks/params/fig8.paper.yaml`).
+
+# %% [markdown]
+# ## Larger runs
+#
+# This page's run is the one above, at the scale its verdict names. Longer runs of the same
+# notebook under a larger profile (`medium`, `paper`) are committed in `results/` with their
+# provenance; each is shown here with its verdicts, its figures and what produced it.
+
+# %% tags=["remove-input"]
+dfp.show_results("fig8")
 
 # %% tags=["remove-input"]
 dfp.show_parameters(globals(), "fig8")

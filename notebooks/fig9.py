@@ -55,6 +55,7 @@ snapshot_epoch = 267
 inv_delta_range = [1e-3, 1e4]
 grid_points = 141
 seed = 0
+precision = "float32"  # float32 (TF32 off), tf32 or bf16 (mixed); spectra always float32
 
 # %% tags=["remove-input"]
 import dfp
@@ -93,6 +94,7 @@ def train(depth, form, optimizer):
         seed=seed,
         label=f"fig9 L={depth} {form_name[form]} {optimizer}",
         optimizer=optimizer,
+        precision=precision,
     )
 
 
@@ -235,6 +237,16 @@ for claim, checks, quantity in (("C8", c8, "loss"), ("C9", c9, "half-way 1/δ"))
 # At paper scale (more images, width 500, both residual forms):
 # `papermill notebooks/fig9.ipynb out.ipynb -f notebooks/params/fig9.paper.yaml`; on two CPU
 # cores width 500 is many times slower than the defaults.
+
+# %% [markdown]
+# ## Larger runs
+#
+# This page's run is the one above, at the scale its verdict names. Longer runs of the same
+# notebook under a larger profile (`medium`, `paper`) are committed in `results/` with their
+# provenance; each is shown here with its verdicts, its figures and what produced it.
+
+# %% tags=["remove-input"]
+dfp.show_results("fig9")
 
 # %% tags=["remove-input"]
 dfp.show_parameters(globals(), "fig9")

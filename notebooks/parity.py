@@ -142,5 +142,15 @@ dfp.glue_claim(
 # More seeds or dimensions:
 # `papermill notebooks/parity.ipynb out.ipynb -f notebooks/params/parity.paper.yaml`.
 
+# %% [markdown]
+# ## Larger runs
+#
+# This page's run is the one above, at the scale its verdict names. Longer runs of the same
+# notebook under a larger profile (`medium`, `paper`) are committed in `results/` with their
+# provenance; each is shown here with its verdicts, its figures and what produced it.
+
+# %% tags=["remove-input"]
+dfp.show_results("parity")
+
 # %% tags=["remove-input"]
 dfp.show_parameters(globals(), "parity")
