@@ -34,6 +34,7 @@ __all__ = [
     "check_result",
     "committed_results",
     "ladder_cells",
+    "profile_note",
     "provenance_line",
     "result_summary",
     "results_markdown",
@@ -66,18 +67,42 @@ class ResultError(ValueError):
     """A committed result that is incomplete or disagrees with its notebook."""
 
 
-def _sweeps():
-    """dfp/sweeps.py from its file (for ``glued_values``), without importing dfp."""
+def _load_sibling(module):
+    """dfp/<module>.py from its file, without importing dfp (which starts TensorFlow)."""
     import importlib.util
     import sys
 
-    name = "_dfp_sweeps_for_results"
+    name = f"_dfp_{module}_for_results"
     if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("sweeps.py"))
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        sys.modules[name] = module
+        path = Path(__file__).with_name(f"{module}.py")
+        spec = importlib.util.spec_from_file_location(name, path)
+        loaded = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(loaded)
+        sys.modules[name] = loaded
     return sys.modules[name]
+
+
+def profile_note(name, profile, root="."):
+    """The comment that opens a notebook's profile file (notebooks/params/), as Markdown (a
+    sentence, then its list): where each of the profile's settings comes from. Empty when
+    there is none."""
+    run = _load_sibling("parameters").shared_run(name)
+    path = Path(root) / "notebooks" / "params" / f"{run or name}.{profile}.yaml"
+    if not path.exists():
+        return ""
+    items = [""]
+    for line in path.read_text().splitlines():
+        if not line.startswith("#"):
+            break
+        text = line[1:].strip()
+        if text.startswith(("make ", "papermill ")):  # the command, given elsewhere
+            continue
+        if text.startswith("- "):  # a list in the comment stays a list
+            items.append(text[2:])
+        else:
+            items[-1] = f"{items[-1]} {text}".strip()
+    lead, rest = items[0], [item for item in items[1:] if item]
+    return lead + "".join(f"\n  - {item}" for item in rest)
 
 
 def _defaults(notebook):
@@ -94,7 +119,7 @@ def _defaults(notebook):
 
 def _claims(notebook):
     """{claim: its glued fields} for every claim the notebook glued a verdict for."""
-    values = _sweeps().glued_values(notebook)
+    values = _load_sibling("sweeps").glued_values(notebook)
     names = sorted(k.removesuffix("_verdict") for k in values if k.endswith("_verdict"))
     claims = {}
     for claim in names:
@@ -260,6 +285,9 @@ def results_markdown(name, root=".", current_code=None):
                 f"- **{claim}: {fields['mark']} {fields['verdict']}** at {fields['scale']}. "
                 f"{fields['statistic']}."
             )
+        note = profile_note(name, profile, root)
+        if note:
+            lines.append(f"- Where its settings come from: {note}")
         changed = summary["parameters"]
         if changed:
             lines.append(
