@@ -18,7 +18,9 @@ from urllib.parse import unquote, urlparse
 import pytest
 import yaml
 
+from dfp import results
 from tests.notebooks import ROOT, sources
+from tests.test_results import PROVENANCE, executed_notebook
 from tests.test_workflow import jobs, repository, snakemake, two_point_sweep
 
 pytestmark = pytest.mark.slow
@@ -48,6 +50,12 @@ def built_book(tmp_path_factory):
         if summary.name != f"{UNRUN}.summary.json":
             shutil.copy(summary, root / "sweeps")
     two_point_sweep(root)
+    # A committed paper-scale result of Fig. 3 (made up, so that the test does not depend on
+    # which results the repository holds): its page and the report must show it.
+    for old in (root / "results" / "paper").glob("fig3.*"):
+        old.unlink()
+    made_up = executed_notebook(base / "fig3-result.ipynb", claim="C3")
+    results.write_result(made_up, name="fig3", profile="paper", provenance=PROVENANCE, root=root)
     toc = yaml.safe_load((root / "_toc.yml").read_text())
     toc["parts"][-1]["chapters"].append({"file": "sweeps/pair"})
     (root / "_toc.yml").write_text(yaml.safe_dump(toc, sort_keys=False))
@@ -95,6 +103,20 @@ def test_whole_book_builds_with_every_figure_verdict_and_sweep(built_book):
         assert ("has not been run" in words) != committed, name
         assert (f"make sweep SWEEP={name}" in words) != committed, name
         assert ("<img " in page) == committed, name
+
+
+def test_a_committed_result_is_shown_on_its_page_and_in_the_report(built_book):
+    root, work = built_book
+    html = work / "_build" / "html"
+    page = (html / "notebooks" / "fig3.html").read_text()
+    assert "The paper profile" in page and "C3: ✓ reproduces" in page
+    assert "commit 0123456789ab" in page and "Produced by older code than this page" in page
+    report = (html / "book" / "report.html").read_text()
+    section = report[report.index("Verdicts by scale") :]
+    assert "✓ reproduces: 0.01 → 0.02 (a test scale; commit 0123456, 2026-12-01)" in section
+    assert "not run" in section  # the rungs that have no committed result
+    # Rendered from the committed notebook: the workflow never executed it.
+    assert not list((work / "_build").glob("results/**/*.ipynb"))
 
 
 def test_an_unchanged_book_takes_seconds_and_a_dfp_change_reruns_the_notebooks(built_book):

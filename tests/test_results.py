@@ -33,7 +33,7 @@ def _glued(name, value):
     )
 
 
-def executed_notebook(path, *, holds=True, epochs=3):
+def executed_notebook(path, *, holds=True, epochs=3, claim="C7"):
     """A notebook as papermill leaves it: parameters, injected parameters, glued claim, figure."""
     parameters = nbformat.v4.new_code_cell(
         "epochs = 300\nseed = 0", metadata={"tags": ["parameters"]}
@@ -41,19 +41,19 @@ def executed_notebook(path, *, holds=True, epochs=3):
     injected = nbformat.v4.new_code_cell(
         f"# Parameters\nepochs = {epochs}\n", metadata={"tags": ["injected-parameters"]}
     )
-    claim = nbformat.v4.new_code_cell("glue(...)")
-    claim.outputs = [
-        _glued("C7_holds", holds),
-        _glued("C7_verdict", "reproduces" if holds else "does not reproduce"),
-        _glued("C7_mark", "✓" if holds else "✗"),
-        _glued("C7_statistic", "half-way 1/δ 0.01 < 0.02"),
-        _glued("C7_summary", "0.01 → 0.02"),
-        _glued("C7_scale", "a test scale"),
-        _glued("C7_parts", {1: holds}),
+    glued = nbformat.v4.new_code_cell("glue(...)")
+    glued.outputs = [
+        _glued(f"{claim}_holds", holds),
+        _glued(f"{claim}_verdict", "reproduces" if holds else "does not reproduce"),
+        _glued(f"{claim}_mark", "✓" if holds else "✗"),
+        _glued(f"{claim}_statistic", "half-way 1/δ 0.01 < 0.02"),
+        _glued(f"{claim}_summary", "0.01 → 0.02"),
+        _glued(f"{claim}_scale", "a test scale"),
+        _glued(f"{claim}_parts", {1: holds}),
     ]
     figure = nbformat.v4.new_code_cell("plot()")
     figure.outputs = [nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo="})]
-    notebook = nbformat.v4.new_notebook(cells=[parameters, injected, claim, figure])
+    notebook = nbformat.v4.new_notebook(cells=[parameters, injected, glued, figure])
     notebook.metadata["papermill"] = {
         "parameters": {"epochs": epochs},
         "start_time": "2026-12-01T11:00:00.000000",
