@@ -16,7 +16,7 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 export PATH := $(BIN):$(PATH)
 export PYTHONNOUSERSITE := 1
 
-.PHONY: install browser book render sweep results test test-fast lint lock clean
+.PHONY: install browser book render sweep results h200 test test-fast lint lock clean
 
 install: $(STAMP)
 
@@ -59,6 +59,19 @@ RESULT_THREADS ?= $(shell nproc)
 results: $(STAMP)
 	@test -n "$(FIG)" || { echo "make results PROFILE=paper FIG=<figure>[,<figure>...]" >&2; exit 2; }
 	$(SNAKEMAKE) --config profile=$(PROFILE) results=$(FIG) threads=$(RESULT_THREADS) --forcerun result
+
+# What the prepared one-GPU run of Figs. 5-7 carries (workflow/h200/README.md): the wheels
+# the GPU machine lacks (Keras and its two small dependencies, at the lock's versions, for its
+# Python 3.12) and CIFAR-10 from $(DFP_DATA_DIR), packed into two parts of under 64 MiB.
+H200 := .h200
+H200_WHEELS := $(shell grep -E '^(keras|optree|namex)==' requirements.lock | cut -d' ' -f1)
+h200: $(STAMP)
+	@test -n "$(DFP_DATA_DIR)" || { echo "set DFP_DATA_DIR to the data folder" >&2; exit 2; }
+	mkdir -p $(H200)/wheels
+	$(BIN)/python -m pip download -q --no-deps --only-binary=:all: --python-version 3.12 \
+	  --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
+	  --platform manylinux2014_x86_64 -d $(H200)/wheels $(H200_WHEELS)
+	$(BIN)/python workflow/h200/pack.py pack $(DFP_DATA_DIR) cifar-10-batches-py $(H200)/cifar --parts 2
 
 # Lint, then unit tests, notebook pairing, every notebook through papermill at tiny
 # parameters, the JAX backend, and book builds (one that must succeed, one that must fail).

@@ -30,6 +30,7 @@ __all__ = [
     "ordered_on_grid",
     "ordering",
     "parity_check",
+    "precision_control",
     "rdf_peaks_check",
     "resnet_deep_frequency_check",
     "same_on_grid",
@@ -260,6 +261,54 @@ def resnet_deep_frequency_check(runs: dict, *, targets: str) -> tuple[tuple, lis
         f"{spectra[v]['floors'][last]:.3f}" for v in order
     )
     return (holds, statistic, parts, halfway), order, (first, last)
+
+
+def precision_control(reference: dict, other: dict) -> dict:
+    """Whether a lower training precision changes what a Resnet18 run shows: one variant
+    trained twice on the same data and seed, in float32 and at another precision (bf16).
+
+    The positions that decide C5 and C6 are the half-way points of the RDFs at each
+    snapshot; the two runs agree when every pair is closer than one grid step (the tie of
+    every ordering here), so an ordering decided by the float32 run is decided alike.
+
+    Args:
+        reference: one variant's result from ``dfp.training.train_resnet_variants`` in float32.
+        other: the same variant's at the other precision (same configuration otherwise).
+
+    Returns:
+        {agrees (bool), steps (largest difference of half-way points, in grid steps),
+        halfway {targets: {epoch: (reference, other)}}, accuracy (final training accuracy,
+        both), val_accuracy (final validation accuracy, both), precisions}.
+    """
+    grid = np.asarray(reference["inv_delta"])
+    if not np.array_equal(grid, np.asarray(other["inv_delta"])):
+        raise ValueError("the two runs' spectra are on different grids: not comparable")
+    halfway, steps = {}, 0.0
+    for targets in ("labels", "output"):
+        halfway[targets] = {}
+        for epoch in sorted(reference[targets]["curves"]):
+            pair = []
+            for run in (reference, other):
+                curve = run[targets]["curves"][epoch]
+                floor = run[targets]["floors"][epoch]
+                try:
+                    pair.append(halfway_inv_delta(grid, curve, floor))
+                except ValueError:
+                    pair.append(float("nan"))
+            halfway[targets][epoch] = tuple(pair)
+            if np.all(np.isfinite(pair)):
+                tie = grid_step_at(grid, min(pair))
+                steps = max(steps, abs(pair[1] - pair[0]) / tie)
+            elif np.isfinite(pair).any():  # one run's curve left the grid, the other's not
+                steps = float("inf")
+    return {
+        "agrees": bool(steps < 1.0),
+        "steps": float(steps),
+        "halfway": halfway,
+        "accuracy": (float(reference["accuracy"][-1]), float(other["accuracy"][-1])),
+        "val_accuracy": (float(reference["val_accuracy"][-1]), float(other["val_accuracy"][-1])),
+        "precisions": (reference.get("precision", "float32"), other.get("precision")),
+    }
 
 
 def longest_ordered_prefix(values: ArrayLike, *, tie: float, increasing: bool = True) -> int:
@@ -670,3 +719,40 @@ def show_parameters(namespace: dict, notebook: str) -> None:
             "with `-p name value`)."
         )
     )
+    _show_runs_used()
+
+
+def _run_row(used):
+    """One row of the table of training runs a page used."""
+    created = (used["created"] or "")[:16].replace("T", " ")
+    machine = used["hardware"] or "not recorded"
+    if used["gpus"]:
+        machine += "; GPU " + ", ".join(used["gpus"])
+    seconds = "not recorded" if used["seconds"] is None else f"{used['seconds']:.0f} s"
+    here = "loaded" if used["loaded"] else "trained here"
+    return (
+        f"| `{used['run']}` `{used['key'][:12]}` | {created} UTC | {machine} | "
+        f"{used['backend']} | {seconds} | {here} |"
+    )
+
+
+def _show_runs_used():
+    """The training runs this page used (``dfp.runs.used_runs``): a table, and glued as
+    ``runs_used`` for a committed result's provenance (``dfp.results``)."""
+    from IPython.display import Markdown, display
+    from myst_nb import glue
+
+    from dfp.runs import used_runs
+
+    used = used_runs()
+    if not used:
+        return
+    rows = "\n".join(_run_row(u) for u in used)
+    display(
+        Markdown(
+            "**Training runs this page used** (from `dfp`'s run cache, or trained as it ran)"
+            "\n\n| run | computed | on | backend | compute time | here |\n"
+            f"|---|---|---|---|---|---|\n{rows}"
+        )
+    )
+    glue("runs_used", used, display=False)

@@ -256,7 +256,7 @@ def notebook_parameters(notebook):
     Returns:
         {name: default value}, in the cell's order.
     """
-    import nbformat
+    import json
 
     candidates = [Path(f"{notebook}.ipynb")] + [
         Path(folder) / f"{notebook}.ipynb" for folder in ("notebooks", "sweeps")
@@ -264,14 +264,17 @@ def notebook_parameters(notebook):
     path = next((p for p in candidates if p.exists()), None)
     if path is None:
         raise FileNotFoundError(f"{notebook}.ipynb is not here, in notebooks/ or in sweeps/")
+    # Read as JSON (the notebook format), not through nbformat: a machine with no Jupyter (a
+    # rented GPU) reads the parameters too.
     cells = [
         c
-        for c in nbformat.read(path, as_version=4).cells
-        if "parameters" in c.metadata.get("tags", [])
+        for c in json.loads(path.read_text())["cells"]
+        if "parameters" in c.get("metadata", {}).get("tags", [])
     ]
     if len(cells) != 1:
         raise ValueError(f"{path} needs exactly one cell tagged 'parameters', found {len(cells)}")
-    return _assignments(cells[0].source)
+    source = cells[0]["source"]
+    return _assignments(source if isinstance(source, str) else "".join(source))
 
 
 def _assignments(source):

@@ -12,7 +12,7 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["PACKAGES", "current_provenance", "fingerprint"]
+__all__ = ["PACKAGES", "current_provenance", "fingerprint", "machine"]
 
 # The packages whose versions are recorded, when installed.
 PACKAGES = (
@@ -101,6 +101,14 @@ def _gpus():
         return []
 
 
+def machine():
+    """The machine this process runs on: {hardware (CPU model and cores, OS), gpus (names)}."""
+    return {
+        "hardware": f"{_cpu()}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}",
+        "gpus": _gpus(),
+    }
+
+
 def current_provenance(root="."):
     """What produced a result made now, from the repository at ``root``.
 
@@ -134,7 +142,6 @@ def current_provenance(root="."):
         "packages": packages,
         "python": platform.python_version(),
         "backend": os.environ.get("KERAS_BACKEND", "tensorflow"),
-        "hardware": f"{_cpu()}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}",
-        "gpus": _gpus(),
+        **machine(),
         "recorded": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }

@@ -9,8 +9,8 @@ and its summary ``results/<profile>/<name>.summary.json``::
      "configuration": {...},     # every parameter the run used: defaults, then injected
      "claims": {"C7": {"holds", "verdict", "mark", "statistic", "summary", "scale", "parts"}},
      "provenance": {"commit", "commit_date", "code", "training_code", "packages", "python",
-                    "backend", "precision", "hardware", "gpus", "started", "wall_seconds",
-                    "recorded"}}
+                    "backend", "precision", "hardware", "gpus", "trained_on",
+                    "training_seconds", "started", "wall_seconds", "recorded"}}
 
 ``make results PROFILE=paper FIG=fig8`` makes one (workflow/Snakefile, rule ``result``);
 ``make book`` never does. Each figure page shows the committed results of its notebook
@@ -150,6 +150,17 @@ def result_summary(executed, *, name, profile, provenance):
     parameters = papermill.get("parameters", {}) or {}
     configuration = {**_defaults(notebook), **parameters}
     record = dict(provenance)
+    # Where its training runs were computed: a page that loaded runs trained elsewhere (on a
+    # GPU, say) names that machine, not the one that executed the notebook.
+    used = _load_sibling("sweeps").glued_values(notebook).get("runs_used") or []
+    record["trained_on"] = sorted(
+        {
+            (u.get("hardware") or "not recorded")
+            + ("; GPU " + ", ".join(u["gpus"]) if u.get("gpus") else "")
+            for u in used
+        }
+    )
+    record["training_seconds"] = sum(u.get("seconds") or 0 for u in used if not u.get("loaded"))
     record.update(
         # Notebooks without the parameter train in float32 with TensorFloat-32 off.
         precision=configuration.get("precision", "float32"),
@@ -244,11 +255,14 @@ def provenance_line(summary):
     """One sentence: when, where, how long and by which code a result was produced."""
     p = summary["provenance"]
     gpus = ", ".join(p.get("gpus") or [])
+    here = f"{p['hardware']}{'; GPU ' + gpus if gpus else ''}"
+    trained = [m for m in p.get("trained_on") or [] if m != here]
     return (
         f"Run {p['started'][:16].replace('T', ' ')} UTC for {_minutes(p['wall_seconds'])} "
-        f"on {p['hardware']}{'; GPU ' + gpus if gpus else ''}; Keras backend {p['backend']}, "
-        f"training precision {p['precision']}; commit {p['commit']} "
-        f"({(p.get('commit_date') or '')[:10]})."
+        f"on {here}"
+        + (f", from training runs computed on {' and '.join(trained)}" if trained else "")
+        + f"; Keras backend {p['backend']}, training precision {p['precision']}; "
+        f"commit {p['commit']} ({(p.get('commit_date') or '')[:10]})."
     )
 
 

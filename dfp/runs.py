@@ -17,6 +17,7 @@ import datetime
 import hashlib
 import json
 import os
+import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -24,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from dfp.provenance import TRAINING_MODULES, fingerprint
+from dfp.provenance import TRAINING_MODULES, fingerprint, machine
 
 __all__ = [
     "CACHE_DIR_VARIABLE",
@@ -35,9 +36,11 @@ __all__ = [
     "code_fingerprint",
     "configuration",
     "list_runs",
+    "load_run",
     "print_runs",
     "read_checkpoint",
     "run_key",
+    "used_runs",
     "write_checkpoint",
 ]
 
@@ -145,6 +148,7 @@ def cached(name: str, config: dict, compute: Callable[[], Any]) -> Any:
                 record, result = _load(path)
                 if record.get("key") != key:
                     raise ValueError("it holds another run's key")
+                _USED.append(_used(record, loaded=True))
                 return result
             except Exception as error:  # anything unreadable is recomputed, never served
                 warnings.warn(
@@ -153,10 +157,12 @@ def cached(name: str, config: dict, compute: Callable[[], Any]) -> Any:
                     stacklevel=2,
                 )
         token = _CHECKPOINT.set([path.with_name(f".{path.stem}.checkpoint.npz"), 0])
+        started = time.perf_counter()
         try:
             result = compute()
         finally:
             _CHECKPOINT.reset(token)
+        seconds = time.perf_counter() - started
         arrays = {}
         record = {
             "format": FORMAT,
@@ -167,13 +173,43 @@ def cached(name: str, config: dict, compute: Callable[[], Any]) -> Any:
             "code": code_fingerprint(TRAINING_MODULES),
             "dfp_version": _version(),
             "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+            # Where and how long it was computed (this process's share, when it resumed).
+            "machine": machine(),
+            "seconds": seconds,
             "result": _encode(result, arrays),
         }
         _write(path, record, arrays)
+        _USED.append(_used(record, loaded=False))
         # The finished run replaces its checkpoints (one per training loop it ran).
         for stale in path.parent.glob(f".{path.stem}.checkpoint*.npz"):
             stale.unlink(missing_ok=True)
     return result
+
+
+# Every run ``cached`` served in this process, computed or loaded, in order (``used_runs``).
+_USED = []
+
+
+def _used(record, loaded):
+    machine = record.get("machine") or {}
+    return {
+        "run": record["name"],
+        "key": record["key"][:24],
+        "created": record.get("created"),
+        "backend": record.get("backend"),
+        "hardware": machine.get("hardware"),
+        "gpus": machine.get("gpus", []),
+        "seconds": record.get("seconds"),
+        "loaded": loaded,
+    }
+
+
+def used_runs() -> list[dict]:
+    """The runs ``cached`` has served in this process, in order: for each, its name, key
+    (24 hex digits), when and on which machine (hardware, GPUs) and backend it was computed,
+    in how many seconds, and whether this process loaded it or computed it. A page lists them
+    (``dfp.show_parameters``), so a result loaded from runs trained elsewhere names where."""
+    return [dict(entry) for entry in _USED]
 
 
 # [checkpoint file, training loops started] of the run being computed inside ``cached``.
@@ -219,6 +255,17 @@ def read_checkpoint(path: Path) -> dict | None:
             stacklevel=2,
         )
         return None
+
+
+def load_run(path: str | Path) -> tuple[dict, Any]:
+    """A cached run's file: (its record without the result, the result).
+
+    Raises:
+        ValueError: a file of another layout; OSError or ValueError for one that is
+            truncated or corrupted.
+    """
+    record, result = _load(Path(path))
+    return {k: v for k, v in record.items() if k != "result"}, result
 
 
 def list_runs(directory: Path | None = None) -> list[dict]:

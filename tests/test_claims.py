@@ -362,3 +362,34 @@ def test_resnet_deep_frequency_check_orders_variants_shallow_to_deep():
     assert not holds
     with pytest.raises(ValueError, match="targets"):
         dfp.resnet_deep_frequency_check(runs, targets="inputs")
+
+
+def _resnet_run(shift, precision):
+    """A made-up Resnet18 result whose RDFs sit ``shift`` (in 1/δ) to the right."""
+    grid = np.linspace(1.0, 10.0, 10)
+    curve = lambda centre: 0.1 + 0.9 / (1 + np.exp(-(grid - centre) * 3))  # noqa: E731
+    spectra = {
+        "curves": {0: curve(6.0 + shift), 5: curve(4.0 + shift)},
+        "floors": {0: 0.1, 5: 0.1},
+    }
+    return {
+        "inv_delta": grid,
+        "labels": spectra,
+        "output": spectra,
+        "accuracy": np.array([0.3, 0.6]),
+        "val_accuracy": np.array([0.3, 0.5 + shift / 10]),
+        "precision": precision,
+    }
+
+
+def test_the_precision_control_agrees_within_a_grid_step_and_not_beyond():
+    close = dfp.precision_control(_resnet_run(0.0, "float32"), _resnet_run(0.4, "bf16"))
+    assert close["agrees"] and 0.3 < close["steps"] < 0.5
+    assert close["precisions"] == ("float32", "bf16")
+    assert set(close["halfway"]["labels"]) == {0, 5}
+    far = dfp.precision_control(_resnet_run(0.0, "float32"), _resnet_run(1.5, "bf16"))
+    assert not far["agrees"] and far["steps"] > 1.0
+    other = _resnet_run(0.0, "bf16")
+    other["inv_delta"] = other["inv_delta"] * 2
+    with pytest.raises(ValueError, match="different grids"):
+        dfp.precision_control(_resnet_run(0.0, "float32"), other)

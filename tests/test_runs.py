@@ -239,3 +239,18 @@ def test_the_record_is_json(cache):
     assert record["format"] == runs.FORMAT and record["result"] == {
         "dict": [[{"value": "x"}, {"value": 1.0}]]
     }
+
+
+def test_a_page_knows_which_runs_it_used_where_they_were_computed(tmp_path, monkeypatch):
+    monkeypatch.setenv("DFP_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(runs, "_USED", [])
+    runs.cached("used", {"a": 1}, lambda: {"x": np.arange(3)})
+    runs.cached("used", {"a": 1}, lambda: pytest.fail("computed twice"))
+    first, second = runs.used_runs()
+    assert (first["loaded"], second["loaded"]) == (False, True)
+    assert first["key"] == second["key"] and first["hardware"] and "cores" in first["hardware"]
+    assert first["seconds"] is not None and first["backend"] == second["backend"]
+    (path,) = tmp_path.glob("used-*.npz")
+    record, result = runs.load_run(path)
+    assert record["machine"]["hardware"] == first["hardware"] and "result" not in record
+    np.testing.assert_array_equal(result["x"], np.arange(3))

@@ -1,0 +1,264 @@
+"""Figs. 5-7 at the paper's scale on one GPU: the prepared run (see workflow/h200/README.md).
+
+    python workflow/h200/paper_run.py preflight --out $OUT
+    python workflow/h200/paper_run.py train --profile paper --precision bf16 --control 4 \
+        --deadline 530 --out $OUT
+
+``preflight`` writes preflight.json: the JAX devices, the Keras version and backend, whether a
+float32 matrix product runs in TensorFloat-32 by default there (and that dfp turns it off), and
+a tiny ``fit``. ``train`` trains every Resnet18 variant of the profile at ``--precision``, one
+process per variant on the one GPU, and the ``--control`` variant once more in float32 (the
+precision control), each through ``dfp.training.train_resnet_variants``, so each finished run
+is a file of dfp's run cache, keyed exactly as the notebooks Figs. 5-7 key it under the same
+profile and precision. At the deadline (seconds after the start) it stops the processes still
+training and keeps what finished: $OUT gets each finished run's cache file, manifest.json
+(what finished, per-process wall time, the machine and GPU) and, when both control runs
+finished, control.json (``dfp.claims.precision_control``).
+
+Back on the build machine, the run files go into the run cache and the notebooks execute
+under ``KERAS_BACKEND=jax`` at the same profile and precision, loading them:
+``make results PROFILE=paper FIG=fig5,fig6,fig7`` then writes the committed results, whose
+pages name the GPU the runs were trained on (``dfp.runs.used_runs``).
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+RUN = "resnet18"
+
+
+def configuration(profile, precision, variants=None):
+    """The shared Resnet18 run's parameters, as Fig. 5 runs them under ``profile``: its
+    notebook's defaults, then notebooks/params/resnet18.<profile>.yaml, then ``precision``."""
+    import yaml
+
+    from dfp.parameters import SHARED, notebook_parameters
+
+    defaults = notebook_parameters(str(ROOT / "notebooks" / SHARED[RUN]["notebooks"][0]))
+    path = ROOT / "notebooks" / "params" / f"{RUN}.{profile}.yaml"
+    if profile != "book":
+        if not path.exists():
+            raise SystemExit(f"no profile {path}")
+        defaults.update(yaml.safe_load(path.read_text()) or {})
+    defaults["precision"] = precision
+    config = {name: defaults[name] for name in SHARED[RUN]["parameters"]}
+    if variants is not None:
+        config["variants"] = list(variants)
+    return config
+
+
+def _machine():
+    from dfp.provenance import machine
+
+    return machine()
+
+
+def preflight(out):
+    """The device, the matmul precision JAX uses by default, and a tiny fit."""
+    import jax
+    import jax.numpy as jnp
+    import keras
+    import numpy as np
+
+    import dfp
+
+    record = {
+        "backend": keras.backend.backend(),
+        "keras": keras.__version__,
+        "jax": jax.__version__,
+        "devices": [f"{d.platform}: {d.device_kind}" for d in jax.devices()],
+        **_machine(),
+    }
+    a = jax.random.normal(jax.random.PRNGKey(0), (2048, 2048), jnp.float32)
+    exact = np.asarray(a, np.float64) @ np.asarray(a, np.float64)
+    errors = {}
+    for precision in ("default", "highest"):
+        with jax.default_matmul_precision(precision):
+            product = np.asarray(jax.jit(lambda x: x @ x)(a), np.float64)
+        errors[precision] = float(np.max(np.abs(product - exact)) / np.max(np.abs(exact)))
+    record["matmul_relative_error"] = errors
+    # TensorFloat-32 keeps 10 mantissa bits: errors near 1e-3 rather than 1e-6.
+    record["tf32_by_default"] = errors["default"] > 100 * errors["highest"]
+    x = np.random.default_rng(0).normal(size=(512, 8)).astype(np.float32)
+    y = np.eye(2, dtype=np.float32)[(x[:, 0] > 0).astype(int)]
+    model = dfp.models.mlp(8, 2, 32, output_dim=2, seed=0)
+    model.compile(optimizer="adam", loss="mse")
+    start = time.perf_counter()
+    history = model.fit(x, y, epochs=3, batch_size=64, verbose=0)
+    record["tiny_fit"] = {
+        "loss": [float(v) for v in history.history["loss"]],
+        "seconds": time.perf_counter() - start,
+    }
+    _write_json(Path(out) / "preflight.json", record)
+    print(json.dumps(record, indent=1))
+
+
+def worker(profile, precision, variant):
+    """One process: one variant at one precision, into dfp's run cache."""
+    import dfp
+
+    config = configuration(profile, precision, variants=[variant])
+    result = dfp.training.train_resnet_variants(**config)[variant]
+    print(
+        f"Resnet18-{variant} {precision}: validation accuracy {result['val_accuracy'][-1]:.4f}, "
+        f"{result['seconds']:.0f} s of training",
+        flush=True,
+    )
+
+
+def train(profile, precision, control, deadline, out):
+    """Every variant at ``precision`` and the control variant in float32, in parallel."""
+    started = time.time()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    jobs = [(v, precision) for v in configuration(profile, precision)["variants"]]
+    if control is not None and precision != "float32":
+        jobs.append((control, "float32"))
+    env = dict(os.environ)
+    # The processes share the one GPU: each may take an equal share of its memory.
+    env.setdefault("XLA_PYTHON_CLIENT_MEM_FRACTION", f"{0.9 / len(jobs):.3f}")
+    processes = {}
+    for variant, job_precision in jobs:
+        # The logs stay beside the run cache (what comes back is at most 8 files); their
+        # ends go into the manifest.
+        logs = Path(os.environ.get("DFP_CACHE_DIR", out)) / "logs"
+        logs.mkdir(parents=True, exist_ok=True)
+        log = open(logs / f"{variant}-{job_precision}.txt", "w")
+        command = [sys.executable, __file__, "worker", "--profile", profile]
+        command += ["--precision", job_precision, "--variant", str(variant)]
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+        processes[(variant, job_precision)] = (process, log, time.time())
+    ended = {}
+    while len(ended) < len(processes):
+        for job, (process, _log, begun) in processes.items():
+            if job not in ended and process.poll() is not None:
+                ended[job] = {"returncode": process.returncode, "seconds": time.time() - begun}
+        if time.time() - started > deadline:
+            for job, (process, _log, begun) in processes.items():
+                if job not in ended:
+                    process.terminate()
+                    try:
+                        process.wait(20)
+                    except subprocess.TimeoutExpired:
+                        process.kill()
+                    ended[job] = {"returncode": None, "seconds": time.time() - begun}
+            break
+        time.sleep(2)
+    for _, log, _ in processes.values():
+        log.close()
+    results = _collect(profile, jobs, out)
+    manifest = {
+        "profile": profile,
+        "precision": precision,
+        "deadline_seconds": deadline,
+        "wall_seconds": time.time() - started,
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
+        **_machine(),
+        "jobs": [
+            {
+                "variant": v,
+                "precision": p,
+                "finished": (v, p) in results,
+                "stopped_at_deadline": ended[(v, p)]["returncode"] is None,
+                "returncode": ended[(v, p)]["returncode"],
+                "seconds": ended[(v, p)]["seconds"],
+                "log_tail": _tail(processes[(v, p)][1].name),
+            }
+            for v, p in jobs
+        ],
+    }
+    if control is not None and (control, "float32") in results and (control, precision) in results:
+        from dfp.claims import precision_control
+
+        manifest["control"] = precision_control(
+            results[(control, "float32")], results[(control, precision)]
+        )
+        _write_json(out / "control.json", {"variant": control, **manifest["control"]})
+    _write_json(out / "manifest.json", manifest)
+    print(json.dumps({k: v for k, v in manifest.items() if k != "control"}, indent=1))
+    return 0 if all(job["finished"] for job in manifest["jobs"]) else 1
+
+
+def _tail(path, characters=1500):
+    text = Path(path).read_text(errors="replace")
+    return text[-characters:]
+
+
+def _collect(profile, jobs, out):
+    """Copy each finished run's cache file to ``out``; {(variant, precision): its result}.
+
+    The finished runs are the run cache's files of this run and profile (their records hold
+    the configuration they were keyed on), so nothing here repeats how a run is keyed."""
+    import dfp
+
+    wanted = set(jobs)
+    found = {}
+    for entry in dfp.runs.list_runs():
+        config = entry.get("config") or {}
+        job = (config.get("variant"), config.get("precision"))
+        if entry.get("name") != RUN or job not in wanted:
+            continue
+        expected = configuration(profile, job[1])
+        if any(config.get(k) != v for k, v in expected.items() if k != "variants"):
+            continue  # a run of another profile left in the same cache
+        shutil.copy(entry["path"], out / entry["path"].name)
+        found[job] = dfp.runs.load_run(entry["path"])[1]
+    return found
+
+
+def _write_json(path, record):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(json.dumps(record, indent=1, default=_jsonable) + "\n")
+    os.replace(partial, path)
+
+
+def _jsonable(value):
+    import numpy as np
+
+    if isinstance(value, (np.generic,)):
+        return value.item()
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def main(argv):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    first = commands.add_parser("preflight")
+    first.add_argument("--out", required=True)
+    training = commands.add_parser("train")
+    training.add_argument("--profile", default="paper")
+    training.add_argument("--precision", default="bf16", choices=("float32", "tf32", "bf16"))
+    training.add_argument("--control", type=int, default=4, help="variant of the control; 0: none")
+    training.add_argument("--deadline", type=float, required=True, help="seconds from the start")
+    training.add_argument("--out", required=True)
+    one = commands.add_parser("worker")
+    one.add_argument("--profile", required=True)
+    one.add_argument("--precision", required=True)
+    one.add_argument("--variant", type=int, required=True)
+    arguments = parser.parse_args(argv)
+    sys.path.insert(0, str(ROOT))
+    if arguments.command == "preflight":
+        preflight(arguments.out)
+    elif arguments.command == "worker":
+        worker(arguments.profile, arguments.precision, arguments.variant)
+    else:
+        control = arguments.control or None
+        sys.exit(
+            train(
+                arguments.profile, arguments.precision, control, arguments.deadline, arguments.out
+            )
+        )
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
