@@ -17,10 +17,10 @@ import json
 from pathlib import Path
 
 
-def _provenance_module(srcdir):
-    """dfp/provenance.py from its file (importing dfp would start TensorFlow)."""
+def _dfp_module(srcdir, name):
+    """dfp/<name>.py from its file (importing dfp would start TensorFlow)."""
     spec = importlib.util.spec_from_file_location(
-        "_dfp_provenance_for_book", Path(srcdir) / "dfp" / "provenance.py"
+        f"_dfp_{name}_for_book", Path(srcdir) / "dfp" / f"{name}.py"
     )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -46,23 +46,13 @@ def execution_table(srcdir, pages):
     return "| page | executed | run time | parameters set |\n|---|---|---|---|\n" + "\n".join(rows)
 
 
-def _results_module(srcdir):
-    """dfp/results.py from its file (importing dfp would start TensorFlow)."""
-    spec = importlib.util.spec_from_file_location(
-        "_dfp_results_for_book", Path(srcdir) / "dfp" / "results.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 # The report's claims, as its "Verdicts by scale" table names them.
 CLAIMS = ("C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "parity")
 
 
 def ladder(srcdir, repository):
     """{ladder_<claim>_<profile>: cell} for the report, from the committed results."""
-    results = _results_module(srcdir)
+    results = _dfp_module(srcdir, "results")
     cells = results.ladder_cells(repository)
     return {
         f"ladder_{claim}_{profile}": cells.get((claim, profile), "not run")
@@ -76,7 +66,7 @@ def _substitutions(app, config):
     build = srcdir / "build.json"
     record = json.loads(build.read_text()) if build.exists() else {"profile": "?", "pages": []}
     # The repository: where the linked dfp/ lives (the source folder itself is a build output).
-    origin = _provenance_module(srcdir).current_provenance((srcdir / "dfp").resolve().parent)
+    origin = _dfp_module(srcdir, "provenance").current_provenance((srcdir / "dfp").resolve().parent)
     gpus = ", ".join(origin["gpus"])
     packages = {k: v for k, v in origin["packages"].items() if k != "dfp"}
     substitutions = {
