@@ -602,7 +602,7 @@ def _fit_epochs(
 
     checkpoint = checkpoint_path()
     state = read_checkpoint(checkpoint) if checkpoint is not None else None
-    for callback in callbacks:
+    for callback in [*callbacks, *([stop] if stop else [])]:
         callback.set_model(model)
     if state is None:
         epoch, history, seconds = 0, {}, 0.0

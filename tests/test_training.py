@@ -413,3 +413,16 @@ def test_a_precision_is_one_of_three_and_tf32_is_switched_back():
                 assert not tf.config.experimental.tensor_float_32_execution_enabled()
             assert tf.config.experimental.tensor_float_32_execution_enabled()
         assert tf.config.experimental.tensor_float_32_execution_enabled() == before
+
+
+def test_a_minibatch_run_stops_at_the_end_of_the_first_epoch_below_its_stop_loss():
+    x, y = classification_problem()
+    spectra = training.Snapshots([0])
+    run = training.fit_with_spectra(
+        models.mlp(6, 2, 16, activation="tanh", output_dim=3, seed=0), x, y, loss="mse",
+        learning_rate=1e-2, batch_size=32, max_epochs=200, stop_loss=0.15, spectra=spectra,
+        seed=0,
+    )  # fmt: skip
+    assert run["stopped"] and run["epochs"] < 200
+    assert run["loss"][-1] < 0.15 <= run["loss"][:-1].min()
+    assert sorted(run["weights"]) == [0, run["epochs"]]  # the end is recorded
