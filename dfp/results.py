@@ -212,7 +212,10 @@ def check_result(summary_path):
         raise ResultError(f"{summary_path} is not a result summary: {error}") from error
     if not isinstance(summary, dict) or summary.get("format") != FORMAT:
         raise ResultError(f"{summary_path}: not a result summary of format {FORMAT}")
-    missing = [f for f in PROVENANCE_FIELDS if (summary.get("provenance") or {}).get(f) is None]
+    recorded = summary.get("provenance") or {}
+    # Outside a git checkout the commit is "unknown" and has no date.
+    optional = ("commit_date",) if recorded.get("commit") == "unknown" else ()
+    missing = [f for f in PROVENANCE_FIELDS if f not in optional and recorded.get(f) is None]
     if missing:
         raise ResultError(f"{summary_path}: its provenance lacks {', '.join(missing)}")
     notebook = summary_path.with_name(f"{summary['notebook']}.ipynb")

@@ -24,6 +24,10 @@ PROVENANCE = {
 }
 
 
+# A real 1×1 PNG (the browser test opens every image of the book).
+PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+
+
 def _glued(name, value):
     """An output as MyST-NB's glue writes it."""
     return nbformat.v4.new_output(
@@ -52,7 +56,12 @@ def executed_notebook(path, *, holds=True, epochs=3, claim="C7"):
         _glued(f"{claim}_parts", {1: holds}),
     ]
     figure = nbformat.v4.new_code_cell("plot()")
-    figure.outputs = [nbformat.v4.new_output("display_data", data={"image/png": "iVBORw0KGgo="})]
+    figure.outputs = [
+        nbformat.v4.new_output(
+            "display_data",
+            data={"image/png": PNG},
+        )
+    ]
     notebook = nbformat.v4.new_notebook(cells=[parameters, injected, glued, figure])
     notebook.metadata["papermill"] = {
         "parameters": {"epochs": epochs},
