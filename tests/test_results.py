@@ -25,7 +25,12 @@ PROVENANCE = {
 
 
 # A real 1×1 PNG (the browser test opens every image of the book).
-PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+PNG = "".join(
+    [
+        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9",
+        "awAAAABJRU5ErkJggg==",
+    ]
+)
 
 
 def _glued(name, value):
