@@ -279,8 +279,9 @@ def results_markdown(name, root=".", current_code=None):
             the page, to say when a result was produced by older code.
 
     Returns:
-        (markdown, [(profile, PNG bytes), ...]): the text, and the result notebooks'
-        figures to show after it.
+        (markdown, [(profile, PNG bytes, width), ...]): the text, and the result notebooks'
+        figures to show after it, each with the width in CSS px its notebook showed it at
+        (None when the notebook gave none).
     """
     import base64
 
@@ -330,7 +331,8 @@ def results_markdown(name, root=".", current_code=None):
                 png = output.get("data", {}).get("image/png")
                 glued = output.get("metadata", {}).get("scrapbook")
                 if png and not glued and "remove-output" not in tags:
-                    figures.append((profile, base64.b64decode(png)))
+                    shown = output.get("metadata", {}).get("image/png", {})
+                    figures.append((profile, base64.b64decode(png), shown.get("width")))
     return "\n".join(lines), figures
 
 
@@ -359,9 +361,9 @@ def show_results(name, root="..", current_code=None):
         }
     text, figures = results_markdown(name, root, current_code)
     display(Markdown(text))
-    for profile, png in figures:
+    for profile, png, width in figures:
         display(Markdown(f"*The {profile} run's figure:*"))
-        display(Image(data=png))
+        display(Image(data=png, width=width))
 
 
 def ladder_cells(root=".", profiles=("medium", "paper")):

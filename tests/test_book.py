@@ -18,7 +18,7 @@ from urllib.parse import unquote, urlparse
 import pytest
 import yaml
 
-from dfp import results
+from dfp import results, sweeps
 from tests.notebooks import ROOT, sources
 from tests.test_results import PROVENANCE, executed_notebook
 from tests.test_workflow import jobs, repository, snakemake, two_point_sweep
@@ -95,14 +95,29 @@ def test_whole_book_builds_with_every_figure_verdict_and_sweep(built_book):
     rows = re.findall(r"<tr class=\"row-(?:odd|even)\"><td><p>([01])</p></td>", pair)
     assert sorted(rows) == ["0", "1"], rows
     assert "has not been run" not in pair
-    # A shipped sweep: its committed results, or how to run it.
+    # A shipped sweep: its committed results, or how to run it; and how to bring it up to
+    # date when its summary is of other points than the sweep file's now.
     for name in ("depth", "activation_loss", "delta"):
         page = (html / "sweeps" / f"{name}.html").read_text()
         words = re.sub(r"<[^>]+>", "", page)
-        committed = name != UNRUN and (ROOT / "sweeps" / f"{name}.summary.json").exists()
+        summary = ROOT / "sweeps" / f"{name}.summary.json"
+        committed = name != UNRUN and summary.exists()
         assert ("has not been run" in words) != committed, name
-        assert (f"make sweep SWEEP={name}" in words) != committed, name
         assert ("<img " in page) == committed, name
+        stale = committed and swept_points(name) != collected_points(summary)
+        assert ("is of another version of this sweep" in words) == stale, name
+        assert (f"make sweep SWEEP={name}" in words) == (not committed or stale), name
+
+
+def swept_points(name):
+    """The names of the points of the sweep file ``sweeps/<name>.yaml`` now."""
+    spec = sweeps.load_sweep(ROOT / "sweeps" / f"{name}.yaml", root=ROOT)
+    return {point["name"] for point in sweeps.sweep_points(spec)}
+
+
+def collected_points(summary):
+    """The names of the points a committed sweep summary holds."""
+    return {point["name"] for point in sweeps.read_sweep_summary(summary)["points"]}
 
 
 def test_a_committed_result_is_shown_on_its_page_and_in_the_report(built_book):

@@ -7,7 +7,7 @@ import shutil
 import nbformat
 import pytest
 
-from dfp import results
+from dfp import plots, results
 from tests.notebooks import ROOT
 
 PROVENANCE = {
@@ -24,13 +24,20 @@ PROVENANCE = {
 }
 
 
-# A real 1×1 PNG (the browser test opens every image of the book).
-PNG = "".join(
-    [
-        "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9",
-        "awAAAABJRU5ErkJggg==",
-    ]
-)
+def _figure_output():
+    """A figure output as a notebook's ``dfp.plots.show`` leaves it (the browser test opens
+    every image of the book and reads its recorded text size)."""
+    import base64
+
+    figure, ax = plots.subplots(height=2.0)
+    ax.plot([0, 1], [0, 1])
+    ax.set(xlabel="epoch", ylabel="loss", title="a made-up result")
+    shown = plots.image(figure)
+    return nbformat.v4.new_output(
+        "display_data",
+        data={"image/png": base64.b64encode(shown.data).decode("ascii")},
+        metadata={"image/png": {"width": shown.width}},
+    )
 
 
 def _glued(name, value):
@@ -61,12 +68,7 @@ def executed_notebook(path, *, holds=True, epochs=3, claim="C7"):
         _glued(f"{claim}_parts", {1: holds}),
     ]
     figure = nbformat.v4.new_code_cell("plot()")
-    figure.outputs = [
-        nbformat.v4.new_output(
-            "display_data",
-            data={"image/png": PNG},
-        )
-    ]
+    figure.outputs = [_figure_output()]
     notebook = nbformat.v4.new_notebook(cells=[parameters, injected, glued, figure])
     notebook.metadata["papermill"] = {
         "parameters": {"epochs": epochs},
@@ -135,7 +137,10 @@ def test_the_page_shows_verdicts_provenance_and_figures_and_says_when_code_is_ol
     assert "**The paper profile**" in text and "C7: ✓ reproduces" in text
     assert "commit 0123456789ab (2026-12-01)" in text and "60 min" in text
     assert "older code" not in text
-    assert [profile for profile, _ in figures] == ["paper"]  # the figure, not the glued values
+    # The figure, not the glued values, at the width its notebook showed it.
+    assert [(profile, width) for profile, _, width in figures] == [
+        ("paper", round(plots.TEXT_WIDTH * plots.SCREEN_DPI))
+    ]
     newer = {"code": "d" * 64, "training": PROVENANCE["training_code"]}
     text, _ = results.results_markdown("fig8", committed, newer)
     assert "Produced by older code than this page's" in text and "not its training code" in text
