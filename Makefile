@@ -62,7 +62,8 @@ results: $(STAMP)
 
 # What the prepared one-GPU run of Figs. 5-7 carries (workflow/h200/README.md): the wheels
 # the GPU machine lacks (Keras and its two small dependencies, at the lock's versions, for its
-# Python 3.12) and CIFAR-10 from $(DFP_DATA_DIR), packed into two parts of under 64 MiB.
+# Python 3.12), CIFAR-10 from $(DFP_DATA_DIR), packed into two parts of under 64 MiB, and
+# MNIST (11 MB, for Fig. 9's command).
 H200 := .h200
 H200_WHEELS := $(shell grep -E '^(keras|optree|namex)==' requirements.lock | cut -d' ' -f1)
 h200: $(STAMP)
@@ -72,6 +73,7 @@ h200: $(STAMP)
 	  --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_17_x86_64 \
 	  --platform manylinux2014_x86_64 -d $(H200)/wheels $(H200_WHEELS)
 	$(BIN)/python workflow/h200/pack.py pack $(DFP_DATA_DIR) cifar-10-batches-py $(H200)/cifar --parts 2
+	mkdir -p $(H200)/mnist && cp $(DFP_DATA_DIR)/mnist.npz $(H200)/mnist/
 
 # Lint, then unit tests, notebook pairing, every notebook through papermill at tiny
 # parameters, the JAX backend, and book builds (one that must succeed, one that must fail).

@@ -24,6 +24,7 @@ __all__ = [
     "median_epochs",
     "paper_learning_rate",
     "spectra_of_snapshots",
+    "train_deep_network",
     "train_resnet_variants",
     "train_to_loss",
 ]
@@ -885,3 +886,75 @@ def train_resnet_variants(
         return result
 
     return {v: cached("resnet18", dict(config, variant=v), lambda v=v: train(v)) for v in variants}
+
+
+def train_deep_network(
+    *,
+    depth,
+    residual,
+    optimizer,
+    learning_rates,
+    width,
+    train_size,
+    analysis_size,
+    snapshot_epoch,
+    inv_delta_range,
+    grid_points,
+    seed,
+    precision="float32",
+    batch_size=256,
+):
+    """One network of Fig. 9: a very deep tanh MLP on MNIST, with the RDF of S^[-3].
+
+    The arguments are Fig. 9's parameters for one network (its configuration as
+    ``dfp.runs.configuration`` keys it, the swept lists replaced by ``depth``, ``residual``
+    and ``optimizer``), so ``train_deep_network(**config)`` is the run that the notebook and
+    the GPU run (``workflow/h200/paper_run.py fig9``) cache under the same key.
+
+    Args:
+        depth: L, the number of Dense layers: 784 → ``width`` (tanh), L-2 hidden
+            Dense(``width``, tanh), a linear output of 10.
+        residual: None (no residual connections) or a form of ``dfp.models.mlp``'s
+            ``residual`` ("plain": h + tanh(W h + b); "scaled": divided by sqrt(L-2)).
+        optimizer: "adam" or "sgd".
+        learning_rates: {optimizer: learning rate}.
+        width: units per hidden layer.
+        train_size: MNIST training images (seeded subset), mean squared error on one-hot labels.
+        analysis_size: of those, the images the RDFs are measured on.
+        snapshot_epoch: the epoch trained to; the spectra are at 0 and there.
+        inv_delta_range, grid_points: the geometric 1/delta grid.
+        seed: for the subset, the initialisation and the epochs' orders.
+        precision: one of ``PRECISIONS``; the spectra are always float32.
+        batch_size: 256.
+
+    Returns:
+        ``fit_with_spectra``'s result: loss per epoch, seconds, and the curves and floors of
+        layer -3 at epochs 0 and ``snapshot_epoch``.
+    """
+    from dfp.data import mnist
+    from dfp.models import mlp
+
+    x, y = mnist(train_size, seed=seed)
+    analysis = np.random.default_rng(seed).permutation(len(x))[:analysis_size]
+    keras.utils.set_random_seed(seed)
+    model = mlp(
+        784, depth - 1, width, activation="tanh", output_dim=10, residual=residual, seed=seed
+    )
+    inv_delta = np.geomspace(*inv_delta_range, int(grid_points))
+    spectra = Spectra(x[analysis], y[analysis], [-3], [0, snapshot_epoch], inv_delta=inv_delta)
+    form = "plain" if residual is None else f"residual ({residual})"
+    return fit_with_spectra(
+        model,
+        x,
+        y,
+        loss="mse",
+        learning_rate=learning_rates[optimizer],
+        batch_size=batch_size,
+        max_epochs=snapshot_epoch,
+        stop_loss=None,
+        spectra=spectra,
+        seed=seed,
+        label=f"fig9 L={depth} {form} {optimizer}",
+        optimizer=optimizer,
+        precision=precision,
+    )

@@ -63,7 +63,6 @@ import dfp
 dfp.check_parameters(globals(), "fig9")
 
 # %% tags=["hide-input"]
-import keras
 import numpy as np
 
 inv_delta = np.geomspace(*inv_delta_range, grid_points)
@@ -71,38 +70,11 @@ forms = [None] + residual_forms
 form_name = {None: "plain", **{form: f"residual ({form})" for form in residual_forms}}
 
 
-def train(depth, form, optimizer):
-    x, y = dfp.data.mnist(train_size, seed=seed)
-    analysis = np.random.default_rng(seed).permutation(len(x))[:analysis_size]
-    keras.utils.set_random_seed(seed)
-    model = dfp.models.mlp(
-        784, depth - 1, width, activation="tanh", output_dim=10, residual=form, seed=seed
-    )
-    spectra = dfp.training.Spectra(
-        x[analysis], y[analysis], [-3], [0, snapshot_epoch], inv_delta=inv_delta
-    )
-    return dfp.training.fit_with_spectra(
-        model,
-        x,
-        y,
-        loss="mse",
-        learning_rate=learning_rates[optimizer],
-        batch_size=256,
-        max_epochs=snapshot_epoch,
-        stop_loss=None,
-        spectra=spectra,
-        seed=seed,
-        label=f"fig9 L={depth} {form_name[form]} {optimizer}",
-        optimizer=optimizer,
-        precision=precision,
-    )
-
-
 def cached_run(depth, form, optimizer):
     swept = ("depths", "residual_forms", "optimizers")  # each network is keyed on its own point
     config = dfp.runs.configuration(globals(), "fig9", exclude=swept)
     config.update(depth=depth, residual=form, optimizer=optimizer)
-    return dfp.runs.cached("fig9", config, lambda: train(depth, form, optimizer))
+    return dfp.runs.cached("fig9", config, lambda: dfp.training.train_deep_network(**config))
 
 
 # %%

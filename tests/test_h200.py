@@ -7,11 +7,13 @@ import os
 import shutil
 import subprocess
 import sys
+import tarfile
 
 import nbformat
 import pytest
+import yaml
 
-from dfp import results
+from dfp import parameters, results
 from tests.notebooks import ROOT
 
 H200 = ROOT / "workflow" / "h200"
@@ -122,6 +124,44 @@ def test_the_gpu_run_at_tiny_scale_gives_runs_that_the_notebooks_load(tmp_path):
     )
     assert summary["provenance"]["precision"] == "bf16"
     assert summary["provenance"]["trained_on"] == [manifest["hardware"]]
+
+
+@pytest.mark.slow
+def test_the_gpu_run_of_fig9_gives_the_runs_that_its_notebook_loads(tmp_path):
+    cache, out = tmp_path / "device-cache", tmp_path / "out"
+    # Every network of the tiny profile, one process each, in bf16 (as on the GPU).
+    trained = run(
+        H200 / "paper_run.py", "fig9", "--profile", "tiny", "--precision", "bf16",
+        "--deadline", "800", "--out", out, env=jax_env(tmp_path, cache),
+    )  # fmt: skip
+    assert trained.returncode == 0, (trained.stdout + trained.stderr)[-3000:]
+    manifest = json.loads((out / "fig9-manifest.json").read_text())
+    tiny = yaml.safe_load((ROOT / "notebooks" / "params" / "fig9.tiny.yaml").read_text())
+    forms = [
+        None,
+        *parameters.notebook_parameters(str(ROOT / "notebooks" / "fig9"))["residual_forms"],
+    ]
+    assert len(manifest["jobs"]) == 2 * len(forms) * len(tiny["depths"])  # Adam and SGD
+    assert all(j["finished"] and not j["stopped_at_deadline"] for j in manifest["jobs"])
+    assert sorted(p.name for p in out.iterdir()) == ["fig9-manifest.json", "fig9-runs.tar"]
+    # Back here: the archive's runs go into another machine's cache and Fig. 9 loads them.
+    here = tmp_path / "cache"
+    with tarfile.open(out / "fig9-runs.tar") as archive:
+        archive.extractall(here, filter="data")
+    assert len(list(here.glob("fig9-*.npz"))) == len(manifest["jobs"])
+    executed = tmp_path / "fig9.ipynb"
+    papermill = shutil.which("papermill", path=os.path.dirname(sys.executable))
+    done = subprocess.run(
+        [
+            papermill, ROOT / "notebooks" / "fig9.ipynb", executed, "--cwd", ROOT / "notebooks",
+            "-f", ROOT / "notebooks" / "params" / "fig9.tiny.yaml", "-p", "precision", "bf16",
+        ],
+        env=jax_env(tmp_path, here), capture_output=True, text=True, check=False, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    notebook = nbformat.read(executed, as_version=4)
+    used = results._load_sibling("sweeps").glued_values(notebook)["runs_used"]
+    assert len(used) == len(manifest["jobs"]) and all(u["loaded"] for u in used)
 
 
 @pytest.mark.slow

@@ -113,28 +113,30 @@ def worker(profile, precision, variant):
     )
 
 
-def train(profile, precision, control, deadline, out):
-    """Every variant at ``precision`` and the control variant in float32, in parallel."""
-    started = time.time()
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    jobs = [(v, precision) for v in configuration(profile, precision)["variants"]]
-    if control is not None and precision != "float32":
-        jobs.append((control, "float32"))
+def _run_processes(jobs, deadline, started):
+    """Run one process per job at once, on the one GPU; stop those still running at the
+    deadline (seconds after ``started``).
+
+    Args:
+        jobs: {job: (log name, argv)}.
+
+    Returns:
+        {job: dict(returncode (None: stopped at the deadline), seconds, log_tail)}.
+    """
     env = dict(os.environ)
     # The processes share the one GPU: each may take an equal share of its memory.
     env.setdefault("XLA_PYTHON_CLIENT_MEM_FRACTION", f"{0.9 / len(jobs):.3f}")
+    # The logs stay beside the run cache (what comes back is at most 8 files); their ends go
+    # into the manifest.
+    logs = Path(os.environ.get("DFP_CACHE_DIR", "/tmp")) / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
     processes = {}
-    for variant, job_precision in jobs:
-        # The logs stay beside the run cache (what comes back is at most 8 files); their
-        # ends go into the manifest.
-        logs = Path(os.environ.get("DFP_CACHE_DIR", out)) / "logs"
-        logs.mkdir(parents=True, exist_ok=True)
-        log = open(logs / f"{variant}-{job_precision}.txt", "w")
-        command = [sys.executable, __file__, "worker", "--profile", profile]
-        command += ["--precision", job_precision, "--variant", str(variant)]
-        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
-        processes[(variant, job_precision)] = (process, log, time.time())
+    for job, (name, argv) in jobs.items():
+        log = open(logs / f"{name}.txt", "w")
+        process = subprocess.Popen(
+            [sys.executable, __file__, *argv], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        processes[job] = (process, log, time.time())
     ended = {}
     while len(ended) < len(processes):
         for job, (process, _log, begun) in processes.items():
@@ -151,10 +153,15 @@ def train(profile, precision, control, deadline, out):
                     ended[job] = {"returncode": None, "seconds": time.time() - begun}
             break
         time.sleep(2)
-    for _, log, _ in processes.values():
+    for job, (_process, log, _begun) in processes.items():
         log.close()
-    results = _collect(profile, jobs, out)
-    manifest = {
+        ended[job]["log_tail"] = _tail(log.name)
+    return ended
+
+
+def _manifest(profile, precision, deadline, started, ended, finished, describe):
+    """What a command did: its settings, the machine, and each job's end."""
+    return {
         "profile": profile,
         "precision": precision,
         "deadline_seconds": deadline,
@@ -163,17 +170,42 @@ def train(profile, precision, control, deadline, out):
         **_machine(),
         "jobs": [
             {
-                "variant": v,
-                "precision": p,
-                "finished": (v, p) in results,
-                "stopped_at_deadline": ended[(v, p)]["returncode"] is None,
-                "returncode": ended[(v, p)]["returncode"],
-                "seconds": ended[(v, p)]["seconds"],
-                "log_tail": _tail(processes[(v, p)][1].name),
+                **describe(job),
+                "finished": job in finished,
+                "stopped_at_deadline": end["returncode"] is None,
+                "returncode": end["returncode"],
+                "seconds": end["seconds"],
+                "log_tail": end["log_tail"],
             }
-            for v, p in jobs
+            for job, end in ended.items()
         ],
     }
+
+
+def train(profile, precision, control, deadline, out):
+    """Every variant at ``precision`` and the control variant in float32, in parallel."""
+    started = time.time()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    jobs = [(v, precision) for v in configuration(profile, precision)["variants"]]
+    if control is not None and precision != "float32":
+        jobs.append((control, "float32"))
+    ended = _run_processes(
+        {
+            (v, p): (
+                f"{v}-{p}",
+                ["worker", "--profile", profile, "--precision", p, "--variant", str(v)],
+            )
+            for v, p in jobs
+        },
+        deadline,
+        started,
+    )
+    results = _collect(profile, jobs, out)
+    manifest = _manifest(
+        profile, precision, deadline, started, ended, results,
+        lambda job: {"variant": job[0], "precision": job[1]},
+    )  # fmt: skip
     if control is not None and (control, "float32") in results and (control, precision) in results:
         from dfp.claims import precision_control
 
@@ -184,6 +216,93 @@ def train(profile, precision, control, deadline, out):
     _write_json(out / "manifest.json", manifest)
     print(json.dumps({k: v for k, v in manifest.items() if k != "control"}, indent=1))
     return 0 if all(job["finished"] for job in manifest["jobs"]) else 1
+
+
+# Fig. 9's lists, each network of which is a run of its own (the notebook's ``swept``).
+FIG9_SWEPT = ("depths", "residual_forms", "optimizers")
+
+
+def fig9_networks(profile, precision):
+    """Fig. 9's networks under ``profile``: {(optimizer, residual, depth): configuration},
+    each keyed as the notebook keys it (its parameters, the notebook's defaults then
+    notebooks/params/fig9.<profile>.yaml, then ``precision``; the swept lists replaced by
+    the network's own depth, residual form and optimizer)."""
+    import yaml
+
+    from dfp.parameters import notebook_parameters
+
+    values = notebook_parameters(str(ROOT / "notebooks" / "fig9"))
+    path = ROOT / "notebooks" / "params" / f"fig9.{profile}.yaml"
+    if profile != "book":
+        if not path.exists():
+            raise SystemExit(f"no profile {path}")
+        values.update(yaml.safe_load(path.read_text()) or {})
+    values["precision"] = precision
+    shared = {k: v for k, v in values.items() if k not in FIG9_SWEPT}
+    return {
+        (optimizer, form, depth): {
+            **shared,
+            "depth": depth,
+            "residual": form,
+            "optimizer": optimizer,
+        }
+        for optimizer in values["optimizers"]
+        for form in [None, *values["residual_forms"]]
+        for depth in values["depths"]
+    }
+
+
+def fig9_worker(profile, precision, network):
+    """One process: one network of Fig. 9, into dfp's run cache."""
+    import dfp
+
+    optimizer, form, depth = network.split(",")
+    key = (optimizer, None if form == "none" else form, int(depth))
+    config = fig9_networks(profile, precision)[key]
+    result = dfp.runs.cached("fig9", config, lambda: dfp.training.train_deep_network(**config))
+    print(f"fig9 {network} {precision}: loss {result['loss'][-1]:.3g}, {result['seconds']:.0f} s")
+
+
+def fig9(profile, precision, deadline, out):
+    """Every network of Fig. 9 at ``precision``, one process each, in parallel.
+
+    What comes back is at most 8 files, and Fig. 9 has up to eighteen networks: their run
+    cache files go into one archive, fig9-runs.tar, beside fig9-manifest.json."""
+    import tarfile
+
+    import dfp
+
+    started = time.time()
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    networks = fig9_networks(profile, precision)
+    name = {job: f"{job[0]},{job[1] or 'none'},{job[2]}" for job in networks}
+    ended = _run_processes(
+        {
+            job: (f"fig9-{name[job]}", ["fig9-worker", "--profile", profile,
+                                         "--precision", precision, "--network", name[job]])
+            for job in networks
+        },
+        deadline,
+        started,
+    )  # fmt: skip
+    finished = {}
+    for entry in dfp.runs.list_runs():
+        for job, config in networks.items():
+            if entry.get("name") == "fig9" and entry.get("config") == config:
+                finished[job] = entry["path"]
+    partial = out / ".fig9-runs.tar.partial"
+    with tarfile.open(partial, "w") as archive:
+        for path in finished.values():
+            archive.add(path, arcname=Path(path).name)
+    os.replace(partial, out / "fig9-runs.tar")
+    manifest = _manifest(
+        profile, precision, deadline, started, ended, finished,
+        lambda job: {"optimizer": job[0], "residual": job[1], "depth": job[2]},
+    )  # fmt: skip
+    _write_json(out / "fig9-manifest.json", manifest)
+    print(json.dumps({k: v for k, v in manifest.items() if k != "jobs"}, indent=1))
+    return 0 if len(finished) == len(networks) else 1
 
 
 def _tail(path, characters=1500):
@@ -245,12 +364,25 @@ def main(argv):
     one.add_argument("--profile", required=True)
     one.add_argument("--precision", required=True)
     one.add_argument("--variant", type=int, required=True)
+    deep = commands.add_parser("fig9")
+    deep.add_argument("--profile", default="paper")
+    deep.add_argument("--precision", default="bf16", choices=("float32", "tf32", "bf16"))
+    deep.add_argument("--deadline", type=float, required=True, help="seconds from the start")
+    deep.add_argument("--out", required=True)
+    network = commands.add_parser("fig9-worker")
+    network.add_argument("--profile", required=True)
+    network.add_argument("--precision", required=True)
+    network.add_argument("--network", required=True, help="optimizer,residual form or none,depth")
     arguments = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     if arguments.command == "preflight":
         preflight(arguments.out)
     elif arguments.command == "worker":
         worker(arguments.profile, arguments.precision, arguments.variant)
+    elif arguments.command == "fig9-worker":
+        fig9_worker(arguments.profile, arguments.precision, arguments.network)
+    elif arguments.command == "fig9":
+        sys.exit(fig9(arguments.profile, arguments.precision, arguments.deadline, arguments.out))
     else:
         control = arguments.control or None
         sys.exit(
