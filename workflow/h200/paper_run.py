@@ -34,20 +34,29 @@ ROOT = Path(__file__).resolve().parents[2]
 RUN = "resnet18"
 
 
-def configuration(profile, precision, variants=None):
-    """The shared Resnet18 run's parameters, as Fig. 5 runs them under ``profile``: its
-    notebook's defaults, then notebooks/params/resnet18.<profile>.yaml, then ``precision``."""
+def _profile_values(notebook, profile, precision):
+    """A notebook's parameters under ``profile``: its defaults, then its profile file
+    (``dfp.parameters.profile_file``; none for "book"), then ``precision``."""
     import yaml
 
-    from dfp.parameters import SHARED, notebook_parameters
+    from dfp.parameters import notebook_parameters, profile_file
 
-    defaults = notebook_parameters(str(ROOT / "notebooks" / SHARED[RUN]["notebooks"][0]))
-    path = ROOT / "notebooks" / "params" / f"{RUN}.{profile}.yaml"
+    values = notebook_parameters(str(ROOT / "notebooks" / notebook))
+    path = ROOT / profile_file(notebook, profile)
     if profile != "book":
         if not path.exists():
             raise SystemExit(f"no profile {path}")
-        defaults.update(yaml.safe_load(path.read_text()) or {})
-    defaults["precision"] = precision
+        values.update(yaml.safe_load(path.read_text()) or {})
+    values["precision"] = precision
+    return values
+
+
+def configuration(profile, precision, variants=None):
+    """The shared Resnet18 run's parameters, as Fig. 5 runs them under ``profile``: its
+    notebook's defaults, then notebooks/params/resnet18.<profile>.yaml, then ``precision``."""
+    from dfp.parameters import SHARED
+
+    defaults = _profile_values(SHARED[RUN]["notebooks"][0], profile, precision)
     config = {name: defaults[name] for name in SHARED[RUN]["parameters"]}
     if variants is not None:
         config["variants"] = list(variants)
@@ -227,17 +236,7 @@ def fig9_networks(profile, precision):
     each keyed as the notebook keys it (its parameters, the notebook's defaults then
     notebooks/params/fig9.<profile>.yaml, then ``precision``; the swept lists replaced by
     the network's own depth, residual form and optimizer)."""
-    import yaml
-
-    from dfp.parameters import notebook_parameters
-
-    values = notebook_parameters(str(ROOT / "notebooks" / "fig9"))
-    path = ROOT / "notebooks" / "params" / f"fig9.{profile}.yaml"
-    if profile != "book":
-        if not path.exists():
-            raise SystemExit(f"no profile {path}")
-        values.update(yaml.safe_load(path.read_text()) or {})
-    values["precision"] = precision
+    values = _profile_values("fig9", profile, precision)
     shared = {k: v for k, v in values.items() if k not in FIG9_SWEPT}
     return {
         (optimizer, form, depth): {
