@@ -10,6 +10,7 @@ from keras import ops
 from dfp._backend import PRECISIONS, dtype_policy, matmul_precision
 
 __all__ = [
+    "Diverged",
     "LOSSES",
     "LossRun",
     "OPTIMIZERS",
@@ -163,7 +164,7 @@ def _run_chunks(run, evaluate, threshold, x, y, max_epochs, chunk, spectra):
                 steps = min(steps, upcoming[0] - done)
         losses, reached = run(x, y, tf.constant(steps))
         losses = losses.numpy()
-        _check_finite(losses, done)
+        _check_finite(losses, done, np.concatenate(history) if history else ())
         history.append(losses)
         done += len(losses)
         if bool(reached):
@@ -172,7 +173,7 @@ def _run_chunks(run, evaluate, threshold, x, y, max_epochs, chunk, spectra):
         _at_epoch(spectra, done)
     # The loss after the last allowed update, which is not followed by another.
     final = evaluate()
-    _check_finite(np.array([final]), max_epochs)
+    _check_finite(np.array([final]), max_epochs, np.concatenate(history))
     history.append(np.array([final], np.float32))
     return LossRun(max_epochs if final < threshold else None, np.concatenate(history))
 
@@ -199,12 +200,26 @@ def _train_generic(model, optimizer, x, y, threshold, max_epochs, spectra):
     return LossRun(None, np.asarray(losses, np.float32))
 
 
-def _check_finite(losses, first_epoch):
+class Diverged(FloatingPointError):
+    """The training loss became NaN or inf: the run diverged (its learning rate is too large
+    for the network), a finding to report rather than a number to plot.
+
+    Attributes:
+        epoch: the epoch (counted from 1) whose loss was not finite.
+        losses: the finite losses of the epochs before it.
+        seconds: the training time up to it.
+    """
+
+    def __init__(self, epoch, loss, losses=(), seconds=0.0):
+        super().__init__(f"the training loss became {loss} at epoch {epoch}")
+        self.epoch, self.losses, self.seconds = int(epoch), np.asarray(losses, np.float64), seconds
+
+
+def _check_finite(losses, first_epoch, history=(), seconds=0.0):
     bad = np.nonzero(~np.isfinite(losses))[0]
     if bad.size:
-        raise FloatingPointError(
-            f"the training loss became {losses[bad[0]]} at epoch {first_epoch + bad[0]}"
-        )
+        earlier = [*history, *losses[: bad[0]]]
+        raise Diverged(first_epoch + bad[0], losses[bad[0]], earlier, seconds)
 
 
 class StopAtLoss(keras.callbacks.Callback):
@@ -637,7 +652,8 @@ def _fit_epochs(
             validation_data=validation_data,
         ).history
         logs = {key: float(values[-1]) for key, values in logs.items()}
-        _check_finite(np.array([logs["loss"]]), epoch + 1)
+        elapsed = seconds + time.perf_counter() - started
+        _check_finite(np.array([logs["loss"]]), epoch + 1, history.get("loss", []), elapsed)
         for key, value in logs.items():
             history.setdefault(key, []).append(value)
         seconds += time.perf_counter() - started
@@ -929,7 +945,9 @@ def train_deep_network(
 
     Returns:
         ``fit_with_spectra``'s result: loss per epoch, seconds, and the curves and floors of
-        layer -3 at epochs 0 and ``snapshot_epoch``.
+        layer -3 at epochs 0 and ``snapshot_epoch``; and ``diverged_epoch``: None, or the
+        epoch whose loss was NaN or inf. A network that diverges is a result, not an error:
+        its losses stop before that epoch and its curves are those recorded before it.
     """
     from dfp.data import mnist
     from dfp.models import mlp
@@ -943,18 +961,30 @@ def train_deep_network(
     inv_delta = np.geomspace(*inv_delta_range, int(grid_points))
     spectra = Spectra(x[analysis], y[analysis], [-3], [0, snapshot_epoch], inv_delta=inv_delta)
     form = "plain" if residual is None else f"residual ({residual})"
-    return fit_with_spectra(
-        model,
-        x,
-        y,
-        loss="mse",
-        learning_rate=learning_rates[optimizer],
-        batch_size=batch_size,
-        max_epochs=snapshot_epoch,
-        stop_loss=None,
-        spectra=spectra,
-        seed=seed,
-        label=f"fig9 L={depth} {form} {optimizer}",
-        optimizer=optimizer,
-        precision=precision,
-    )
+    try:
+        run = fit_with_spectra(
+            model,
+            x,
+            y,
+            loss="mse",
+            learning_rate=learning_rates[optimizer],
+            batch_size=batch_size,
+            max_epochs=snapshot_epoch,
+            stop_loss=None,
+            spectra=spectra,
+            seed=seed,
+            label=f"fig9 L={depth} {form} {optimizer}",
+            optimizer=optimizer,
+            precision=precision,
+        )
+    except Diverged as diverged:  # a result of its own: this network does not train at this rate
+        return {
+            "loss": diverged.losses,
+            "epochs": len(diverged.losses),
+            "stopped": False,
+            "seconds": diverged.seconds,
+            "precision": precision,
+            "diverged_epoch": diverged.epoch,
+            **spectra.record(),
+        }
+    return {**run, "diverged_epoch": None}
