@@ -434,9 +434,21 @@ def accuracy_check(
 SAME_SPEED_RATIO = 1.25
 
 
+def _diverged(values, depths, name, digits):
+    """Fig. 9's numbers by depth, None for a network that diverged: (the labels of the
+    diverged ones, the values as floats with NaN in their place, the words of each value)."""
+    values = list(values)
+    if len(values) != len(depths):
+        raise ValueError(f"{len(values)} {name} values for depths {list(depths)}")
+    diverged = [f"L={d}" for d, v in zip(depths, values) if v is None]
+    numbers = np.array([np.nan if v is None else v for v in values], np.float64)
+    words = ["diverged" if v is None else f"{v:.{digits}g}" for v in values]
+    return diverged, numbers, ", ".join(words)
+
+
 def very_deep_speed_check(
-    plain: ArrayLike,
-    residual: ArrayLike,
+    plain: Sequence,
+    residual: Sequence,
     *,
     depths: Sequence[int],
     epoch: int,
@@ -447,30 +459,47 @@ def very_deep_speed_check(
 
     (1) every plain network deeper than the first has a loss above ``ratio`` times the
     first's; (2) the residual networks' losses lie within a factor ``ratio`` of each other.
+    A network that diverged (None) never counts for the claim: its part is not evaluated,
+    and fails, with the statistic saying which diverged.
 
     Args:
-        plain, residual: the training loss at ``epoch`` by depth, shallow to deep.
+        plain, residual: the training loss at ``epoch`` by depth, shallow to deep; None for
+            a network whose training diverged.
         depths: the numbers of layers.
         epoch: the epoch of the losses, for the statistic.
 
     Returns:
         (holds, statistic, parts).
     """
-    plain, residual = np.asarray(plain, np.float64), np.asarray(residual, np.float64)
-    if not (len(plain) == len(residual) == len(depths) >= 2):
-        raise ValueError(
-            f"{len(plain)} plain and {len(residual)} residual losses for depths {depths}"
-        )
-    if not (np.all(np.isfinite(plain)) and np.all(np.isfinite(residual))):
-        raise ValueError("the losses contain NaN or inf")
-    slower = bool(np.all(plain[1:] > ratio * plain[0]))
-    same = bool(residual.max() <= ratio * residual.min())
+    if len(depths) < 2:
+        raise ValueError(f"C8 compares at least two depths, got {list(depths)}")
+    given = [v for v in [*plain, *residual] if v is not None]
+    plain_diverged, plain, plain_words = _diverged(plain, depths, "plain", 4)
+    residual_diverged, residual, residual_words = _diverged(residual, depths, "residual", 4)
+    if not np.all(np.isfinite(np.asarray(given, np.float64))):
+        raise ValueError("the losses contain NaN or inf; pass None for a diverged network")
     yes_no = {True: "yes", False: "no"}
+
+    def part(diverged, holds, text):
+        if diverged:
+            return False, f"not evaluated: {', '.join(diverged)} diverged"
+        return holds, f"{text}: {yes_no[holds]}"
+
+    slower, slower_text = part(
+        plain_diverged,
+        bool(np.all(plain[1:] > ratio * plain[0])),
+        f"deeper slower by more than {ratio:g}x",
+    )
+    spread = "" if residual_diverged else f"max/min {residual.max() / residual.min():.2f}, "
+    same, same_text = part(
+        residual_diverged,
+        bool(residual.max() <= ratio * residual.min()),
+        f"same speed within {ratio:g}x",
+    )
     statistic = (
         f"loss at epoch {epoch} by L={'/'.join(map(str, depths))}: plain "
-        f"{', '.join(f'{v:.4g}' for v in plain)} ((1) deeper slower by more than {ratio:g}x: "
-        f"{yes_no[slower]}), residual {', '.join(f'{v:.4g}' for v in residual)} (max/min "
-        f"{residual.max() / residual.min():.2f}, (2) same speed within {ratio:g}x: {yes_no[same]})"
+        f"{plain_words} ((1) {slower_text}), residual "
+        f"{residual_words} ({spread}(2) {same_text})"
     )
     parts = {1: slower, 2: same}
     return all(parts.values()), statistic, parts
@@ -478,8 +507,8 @@ def very_deep_speed_check(
 
 def very_deep_frequency_check(
     inv_delta: ArrayLike,
-    plain: ArrayLike,
-    residual: ArrayLike,
+    plain: Sequence,
+    residual: Sequence,
     *,
     depths: Sequence[int],
     epoch: int,
@@ -489,10 +518,13 @@ def very_deep_frequency_check(
 
     (1) the plain networks' half-way 1/delta increases with depth, ties within
     ``grid_tie``; (2) the residual networks' half-way points lie within one ``grid_tie``.
+    A network that diverged before the snapshot (None) has no curve: its part is not
+    evaluated, and fails.
 
     Args:
         inv_delta: the grid shared by the curves.
-        plain, residual: the half-way 1/delta of S^[-3] by depth, shallow to deep.
+        plain, residual: the half-way 1/delta of S^[-3] by depth, shallow to deep; None for
+            a network whose training diverged before the snapshot.
         depths: the numbers of layers.
         epoch: the snapshot's epoch, for the statistic.
 
@@ -500,12 +532,20 @@ def very_deep_frequency_check(
         (holds, statistic, parts).
     """
     labels = [f"L={d}" for d in depths]
-    more_high, more_reason = ordered_on_grid(inv_delta, plain, increasing=True, labels=labels)
-    same, spread = same_on_grid(inv_delta, residual)
+    plain_diverged, plain, plain_words = _diverged(plain, depths, "plain", 3)
+    residual_diverged, residual, residual_words = _diverged(residual, depths, "residual", 3)
+    if plain_diverged:
+        more_high, more_reason = False, f"not evaluated: {', '.join(plain_diverged)} diverged"
+    else:
+        more_high, more_reason = ordered_on_grid(inv_delta, plain, increasing=True, labels=labels)
+    if residual_diverged:
+        same, spread = False, f"not evaluated: {', '.join(residual_diverged)} diverged"
+    else:
+        same, spread = same_on_grid(inv_delta, residual)
     statistic = (
         f"half-way 1/δ of S[-3] at epoch {epoch} by L={'/'.join(map(str, depths))}: plain "
-        f"{', '.join(f'{v:.3g}' for v in plain)} ((1) {more_reason}), residual "
-        f"{', '.join(f'{v:.3g}' for v in residual)} ({spread}; (2) no difference: "
+        f"{plain_words} ((1) {more_reason}), residual "
+        f"{residual_words} ({spread}; (2) no difference: "
         f"{'yes' if same else 'no'})"
     )
     parts = {1: bool(more_high), 2: bool(same)}
@@ -548,14 +588,17 @@ def parity_check(
     return bool(holds), statistic, halfway
 
 
-def span(name: str, labels: Sequence, values: Sequence, *, digits: int = 3) -> str:
+def span(
+    name: str, labels: Sequence, values: Sequence, *, digits: int = 3, missing: str = "none"
+) -> str:
     """A claim's deciding numbers in one line: "name, first → last: v_first → v_last".
 
     Args:
         name: what the values are (e.g. "median epochs"); "" for none.
         labels: the settings, in the claim's order.
-        values: one number per setting.
+        values: one number per setting; None for a setting without one.
         digits: significant digits.
+        missing: the word in place of a None (e.g. "diverged").
 
     Returns:
         e.g. "median epochs, 1 → 6 layers: 3.8e+04 → 640".
@@ -564,7 +607,8 @@ def span(name: str, labels: Sequence, values: Sequence, *, digits: int = 3) -> s
     if len(values) != len(labels) or not values:
         raise ValueError(f"{len(values)} values for {len(labels)} labels")
     prefix = f"{name}, " if name else ""
-    return f"{prefix}{labels[0]} → {labels[-1]}: {values[0]:.{digits}g} → {values[-1]:.{digits}g}"
+    first, last = (missing if v is None else f"{v:.{digits}g}" for v in (values[0], values[-1]))
+    return f"{prefix}{labels[0]} → {labels[-1]}: {first} → {last}"
 
 
 _NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five"}

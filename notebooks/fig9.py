@@ -35,7 +35,10 @@
 # optimiser matters for C8: Adam's per-parameter step sizes hide vanishing gradients, which
 # the paper's explanation relies on, so every network is trained with Adam and with plain SGD.
 # The verdicts are those of the first optimiser in `optimizers` (Adam, used by every other
-# experiment of the paper); the statistics give both.
+# experiment of the paper); the statistics give both. A network whose training loss becomes
+# NaN or inf has diverged at its learning rate: that is recorded as its result (its loss
+# curve ends there, it has no spectrum at epoch `snapshot_epoch`), it is named below the
+# figure, and a part of a claim that compares it is not evaluated and fails.
 #
 # **How this differs from the paper's scale.** The defaults train on `train_size`
 # images with `width` units per layer, so that all twelve networks train within one
@@ -87,18 +90,23 @@ runs = {
 
 # %% tags=["hide-input"]
 print(f"training time, all networks: {sum(r['seconds'] for r in runs.values()):.0f} s")
+diverged = {key: run["diverged_epoch"] for key, run in runs.items() if run["diverged_epoch"]}
+for (optimizer, form, depth), epoch in diverged.items():
+    print(f"diverged: L={depth}, {form_name[form]}, {optimizer}: loss NaN or inf at epoch {epoch}")
 figure, axes = dfp.plots.subplots(len(optimizers), 2, height=3.0 * len(optimizers), squeeze=False)
 colors = dict(zip(depths, dfp.plots.depth_colors(len(depths))))
 pairs = [(form, depth) for form in forms for depth in depths]
 for row, optimizer in zip(axes, optimizers):
     for form, depth in pairs:
         loss = runs[optimizer, form, depth]["loss"]
+        ended = diverged.get((optimizer, form, depth))
         row[0].plot(
             np.arange(1, len(loss) + 1),
             loss,
             "-" if form is None else "--",
             color=colors[depth],
-            label=f"L={depth}, {form_name[form]}",
+            label=f"L={depth}, {form_name[form]}"
+            + (f" (diverged at epoch {ended})" if ended else ""),
         )
     row[0].set(
         yscale="log",
@@ -107,9 +115,10 @@ for row, optimizer in zip(axes, optimizers):
         title=f"(a) training loss, {optimizer}",
     )
     row[0].legend()
+    shown = [(form, depth) for form, depth in pairs if (optimizer, form, depth) not in diverged]
     curves = {
         f"L={depth}, {form_name[form]}": runs[optimizer, form, depth]["curves"][snapshot_epoch][-3]
-        for form, depth in pairs
+        for form, depth in shown
     }
     dfp.plots.rdf_panel(
         row[1],
@@ -119,8 +128,8 @@ for row, optimizer in zip(axes, optimizers):
         log_x=True,
         legend=False,
         title=f"(b) RDF of S[-3], epoch {snapshot_epoch}, {optimizer}",
-        colors=[colors[depth] for _, depth in pairs],
-        styles=["-" if form is None else "--" for form, _ in pairs],
+        colors=[colors[depth] for _, depth in shown],
+        styles=["-" if form is None else "--" for form, _ in shown],
     )
 dfp.plots.show(figure)
 
@@ -139,14 +148,20 @@ dfp.plots.show(figure)
 
 
 # %%
-def final_losses(optimizer, form):
-    return [runs[optimizer, form, depth]["loss"][-1] for depth in depths]
+def final_losses(optimizer, form):  # None for a network that diverged
+    return [
+        None if (optimizer, form, depth) in diverged else runs[optimizer, form, depth]["loss"][-1]
+        for depth in depths
+    ]
 
 
 def halfway_points(optimizer, form):
     halfway = []
     for depth in depths:
         run = runs[optimizer, form, depth]
+        if (optimizer, form, depth) in diverged:
+            halfway.append(None)
+            continue
         curves, floors = run["curves"][snapshot_epoch], run["floors"][snapshot_epoch]
         halfway.append(dfp.curve_positions(inv_delta, curves, floors)[-3][1])
     return halfway
@@ -183,9 +198,9 @@ for claim, checks, quantity in (("C8", c8, "loss"), ("C9", c9, "half-way 1/δ"))
         parts=parts,
         summary=(
             f"{primary}, {quantity}: plain "
-            + dfp.span("", labels, plain)
+            + dfp.span("", labels, plain, missing="diverged")
             + "; residual "
-            + dfp.span("", labels, residual)
+            + dfp.span("", labels, residual, missing="diverged")
         ),
         scale=scale,
         evidence=dict(
@@ -193,7 +208,13 @@ for claim, checks, quantity in (("C8", c8, "loss"), ("C9", c9, "half-way 1/δ"))
             labels=depths,
             ylabel=quantity,
             log=True,
-            series={"plain": plain, f"residual ({residual_forms[0]})": residual},
+            series={  # a diverged network leaves a gap
+                name: [np.nan if v is None else v for v in values]
+                for name, values in (
+                    ("plain", plain),
+                    (f"residual ({residual_forms[0]})", residual),
+                )
+            },
         ),
     )
 

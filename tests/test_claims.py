@@ -146,6 +146,9 @@ def test_span_gives_the_first_and_last_value():
     )
     with pytest.raises(ValueError, match="2 values for 3 labels"):
         dfp.span("x", "abc", [1, 2])
+    assert dfp.span("", ["L=20", "L=80"], [0.01, None], missing="diverged") == (
+        "L=20 → L=80: 0.01 → diverged"
+    )
 
 
 def test_longest_ordered_prefix_says_which_part_holds():
@@ -307,6 +310,14 @@ def test_very_deep_speed_check_c8():
     assert not holds and parts == {1: False, 2: False}
     with pytest.raises(ValueError, match="NaN"):
         dfp.very_deep_speed_check([0.01, np.nan, 0.1], [0.1, 0.1, 0.1], depths=depths, epoch=1)
+    # A diverged network (None) never counts for the claim: its part fails, and says why.
+    holds, statistic, parts = dfp.very_deep_speed_check(
+        [0.01, 0.05, 0.09], [None, 0.011, None], depths=depths, epoch=267
+    )
+    assert not holds and parts == {1: True, 2: False}
+    assert "not evaluated: L=20, L=80 diverged" in statistic and "diverged, 0.011" in statistic
+    with pytest.raises(ValueError, match="2 plain values"):
+        dfp.very_deep_speed_check([0.01, 0.05], [0.1, 0.1, 0.1], depths=depths, epoch=1)
 
 
 def test_very_deep_frequency_check_c9():
@@ -319,6 +330,16 @@ def test_very_deep_frequency_check_c9():
         GRID, [100.0, 10.0, 1.0], [5.0, 50.0, 5.0], depths=depths, epoch=267
     )
     assert not holds and parts == {1: False, 2: False}
+    holds, statistic, parts = dfp.very_deep_frequency_check(
+        GRID, [1.0, 10.0, 100.0], [5.0, None, 5.1], depths=depths, epoch=267
+    )
+    assert not holds and parts == {1: True, 2: False}
+    assert "not evaluated: L=60 diverged" in statistic
+    # A half-way point the grid does not bracket is undecided, not "diverged".
+    _, statistic, parts = dfp.very_deep_frequency_check(
+        GRID, [1.0, np.nan, 100.0], [5.0, 5.05, 5.1], depths=depths, epoch=267
+    )
+    assert parts[1] is False and "undecided" in statistic and "diverged" not in statistic
 
 
 def test_parity_check():

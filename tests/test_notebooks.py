@@ -5,7 +5,8 @@ import re
 import papermill
 import pytest
 
-from tests.notebooks import params, read_ipynb, sources
+from dfp.sweeps import glued_values
+from tests.notebooks import NOTEBOOKS, params, read_ipynb, sources
 
 pytestmark = pytest.mark.slow
 
@@ -87,3 +88,34 @@ def test_pages_read_as_prose_and_figures(py):
     assert f'dfp.check_parameters(globals(), "{py.stem}")' in following.source, (
         f"{py.stem}: the cell after the parameters does not check them"
     )
+
+
+def test_fig9_records_a_diverged_network_and_names_it(tmp_path):
+    """SGD at 1e20, a rate every network diverges at in its first epoch: the page names each,
+    draws the rest, and SGD's statistic says its parts were not evaluated (Adam decides)."""
+    out = tmp_path / "fig9.ipynb"
+    papermill.execute_notebook(
+        str(NOTEBOOKS / "fig9.ipynb"),
+        str(out),
+        parameters={**params("fig9", "tiny"), "learning_rates": {"adam": 1e-4, "sgd": 1e20}},
+        cwd=str(NOTEBOOKS),
+        kernel_name="python3",
+        progress_bar=False,
+    )
+    executed = read_ipynb(out)
+    printed = "".join(
+        output.get("text", "") for cell in executed.cells for output in cell.get("outputs", [])
+    )
+    depths = params("fig9", "tiny")["depths"]
+    named = {line for line in printed.splitlines() if line.startswith("diverged: ")}
+    assert named == {  # every SGD network, and no Adam one (Adam trains at its rate)
+        f"diverged: L={depth}, {form}, sgd: loss NaN or inf at epoch 1"
+        for form in ("plain", "residual (scaled)")
+        for depth in depths
+    }
+    for claim in ("C8", "C9"):
+        statistic = glued_values(executed)[f"{claim}_statistic"]
+        adam, sgd = statistic.split("; sgd: ")
+        assert "diverged" not in adam
+        labels = ", ".join(f"L={d}" for d in depths)
+        assert sgd.count(f"not evaluated: {labels} diverged") == 2, sgd
