@@ -259,7 +259,12 @@ def fig9_worker(profile, precision, network):
     key = (optimizer, None if form == "none" else form, int(depth))
     config = fig9_networks(profile, precision)[key]
     result = dfp.runs.cached("fig9", config, lambda: dfp.training.train_deep_network(**config))
-    print(f"fig9 {network} {precision}: loss {result['loss'][-1]:.3g}, {result['seconds']:.0f} s")
+    ended = (
+        f"diverged at epoch {result['diverged_epoch']}"
+        if result["diverged_epoch"]
+        else f"loss {result['loss'][-1]:.3g}"
+    )
+    print(f"fig9 {network} {precision}: {ended}, {result['seconds']:.0f} s")
 
 
 def fig9(profile, precision, deadline, out):
