@@ -31,6 +31,25 @@ def run(*arguments, env=None, timeout=900):
     )
 
 
+def execute_under_jax(tmp_path, notebook, profile, cache):
+    """papermill the notebook under JAX in bf16 at a parameters file, on the run ``cache``,
+    as the runs that came back from the GPU are used: (the executed notebook's path, the
+    runs it used, each saying whether it was loaded or trained)."""
+    executed = tmp_path / f"{notebook}.ipynb"
+    papermill = shutil.which("papermill", path=os.path.dirname(sys.executable))
+    done = subprocess.run(
+        [
+            papermill, ROOT / "notebooks" / f"{notebook}.ipynb", executed,
+            "--cwd", ROOT / "notebooks", "-f", ROOT / "notebooks" / "params" / profile,
+            "-p", "precision", "bf16",
+        ],
+        env=jax_env(tmp_path, cache), capture_output=True, text=True, check=False, timeout=900,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    notebook = nbformat.read(executed, as_version=4)
+    return executed, results._load_sibling("sweeps").glued_values(notebook)["runs_used"]
+
+
 def test_data_travels_in_parts_byte_for_byte(tmp_path):
     source = tmp_path / "data" / "batches"
     source.mkdir(parents=True)
@@ -106,18 +125,7 @@ def test_the_gpu_run_at_tiny_scale_gives_runs_that_the_notebooks_load(tmp_path):
     here.mkdir()
     for path in runs:
         shutil.copy(path, here)
-    executed = tmp_path / "fig5.ipynb"
-    papermill = shutil.which("papermill", path=os.path.dirname(sys.executable))
-    done = subprocess.run(
-        [
-            papermill, ROOT / "notebooks" / "fig5.ipynb", executed, "--cwd", ROOT / "notebooks",
-            "-f", ROOT / "notebooks" / "params" / "resnet18.tiny.yaml", "-p", "precision", "bf16",
-        ],
-        env=jax_env(tmp_path, here), capture_output=True, text=True, check=False, timeout=900,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    notebook = nbformat.read(executed, as_version=4)
-    used = results._load_sibling("sweeps").glued_values(notebook)["runs_used"]
+    executed, used = execute_under_jax(tmp_path, "fig5", "resnet18.tiny.yaml", here)
     assert [u["loaded"] for u in used] == [True, True]  # trained nothing here
     summary = results.result_summary(
         executed, name="fig5", profile="tiny", provenance={"hardware": "this test"}
@@ -149,18 +157,7 @@ def test_the_gpu_run_of_fig9_gives_the_runs_that_its_notebook_loads(tmp_path):
     with tarfile.open(out / "fig9-runs.tar") as archive:
         archive.extractall(here, filter="data")
     assert len(list(here.glob("fig9-*.npz"))) == len(manifest["jobs"])
-    executed = tmp_path / "fig9.ipynb"
-    papermill = shutil.which("papermill", path=os.path.dirname(sys.executable))
-    done = subprocess.run(
-        [
-            papermill, ROOT / "notebooks" / "fig9.ipynb", executed, "--cwd", ROOT / "notebooks",
-            "-f", ROOT / "notebooks" / "params" / "fig9.tiny.yaml", "-p", "precision", "bf16",
-        ],
-        env=jax_env(tmp_path, here), capture_output=True, text=True, check=False, timeout=900,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    notebook = nbformat.read(executed, as_version=4)
-    used = results._load_sibling("sweeps").glued_values(notebook)["runs_used"]
+    _, used = execute_under_jax(tmp_path, "fig9", "fig9.tiny.yaml", here)
     assert len(used) == len(manifest["jobs"]) and all(u["loaded"] for u in used)
 
 
