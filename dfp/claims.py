@@ -539,14 +539,14 @@ def very_deep_frequency_check(
     else:
         more_high, more_reason = ordered_on_grid(inv_delta, plain, increasing=True, labels=labels)
     if residual_diverged:
-        same, spread = False, f"not evaluated: {', '.join(residual_diverged)} diverged"
+        same = False
+        same_reason = f"(2) not evaluated: {', '.join(residual_diverged)} diverged"
     else:
         same, spread = same_on_grid(inv_delta, residual)
+        same_reason = f"{spread}; (2) no difference: {'yes' if same else 'no'}"
     statistic = (
         f"half-way 1/δ of S[-3] at epoch {epoch} by L={'/'.join(map(str, depths))}: plain "
-        f"{plain_words} ((1) {more_reason}), residual "
-        f"{residual_words} ({spread}; (2) no difference: "
-        f"{'yes' if same else 'no'})"
+        f"{plain_words} ((1) {more_reason}), residual {residual_words} ({same_reason})"
     )
     parts = {1: bool(more_high), 2: bool(same)}
     return all(parts.values()), statistic, parts

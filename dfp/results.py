@@ -161,6 +161,8 @@ def result_summary(executed, *, name, profile, provenance):
         }
     )
     record["training_seconds"] = sum(u.get("seconds") or 0 for u in used if not u.get("loaded"))
+    # The training this execution loaded from the run cache instead (computed earlier).
+    record["loaded_training_seconds"] = sum(u.get("seconds") or 0 for u in used if u.get("loaded"))
     record.update(
         # Notebooks without the parameter train in float32 with TensorFloat-32 off.
         precision=configuration.get("precision", "float32"),
@@ -264,6 +266,12 @@ def provenance_line(summary):
         f"Run {p['started'][:16].replace('T', ' ')} UTC for {_minutes(p['wall_seconds'])} "
         f"on {here}"
         + (f", from training runs computed on {' and '.join(trained)}" if trained else "")
+        + (
+            f"; it loaded {_minutes(p['loaded_training_seconds'])} of training from the run "
+            "cache, computed earlier by the same training code"
+            if p.get("loaded_training_seconds")
+            else ""
+        )
         + f"; Keras backend {p['backend']}, training precision {p['precision']}; "
         f"commit {p['commit']} ({(p.get('commit_date') or '')[:10]})."
     )

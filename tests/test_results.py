@@ -166,3 +166,28 @@ def test_every_committed_result_agrees_with_its_notebook_and_has_its_provenance(
         assert (ROOT / "notebooks" / f"{summary['notebook']}.py").exists()
     notebooks = sorted((ROOT / "results").glob("*/*.ipynb"))
     assert [p.with_suffix(".summary.json") for p in notebooks] == summaries
+
+
+def test_a_result_that_loaded_its_training_says_how_much_and_from_where(tmp_path):
+    """A result whose runs came from the run cache ran for seconds; its provenance says how
+    much training it loaded, so the short wall time does not read as the run's cost."""
+    executed = executed_notebook(tmp_path / "executed.ipynb")
+    notebook = nbformat.read(executed, as_version=4)
+    used = [
+        {"run": "fig9", "seconds": 1800.0, "loaded": True, "hardware": PROVENANCE["hardware"]},
+        {"run": "fig9", "seconds": 1260.0, "loaded": True, "hardware": PROVENANCE["hardware"]},
+        {"run": "fig9", "seconds": 7.0, "loaded": False, "hardware": PROVENANCE["hardware"]},
+    ]
+    cell = nbformat.v4.new_code_cell("dfp.show_parameters(...)")
+    cell.outputs = [_glued("runs_used", used)]
+    notebook.cells.append(cell)
+    nbformat.write(notebook, executed)
+    summary = results.result_summary(executed, name="fig9", profile="medium", provenance=PROVENANCE)
+    provenance = summary["provenance"]
+    assert provenance["training_seconds"] == 7.0
+    assert provenance["loaded_training_seconds"] == 3060.0
+    line = results.provenance_line(summary)
+    assert "it loaded 51 min of training from the run cache" in line
+    # A result that trained everything itself says nothing of the kind.
+    summary["provenance"]["loaded_training_seconds"] = 0
+    assert "run cache" not in results.provenance_line(summary)
