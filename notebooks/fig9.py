@@ -71,6 +71,7 @@ import numpy as np
 inv_delta = np.geomspace(*inv_delta_range, grid_points)
 forms = [None] + residual_forms
 form_name = {None: "plain", **{form: f"residual ({form})" for form in residual_forms}}
+style = dict(zip(forms, ["-", "--", ":"]))  # a line style per form: plain solid
 
 
 def cached_run(depth, form, optimizer):
@@ -93,28 +94,32 @@ print(f"training time, all networks: {sum(r['seconds'] for r in runs.values()):.
 diverged = {key: run["diverged_epoch"] for key, run in runs.items() if run["diverged_epoch"]}
 for (optimizer, form, depth), epoch in diverged.items():
     print(f"diverged: L={depth}, {form_name[form]}, {optimizer}: loss NaN or inf at epoch {epoch}")
-figure, axes = dfp.plots.subplots(len(optimizers), 2, height=3.0 * len(optimizers), squeeze=False)
+height = 3.0 * len(optimizers) + 0.2 * len(depths) * len(forms) / 3  # the legend below
+figure, axes = dfp.plots.subplots(len(optimizers), 2, height=height, squeeze=False)
 colors = dict(zip(depths, dfp.plots.depth_colors(len(depths))))
 pairs = [(form, depth) for form in forms for depth in depths]
 for row, optimizer in zip(axes, optimizers):
     for form, depth in pairs:
         loss = runs[optimizer, form, depth]["loss"]
-        ended = diverged.get((optimizer, form, depth))
         row[0].plot(
             np.arange(1, len(loss) + 1),
             loss,
-            "-" if form is None else "--",
+            style[form],
             color=colors[depth],
-            label=f"L={depth}, {form_name[form]}"
-            + (f" (diverged at epoch {ended})" if ended else ""),
+            label=f"L={depth}, {form_name[form]}",
         )
+    gone = sum(key[0] == optimizer for key in diverged)
     row[0].set(
         yscale="log",
         xlabel="epoch",
         ylabel="training loss",
-        title=f"(a) training loss, {optimizer}",
+        title=f"(a) training loss, {optimizer}" + (f", {gone} diverged" if gone else ""),
     )
-    row[0].legend()
+    trained = [
+        runs[optimizer, *pair]["loss"] for pair in pairs if (optimizer, *pair) not in diverged
+    ]
+    if gone and trained:  # the scale of the networks that trained; a diverged one leaves it
+        row[0].set_ylim(min(map(np.min, trained)) / 2, max(map(np.max, trained)) * 2)
     shown = [(form, depth) for form, depth in pairs if (optimizer, form, depth) not in diverged]
     curves = {
         f"L={depth}, {form_name[form]}": runs[optimizer, form, depth]["curves"][snapshot_epoch][-3]
@@ -129,8 +134,9 @@ for row, optimizer in zip(axes, optimizers):
         legend=False,
         title=f"(b) RDF of S[-3], epoch {snapshot_epoch}, {optimizer}",
         colors=[colors[depth] for _, depth in shown],
-        styles=["-" if form is None else "--" for form, _ in shown],
+        styles=[style[form] for form, _ in shown],
     )
+figure.legend(*axes[0][0].get_legend_handles_labels(), loc="outside lower center", ncol=3)
 dfp.plots.show(figure)
 
 # %% [markdown]
