@@ -43,6 +43,10 @@ TRAINING_MODULES = (
 )
 
 
+# Paths whose changes do not make a result's commit "+ uncommitted changes" (git pathspecs).
+_NOT_CODE = (":(exclude)results",)
+
+
 def _git(root, *arguments):
     try:
         done = subprocess.run(
@@ -116,8 +120,8 @@ def current_provenance(root="."):
         root: the repository (its git checkout and dfp/ sources).
 
     Returns:
-        {commit (12 hex digits, "+ uncommitted changes" when the checkout differs, or
-        "unknown"), commit_date, code (SHA-256 of every dfp source, as
+        {commit (12 hex digits, "+ uncommitted changes" when the checkout differs outside
+        results/, or "unknown"), commit_date, code (SHA-256 of every dfp source, as
         ``dfp.runs.code_fingerprint()``), training_code (of the modules that can change a
         training run), packages ({name: version}), python, backend ($KERAS_BACKEND or
         tensorflow), hardware (CPU model and cores, OS), gpus (names; empty without one),
@@ -125,7 +129,10 @@ def current_provenance(root="."):
     """
     root = Path(root)
     commit = _git(root, "rev-parse", "--short=12", "HEAD") or "unknown"
-    if commit != "unknown" and _git(root, "status", "--porcelain", "--untracked-files=no"):
+    # results/ is left out: regenerating a committed result overwrites it in place, and the
+    # result being replaced is not code that produced the new one.
+    changed = _git(root, "status", "--porcelain", "--untracked-files=no", "--", ".", *_NOT_CODE)
+    if commit != "unknown" and changed:
         commit += " + uncommitted changes"
     packages = {}
     for name in PACKAGES:

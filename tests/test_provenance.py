@@ -16,3 +16,31 @@ def test_the_record_names_the_commit_code_packages_and_machine():
 def test_outside_a_checkout_the_commit_is_unknown(tmp_path):
     (tmp_path / "dfp").symlink_to(ROOT / "dfp")
     assert dfp.current_provenance(tmp_path)["commit"] == "unknown"
+
+
+def _checkout(tmp_path):
+    """A one-commit git checkout holding dfp/ and a committed result."""
+    import shutil
+    import subprocess
+
+    shutil.copytree(ROOT / "dfp", tmp_path / "dfp", ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "results" / "medium").mkdir(parents=True)
+    (tmp_path / "results" / "medium" / "fig9.summary.json").write_text("{}\n")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(tmp_path)]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "one"], check=True)
+    return tmp_path
+
+
+def test_regenerating_a_committed_result_in_place_leaves_the_commit_clean(tmp_path):
+    root = _checkout(tmp_path)
+    (root / "results" / "medium" / "fig9.summary.json").write_text('{"new": 1}\n')
+    assert "uncommitted" not in dfp.current_provenance(root)["commit"]
+
+
+def test_a_changed_source_marks_the_commit_as_uncommitted_changes(tmp_path):
+    root = _checkout(tmp_path)
+    with open(root / "dfp" / "claims.py", "a") as source:
+        source.write("# changed\n")
+    assert dfp.current_provenance(root)["commit"].endswith(" + uncommitted changes")
