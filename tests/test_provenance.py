@@ -1,5 +1,8 @@
 """Provenance (dfp.provenance): what a result records about the code and machine."""
 
+import shutil
+import subprocess
+
 import dfp
 from tests.notebooks import ROOT
 
@@ -20,9 +23,6 @@ def test_outside_a_checkout_the_commit_is_unknown(tmp_path):
 
 def _checkout(tmp_path):
     """A one-commit git checkout holding dfp/ and a committed result."""
-    import shutil
-    import subprocess
-
     shutil.copytree(ROOT / "dfp", tmp_path / "dfp", ignore=shutil.ignore_patterns("__pycache__"))
     (tmp_path / "results" / "medium").mkdir(parents=True)
     (tmp_path / "results" / "medium" / "fig9.summary.json").write_text("{}\n")
