@@ -1,7 +1,7 @@
 """Provenance: which code, packages and machine produced a result.
 
-Recorded with every sweep summary and shown on the report page. Pure Python: it imports
-no other part of dfp and no TensorFlow, so the workflow can call it (loaded from its file).
+Recorded with every committed result and sweep summary, and shown on their pages. Pure
+Python: it imports no other part of dfp and no Keras.
 """
 
 import datetime
@@ -12,7 +12,7 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-__all__ = ["PACKAGES", "current_provenance", "fingerprint", "machine"]
+__all__ = ["PACKAGES", "TRAINING_VERSION", "current_provenance", "fingerprint", "machine"]
 
 # The packages whose versions are recorded, when installed.
 PACKAGES = (
@@ -27,20 +27,13 @@ PACKAGES = (
     "jupyter-book",
     "myst-nb",
 )
-# The modules whose code can change a training run's result: the networks, the data, the
-# training loop and the spectra it records (the measure, its grids, the engine and its
-# backend switches). dfp.runs keys every run on their fingerprint; tests/test_runs.py checks
-# that they import no other dfp module.
-TRAINING_MODULES = (
-    "_backend",
-    "_checks",
-    "_lfr_engine",
-    "data",
-    "grids",
-    "models",
-    "spectral",
-    "training",
-)
+# The version of the code that can change a training run's numbers: dfp.models, dfp.data,
+# dfp.training, dfp.callbacks, dfp.recipes and the measure (dfp.spectral, dfp.grids, the
+# engine and its backend switches). Bump it with any change that alters a number a run
+# computes, and regenerate the golden run (`python tests/golden/make_golden.py`); a refactor
+# that changes no number keeps it, so cached runs and committed results stay current.
+# Version 1: the training code of commits c8ab8ba to 26ccff0 (2026-12) and its refactor.
+TRAINING_VERSION = 1
 
 
 # Paths whose changes do not make a result's commit "+ uncommitted changes" (git pathspecs).
@@ -62,7 +55,7 @@ def fingerprint(package, modules=None):
 
     Args:
         package: the package's folder (``dfp/``).
-        modules: module names (e.g. ``TRAINING_MODULES``); None for every ``.py`` file in it.
+        modules: module names, e.g. ("spectral", "training"); None for every ``.py`` file in it.
 
     Returns:
         The hex digest: anything computed by that code is valid only for this value.
@@ -121,11 +114,10 @@ def current_provenance(root="."):
 
     Returns:
         {commit (12 hex digits, "+ uncommitted changes" when the checkout differs outside
-        results/, or "unknown"), commit_date, code (SHA-256 of every dfp source, as
-        ``dfp.runs.code_fingerprint()``), training_code (of the modules that can change a
-        training run), packages ({name: version}), python, backend ($KERAS_BACKEND or
-        tensorflow), hardware (CPU model and cores, OS), gpus (names; empty without one),
-        recorded (UTC time)}.
+        results/, or "unknown"), commit_date, code (SHA-256 of every dfp source,
+        ``fingerprint``), training_version (``TRAINING_VERSION``), packages ({name: version}),
+        python, backend ($KERAS_BACKEND or tensorflow), hardware (CPU model and cores, OS),
+        gpus (names; empty without one), recorded (UTC time)}.
     """
     root = Path(root)
     commit = _git(root, "rev-parse", "--short=12", "HEAD") or "unknown"
@@ -145,7 +137,7 @@ def current_provenance(root="."):
         "commit": commit,
         "commit_date": _git(root, "log", "-1", "--format=%cI") or None,
         "code": fingerprint(package),
-        "training_code": fingerprint(package, TRAINING_MODULES),
+        "training_version": TRAINING_VERSION,
         "packages": packages,
         "python": platform.python_version(),
         "backend": os.environ.get("KERAS_BACKEND", "tensorflow"),

@@ -3,14 +3,15 @@
 import shutil
 import subprocess
 
-import dfp
+from dfp import provenance
+from dfp.provenance import current_provenance
 from tests.notebooks import ROOT
 
 
 def test_the_record_names_the_commit_code_packages_and_machine():
-    record = dfp.current_provenance(ROOT)
-    assert record["code"] == dfp.runs.code_fingerprint()
-    assert record["training_code"] == dfp.runs.code_fingerprint(dfp.runs.TRAINING_MODULES)
+    record = current_provenance(ROOT)
+    assert record["code"] == provenance.fingerprint(ROOT / "dfp")
+    assert record["training_version"] == provenance.TRAINING_VERSION
     assert record["commit"] != "unknown"  # the repository is a git checkout
     assert {"keras", "numpy", "snakemake"} <= set(record["packages"])
     assert "cores" in record["hardware"] and isinstance(record["gpus"], list)
@@ -18,7 +19,7 @@ def test_the_record_names_the_commit_code_packages_and_machine():
 
 def test_outside_a_checkout_the_commit_is_unknown(tmp_path):
     (tmp_path / "dfp").symlink_to(ROOT / "dfp")
-    assert dfp.current_provenance(tmp_path)["commit"] == "unknown"
+    assert current_provenance(tmp_path)["commit"] == "unknown"
 
 
 def _checkout(tmp_path):
@@ -36,11 +37,11 @@ def _checkout(tmp_path):
 def test_regenerating_a_committed_result_in_place_leaves_the_commit_clean(tmp_path):
     root = _checkout(tmp_path)
     (root / "results" / "medium" / "fig9.summary.json").write_text('{"new": 1}\n')
-    assert "uncommitted" not in dfp.current_provenance(root)["commit"]
+    assert "uncommitted" not in current_provenance(root)["commit"]
 
 
 def test_a_changed_source_marks_the_commit_as_uncommitted_changes(tmp_path):
     root = _checkout(tmp_path)
     with open(root / "dfp" / "claims.py", "a") as source:
         source.write("# changed\n")
-    assert dfp.current_provenance(root)["commit"].endswith(" + uncommitted changes")
+    assert current_provenance(root)["commit"].endswith(" + uncommitted changes")

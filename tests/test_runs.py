@@ -1,6 +1,5 @@
-import ast
 import json
-import shutil
+import os
 import subprocess
 import sys
 import zipfile
@@ -8,40 +7,33 @@ import zipfile
 import numpy as np
 import pytest
 
-from dfp import runs
+from dfp import runs, storage
 from tests.notebooks import ROOT
 
 
-def copy_package(tmp_path, monkeypatch):
-    copy = tmp_path / "dfp"
-    shutil.copytree(runs._PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(runs, "_PACKAGE", copy)
-    return copy
+def test_the_key_holds_the_training_version_not_the_bytes_of_the_code(monkeypatch):
+    # Moving or tidying code keeps every run; a new training version trains again.
+    key = runs.run_key("demo", {"a": 1})
+    assert key == runs.run_key("demo", {"a": 1})
+    assert key != runs.run_key("demo", {"a": 2}) and key != runs.run_key("other", {"a": 1})
+    monkeypatch.setattr(runs, "TRAINING_VERSION", runs.TRAINING_VERSION + 1)
+    assert runs.run_key("demo", {"a": 1}) != key
 
 
-def test_the_training_key_changes_with_training_code_only(tmp_path, monkeypatch):
-    copy = copy_package(tmp_path, monkeypatch)
-    training, everything = runs.code_fingerprint(runs.TRAINING_MODULES), runs.code_fingerprint()
-    assert training == runs.code_fingerprint(runs.TRAINING_MODULES)
-    (copy / "plots.py").write_text((copy / "plots.py").read_text() + "\n# a docstring fix\n")
-    assert runs.code_fingerprint(runs.TRAINING_MODULES) == training  # no retraining for plots
-    assert runs.code_fingerprint() != everything  # but the executed notebooks are stale
-    (copy / "_lfr_engine.py").write_text((copy / "_lfr_engine.py").read_text() + "\n# changed\n")
-    assert runs.code_fingerprint(runs.TRAINING_MODULES) != training
-
-
-def test_training_modules_import_no_other_dfp_module():
-    # What a run computes depends on these modules only if they reach no other dfp code
-    # (dfp.runs stores the result; a change to how it stores one changes runs.FORMAT).
-    allowed = (*runs.TRAINING_MODULES, "runs")
-    for name in runs.TRAINING_MODULES:
-        tree = ast.parse((runs._PACKAGE / f"{name}.py").read_text())
-        for node in ast.walk(tree):
-            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("dfp"):
-                imported = node.module.removeprefix("dfp").lstrip(".")
-                modules = [imported] if imported else [alias.name for alias in node.names]
-                for module in modules:
-                    assert module in allowed, f"dfp.{name} imports dfp.{module}"
+def test_the_key_names_the_backend_keras_would_use_without_loading_keras():
+    code = (
+        "import sys; from dfp import runs; b = runs.keras_backend(); "
+        "assert 'keras' not in sys.modules, 'keyed by loading keras'; print(b)"
+    )
+    for backend in ("jax", "torch"):
+        done = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "KERAS_BACKEND": backend},
+        )
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.strip() == backend
 
 
 @pytest.fixture
@@ -130,7 +122,7 @@ def test_a_cache_file_records_its_configuration_and_provenance_and_is_listed(cac
     (entry,) = runs.list_runs()
     assert entry["name"] == "demo" and entry["config"] == {"a": 1, "grid": [1.0, 2.0]}
     assert entry["backend"] in ("tensorflow", "jax", "torch")
-    assert entry["code"] == runs.code_fingerprint(runs.TRAINING_MODULES)
+    assert entry["training_version"] == runs.TRAINING_VERSION
     assert entry["created"].startswith("20") and entry["size"] > 0
     listed = subprocess.run(
         [sys.executable, "-m", "dfp", "runs", str(cache)],
@@ -153,7 +145,7 @@ def test_loading_never_unpickles(cache):
 
 
 @pytest.mark.parametrize("damage", ["truncate", "garbage", "other format", "other key"])
-def test_an_unreadable_cache_file_is_recomputed_with_a_warning(cache, damage):
+def test_an_unreadable_cache_file_is_recomputed_with_a_warning(cache, damage, monkeypatch):
     calls = []
     compute = lambda: calls.append(1) or {"x": np.arange(4)}
     runs.cached("demo", {"a": 1}, compute)
@@ -163,13 +155,13 @@ def test_an_unreadable_cache_file_is_recomputed_with_a_warning(cache, damage):
     elif damage == "garbage":
         path.write_bytes(b"\x80\x04 not a cache file")
     else:
-        record, _ = runs._load(path)
-        with np.load(path) as data:
-            arrays = {k: data[k] for k in data.files if k != "__record__"}
-        record["format" if damage == "other format" else "key"] = (
-            999 if damage == "other format" else "x"
-        )
-        runs._write(path, record, arrays)
+        record, tree = storage.read_tree(path)
+        if damage == "other format":
+            with monkeypatch.context() as patch:
+                patch.setattr(storage, "FORMAT", 999)
+                storage.write_tree(path, tree, **record)
+        else:
+            storage.write_tree(path, tree, **dict(record, key="x"))
     with pytest.warns(UserWarning, match=f"{path.name}.*computing it again"):
         result = runs.cached("demo", {"a": 1}, compute)
     np.testing.assert_array_equal(result["x"], np.arange(4))
@@ -181,7 +173,7 @@ def test_a_change_to_training_code_trains_again(cache, monkeypatch):
     calls = []
     compute = lambda: calls.append(1) or 1
     runs.cached("demo", {"a": 1}, compute)
-    monkeypatch.setattr(runs, "code_fingerprint", lambda modules=None: "other code")
+    monkeypatch.setattr(runs, "TRAINING_VERSION", runs.TRAINING_VERSION + 1)
     runs.cached("demo", {"a": 1}, compute)
     assert len(calls) == 2
 
@@ -218,25 +210,12 @@ def test_bad_names_and_configs(cache):
         runs.cached("demo", {"a": object()}, lambda: 1)
 
 
-def test_the_configuration_is_the_parameters_cell(monkeypatch):
-    monkeypatch.chdir(ROOT)
-    from dfp.parameters import notebook_parameters
-
-    defaults = notebook_parameters("fig8")
-    namespace = {**defaults, "epochs": 7, "unrelated": 1}
-    config = runs.configuration(namespace, "fig8")
-    assert list(config) == list(defaults) and config["epochs"] == 7 and "unrelated" not in config
-    assert "seed" not in runs.configuration(namespace, "fig8", exclude=("seed",))
-    with pytest.raises(ValueError, match="no parameters"):
-        runs.configuration(namespace, "fig8", exclude=("epoch",))
-
-
 def test_the_record_is_json(cache):
     runs.cached("demo", {"a": 1}, lambda: {"x": 1.0})
     (path,) = cache.glob("*.npz")
     with np.load(path, allow_pickle=False) as data:
         record = json.loads(bytes(data["__record__"]).decode())
-    assert record["format"] == runs.FORMAT and record["result"] == {
+    assert record["format"] == storage.FORMAT and record["result"] == {
         "dict": [[{"value": "x"}, {"value": 1.0}]]
     }
 
