@@ -1,9 +1,20 @@
 """dfp: a reproducible companion to "Deep Frequency Principle" (Xu & Zhou, AAAI 2021).
 
-The public API, by one rule: every name in the ``__all__`` of a module in ``MODULES`` is
-re-exported here (``dfp.lfr`` is ``dfp.spectral.lfr``), and the modules themselves are
-attributes (``dfp.training.Spectra``). Everything else, modules starting with ``_``
-included, is private.
+The top level is the paper's measure, nothing else::
+
+    import dfp
+    grid = dfp.inv_delta_grid([(x, y)])          # a 1/delta grid proposed from the data
+    curve = dfp.lfr(x, y, grid)                  # the LFR (eqs. 3-5), linear memory
+    density = dfp.rdf(grid, curve)               # the RDF (eq. 6)
+
+and the submodules, each one idea, loaded on first use (PEP 562, as numpy and scipy do), so
+``import dfp`` costs nothing it does not use: ``dfp.spectral`` (the measure), ``dfp.grids``,
+``dfp.models``, ``dfp.data``, ``dfp.training`` (the loops), ``dfp.callbacks`` (spectra
+recorded during ``fit``), ``dfp.recipes`` (the experiments notebooks and the GPU run share),
+``dfp.claims`` (the rules), and the book's machinery, which imports no Keras:
+``dfp.parameters``, ``dfp.runs``, ``dfp.storage``, ``dfp.results``, ``dfp.sweeps``,
+``dfp.provenance``, ``dfp.page`` (page glue) and ``dfp.plots``. Modules starting with ``_``
+are private.
 """
 
 import importlib as _importlib
@@ -14,27 +25,54 @@ _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 __version__ = "0.1.0"
 
-# In the paper's reading order: the measure, its grids, the networks, the data, training,
-# the verdicts, and the book's plumbing.
+# The measure, in the paper's reading order, and the module that defines each name.
+_MEASURE = {
+    "lfr_reference": "spectral",
+    "lfr": "spectral",
+    "lfr_floor": "spectral",
+    "rdf": "spectral",
+    "normalize_inputs": "spectral",
+    "inv_delta_grid": "grids",
+    "effective_target": "models",
+}
+
+# The submodules, in the paper's reading order: the measure, its grids, the networks, the data,
+# training, the verdicts, and the book's machinery.
 MODULES = (
     "spectral",
     "grids",
     "models",
     "data",
     "training",
+    "callbacks",
+    "recipes",
     "claims",
-    "runs",
-    "sweeps",
-    "results",
-    "provenance",
     "parameters",
+    "runs",
+    "storage",
+    "results",
+    "sweeps",
+    "provenance",
+    "page",
     "plots",
 )
 
-__all__ = ["MODULES", "__version__", *MODULES]
-for _name in MODULES:
-    _module = _importlib.import_module(f"dfp.{_name}")
-    globals()[_name] = _module
-    for _public in _module.__all__:
-        globals()[_public] = getattr(_module, _public)
-        __all__.append(_public)
+__all__ = ["MODULES", "__version__", *_MEASURE, *MODULES]
+
+
+def __getattr__(name):
+    if name in _MEASURE:
+        value = getattr(_importlib.import_module(f"dfp.{_MEASURE[name]}"), name)
+    elif name in MODULES:
+        value = _importlib.import_module(f"dfp.{name}")
+    else:
+        raise AttributeError(
+            f"module 'dfp' has no attribute {name!r}; its top level is the measure "
+            f"({', '.join(_MEASURE)}) and the submodules ({', '.join(MODULES)})"
+        )
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

@@ -8,6 +8,8 @@ off the first time it runs. From then on, every float32 matrix product of that p
 (training included) runs without TensorFloat-32.
 """
 
+# deferred imports: each function imports only the backend Keras runs on (jax, tensorflow or
+# torch), never the others, which may not be installed.
 import contextlib
 import functools
 

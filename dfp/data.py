@@ -200,7 +200,7 @@ def _missing(path, name, layout):
 
 
 def _download(name):
-    import keras
+    import keras  # deferred: Keras only to download a file the data folder lacks
 
     loader = getattr(keras.datasets, name)
     try:

@@ -9,16 +9,24 @@ type or range. ``RULES`` holds one rule per parameter name, shared by every note
 
 import ast
 import difflib
+import json
+import re
 from pathlib import Path
 
 import numpy as np
 
+from dfp._vocabulary import ACTIVATIONS, LOSSES, OPTIMIZERS, PRECISIONS, PROFILES
+
 __all__ = [
+    "PROFILES",
     "SHARED",
     "ParameterError",
+    "Parameters",
     "RULES",
+    "assignments",
     "check_parameters",
     "notebook_parameters",
+    "read_parameters",
     "profile_file",
     "shared_run",
     "sync_shared_parameters",
@@ -101,21 +109,7 @@ def either(first, second):
     return Rule(f"{first.allowed}, or {second.allowed}", lambda v: first(v) or second(v))
 
 
-def _activation(value):
-    import keras
-
-    if not isinstance(value, str):
-        return False
-    try:
-        keras.activations.get(value)
-    except ValueError:
-        return False
-    return True
-
-
 def _learning_rates(value):
-    from dfp.training import OPTIMIZERS
-
     return (
         isinstance(value, dict)
         and len(value) >= 1
@@ -165,7 +159,10 @@ _POSITIVE = number(above=0)
 # is an error (tests/test_parameters.py checks every notebook against it).
 RULES = {
     "accuracy_threshold": number(above=0, below=1),
-    "activation": Rule("a Keras activation name, e.g. 'tanh' or 'relu'", _activation),
+    "activation": Rule(
+        f"a Keras activation name, one of {', '.join(map(repr, ACTIVATIONS))}",
+        lambda v: v in ACTIVATIONS,
+    ),
     "analysis_size": _SIZE,
     "batch_size": _COUNT,
     "dense_units": _COUNT,
@@ -181,12 +178,12 @@ RULES = {
     "inv_delta_range": Rule("a list [low, high] of numbers with 0 < low < high", _range),
     "k_values": list_of(_POSITIVE, increasing=True),
     "learning_rate": _POSITIVE,
-    "loss": one_of("mse", "cross_entropy"),
+    "loss": one_of(*LOSSES),
     "learning_rates": Rule("a dict from 'adam' or 'sgd' to a number > 0", _learning_rates),
     "max_epochs": _COUNT,
     "num_points": _SIZE,
-    "optimizers": list_of(one_of("adam", "sgd")),
-    "precision": one_of("float32", "tf32", "bf16"),
+    "optimizers": list_of(one_of(*OPTIMIZERS)),
+    "precision": one_of(*PRECISIONS),
     "relative_threshold": _POSITIVE,
     "residual_forms": list_of(one_of("scaled", "plain")),
     "seed": _SEED,
@@ -238,7 +235,17 @@ def profile_file(notebook, profile):
     """The parameter file of a notebook's profile, e.g. notebooks/params/fig8.paper.yaml.
 
     Figs. 5-7 share one file per profile (their shared run's: resnet18.paper.yaml).
+
+    Args:
+        notebook: its name, e.g. "fig8".
+        profile: one of ``PROFILES`` but "book" (the notebook's own defaults have no file).
+
+    Returns:
+        The path, relative to the repository.
     """
+    if profile not in PROFILES or profile == "book":
+        allowed = ", ".join(p for p in PROFILES if p != "book")
+        raise ValueError(f"unknown profile {profile!r} for a parameter file: use one of {allowed}")
     return Path("notebooks") / "params" / f"{shared_run(notebook) or notebook}.{profile}.yaml"
 
 
@@ -256,8 +263,6 @@ def notebook_parameters(notebook):
     Returns:
         {name: default value}, in the cell's order.
     """
-    import json
-
     candidates = [Path(f"{notebook}.ipynb")] + [
         Path(folder) / f"{notebook}.ipynb" for folder in ("notebooks", "sweeps")
     ]
@@ -274,10 +279,18 @@ def notebook_parameters(notebook):
     if len(cells) != 1:
         raise ValueError(f"{path} needs exactly one cell tagged 'parameters', found {len(cells)}")
     source = cells[0]["source"]
-    return _assignments(source if isinstance(source, str) else "".join(source))
+    return assignments(source if isinstance(source, str) else "".join(source))
 
 
-def _assignments(source):
+def assignments(source: str) -> dict:
+    """The ``name = literal`` assignments of a parameters cell's source, the one parser of it.
+
+    Args:
+        source: the cell's code.
+
+    Returns:
+        {name: value} in the cell's order; a value that is not a literal is None.
+    """
     values = {}
     for statement in ast.parse(source).body:
         if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
@@ -301,22 +314,72 @@ def injected_names(history):
     """
     for source in reversed(list(history)):
         if source.lstrip().startswith(_INJECTED_HEADER + "\n"):
-            return list(_assignments(source))
+            return list(assignments(source))
     return []
 
 
-def check_parameters(namespace, notebook, *, history=None):
+class Parameters(dict):
+    """A notebook's parameters as it runs: {name: value} in its cell's order, checked.
+
+    What a page passes on, once read (``read_parameters``): to the run it keys
+    (``dfp.runs.cached``), the table it shows and the summary of a committed result.
+
+    Attributes:
+        notebook: the notebook's name, e.g. "fig8".
+    """
+
+    def __init__(self, notebook: str, values: dict):
+        super().__init__(values)
+        self.notebook = notebook
+
+    def without(self, *names: str) -> dict:
+        """The parameters but ``names``: those that do not change the run being keyed (a
+        grid applied after training, a list swept over run by run).
+
+        Raises:
+            ParameterError: a name the notebook does not have.
+        """
+        unknown = sorted(set(names) - set(self))
+        if unknown:
+            raise ParameterError(
+                f"{self.notebook} has no parameters {unknown}; its parameters: {', '.join(self)}"
+            )
+        return {name: value for name, value in self.items() if name not in names}
+
+
+def read_parameters(namespace: dict, notebook: str, *, history=None) -> Parameters:
+    """Read a notebook's parameters cell once, check every value, and return them.
+
+    Args:
+        namespace: the notebook's ``globals()`` (papermill's injected values included).
+        notebook: its name, e.g. "fig8".
+        history: sources of the cells run so far; default: IPython's ``In`` in ``namespace``.
+
+    Returns:
+        ``Parameters``: every name of the cell with the value the notebook runs with.
+
+    Raises:
+        ParameterError: naming the parameter, its value and what is allowed.
+    """
+    defaults = notebook_parameters(notebook)
+    check_parameters(namespace, notebook, history=history, defaults=defaults)
+    return Parameters(notebook, {name: namespace[name] for name in defaults})
+
+
+def check_parameters(namespace, notebook, *, history=None, defaults=None):
     """Stop a notebook whose parameters are unknown, mistyped or out of range.
 
     Args:
         namespace: the notebook's ``globals()``.
         notebook: its name, e.g. "fig8".
         history: sources of the cells run so far; default: IPython's ``In`` in ``namespace``.
+        defaults: the notebook's parameters cell (``notebook_parameters``), when already read.
 
     Raises:
         ParameterError: naming the parameter, its value and what is allowed.
     """
-    defaults = notebook_parameters(notebook)
+    if defaults is None:
+        defaults = notebook_parameters(notebook)
     _check_shared(notebook, defaults)
     if history is None:
         history = namespace.get("In", [])
@@ -373,9 +436,7 @@ def sync_shared_parameters(root="."):
     Returns:
         The paths rewritten.
     """
-    import re
-
-    import jupytext
+    import jupytext  # deferred: only `python -m dfp sync` writes notebooks
 
     notebooks = Path(root) / "notebooks"
     changed = []

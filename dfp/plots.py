@@ -8,11 +8,14 @@ test can check what a reader sees. Depth is coloured the same everywhere: ``dept
 light for the shallowest, dark for the deepest.
 """
 
+import base64
+import html
 import io
 
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
+from IPython.display import HTML, Image, display
 
 from dfp.spectral import rdf
 
@@ -132,8 +135,6 @@ def _rendered(figure):
 
 def image(figure):
     """The figure as an IPython Image shown at its natural size; the figure is closed."""
-    from IPython.display import Image
-
     data, width = _rendered(figure)
     return Image(data=data, format="png", width=width)
 
@@ -144,11 +145,6 @@ def inline_image(figure, *, alt="figure"):
     For a figure pasted into another page (the report's panels): MyST-NB does not copy the
     image files of outputs glued across pages, but HTML needs no file.
     """
-    import base64
-    import html
-
-    from IPython.display import HTML
-
     data, width = _rendered(figure)
     data = base64.b64encode(data).decode("ascii")
     return HTML(
@@ -158,8 +154,6 @@ def inline_image(figure, *, alt="figure"):
 
 def show(figure):
     """Display the figure in the notebook as ``image`` makes it (instead of ``plt.show``)."""
-    from IPython.display import display
-
     display(image(figure))
 
 
@@ -291,7 +285,7 @@ def rdf_snapshots_figure(inv_delta, curves, layers, *, end_epoch=None, columns=2
 
     Args:
         inv_delta: the grid shared by all curves.
-        curves: {epoch: {layer: LFR values}} as recorded by ``dfp.training.Spectra``.
+        curves: {epoch: {layer: LFR values}} as recorded by ``dfp.callbacks.Spectra``.
         layers: the layers to draw, from the shallowest to the deepest (coloured so).
         end_epoch: the epoch at which training ended, marked "(end)" in its title.
         columns: panels per row.

@@ -8,7 +8,7 @@ and its summary ``results/<profile>/<name>.summary.json``::
      "parameters": {...},        # what papermill injected (its record in the notebook)
      "configuration": {...},     # every parameter the run used: defaults, then injected
      "claims": {"C7": {"holds", "verdict", "mark", "statistic", "summary", "scale", "parts"}},
-     "provenance": {"commit", "commit_date", "code", "training_code", "packages", "python",
+     "provenance": {"commit", "commit_date", "code", "training_version", "packages", "python",
                     "backend", "precision", "hardware", "gpus", "trained_on",
                     "training_seconds", "started", "wall_seconds", "recorded"}}
 
@@ -17,15 +17,20 @@ and its summary ``results/<profile>/<name>.summary.json``::
 (``show_results``), and the report's claims table has a column per profile
 (``ladder_cells``).
 
-Like ``dfp.sweeps``, this module imports no other part of dfp (the workflow and the book's
-Sphinx extension load it from its file, without TensorFlow).
+Imports no Keras: the workflow and the book's Sphinx extension use it.
 """
 
-import ast
+import base64
 import json
-import os
 import shutil
 from pathlib import Path
+
+import nbformat
+
+from dfp.parameters import assignments, shared_run
+from dfp.provenance import TRAINING_VERSION
+from dfp.storage import StorageError, atomic_write, read_json, write_json
+from dfp.sweeps import glued_values
 
 __all__ = [
     "LADDER",
@@ -50,7 +55,7 @@ PROVENANCE_FIELDS = (
     "commit",
     "commit_date",
     "code",
-    "training_code",
+    "training_version",
     "packages",
     "backend",
     "precision",
@@ -67,26 +72,11 @@ class ResultError(ValueError):
     """A committed result that is incomplete or disagrees with its notebook."""
 
 
-def _load_sibling(module):
-    """dfp/<module>.py from its file, without importing dfp (which starts TensorFlow)."""
-    import importlib.util
-    import sys
-
-    name = f"_dfp_{module}_for_results"
-    if name not in sys.modules:
-        path = Path(__file__).with_name(f"{module}.py")
-        spec = importlib.util.spec_from_file_location(name, path)
-        loaded = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(loaded)
-        sys.modules[name] = loaded
-    return sys.modules[name]
-
-
 def profile_note(name, profile, root="."):
     """The comment that opens a notebook's profile file (notebooks/params/), as Markdown (a
     sentence, then its list): where each of the profile's settings comes from. Empty when
     there is none."""
-    run = _load_sibling("parameters").shared_run(name)
+    run = shared_run(name)
     path = Path(root) / "notebooks" / "params" / f"{run or name}.{profile}.yaml"
     if not path.exists():
         return ""
@@ -105,21 +95,20 @@ def profile_note(name, profile, root="."):
     return lead + "".join(f"\n  - {item}" for item in rest)
 
 
-def _defaults(notebook):
-    """The literal values of an executed notebook's cell tagged ``parameters``."""
+def _configuration(notebook, values):
+    """Every parameter an executed notebook ran with: what its page glued (``dfp.page.begin``),
+    or, for a notebook made before pages glued them, its cell's literals then papermill's."""
+    if "parameters" in values:
+        return values["parameters"]
+    injected = notebook.metadata.get("papermill", {}).get("parameters", {}) or {}
     for cell in notebook.cells:
         if "parameters" in cell.get("metadata", {}).get("tags", []):
-            values = {}
-            for node in ast.parse(cell.source).body:
-                if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
-                    values[node.targets[0].id] = ast.literal_eval(node.value)
-            return values
-    return {}
+            return {**assignments(cell.source), **injected}
+    return dict(injected)
 
 
-def _claims(notebook):
-    """{claim: its glued fields} for every claim the notebook glued a verdict for."""
-    values = _load_sibling("sweeps").glued_values(notebook)
+def _claims(values):
+    """{claim: its glued fields} for every claim a notebook glued a verdict for."""
     names = sorted(k.removesuffix("_verdict") for k in values if k.endswith("_verdict"))
     claims = {}
     for claim in names:
@@ -143,16 +132,15 @@ def result_summary(executed, *, name, profile, provenance):
     Returns:
         The summary dict.
     """
-    import nbformat
-
     notebook = nbformat.read(executed, as_version=4)
     papermill = notebook.metadata.get("papermill", {})
     parameters = papermill.get("parameters", {}) or {}
-    configuration = {**_defaults(notebook), **parameters}
+    values = glued_values(notebook)
+    configuration = _configuration(notebook, values)
     record = dict(provenance)
     # Where its training runs were computed: a page that loaded runs trained elsewhere (on a
     # GPU, say) names that machine, not the one that executed the notebook.
-    used = _load_sibling("sweeps").glued_values(notebook).get("runs_used") or []
+    used = values.get("runs_used") or []
     record["trained_on"] = sorted(
         {
             (u.get("hardware") or "not recorded")
@@ -175,7 +163,7 @@ def result_summary(executed, *, name, profile, provenance):
         "profile": profile,
         "parameters": parameters,
         "configuration": configuration,
-        "claims": _claims(notebook),
+        "claims": _claims(values),
         "provenance": record,
     }
 
@@ -191,12 +179,9 @@ def write_result(executed, *, name, profile, provenance, root="."):
     folder.mkdir(parents=True, exist_ok=True)
     summary = result_summary(executed, name=name, profile=profile, provenance=provenance)
     notebook, summary_path = folder / f"{name}.ipynb", folder / f"{name}.summary.json"
-    partial = folder / f".{name}.ipynb.{os.getpid()}.partial"
-    shutil.copyfile(executed, partial)
-    os.replace(partial, notebook)
-    partial = folder / f".{name}.summary.json.{os.getpid()}.partial"
-    partial.write_text(json.dumps(summary, indent=1) + "\n")
-    os.replace(partial, summary_path)
+    with open(executed, "rb") as source:
+        atomic_write(notebook, lambda file: shutil.copyfileobj(source, file))
+    write_json(summary_path, summary)
     return notebook, summary_path
 
 
@@ -209,8 +194,8 @@ def check_result(summary_path):
     """
     summary_path = Path(summary_path)
     try:
-        summary = json.loads(summary_path.read_text())
-    except ValueError as error:
+        summary = read_json(summary_path)
+    except StorageError as error:
         raise ResultError(f"{summary_path} is not a result summary: {error}") from error
     if not isinstance(summary, dict) or summary.get("format") != FORMAT:
         raise ResultError(f"{summary_path}: not a result summary of format {FORMAT}")
@@ -277,24 +262,20 @@ def provenance_line(summary):
     )
 
 
-def results_markdown(name, root=".", current_code=None):
+def results_markdown(name, root=".", current_version=TRAINING_VERSION):
     """A figure page's section on the committed results of its notebook, as Markdown.
 
     Args:
         name: the notebook, e.g. "fig8".
         root: the repository.
-        current_code: {"code": fingerprint of dfp, "training": of its training modules} of
-            the page, to say when a result was produced by older code.
+        current_version: the training-code version of the page (``TRAINING_VERSION``): a
+            result of another version was produced by training code whose numbers differ.
 
     Returns:
         (markdown, [(profile, PNG bytes, width), ...]): the text, and the result notebooks'
         figures to show after it, each with the width in CSS px its notebook showed it at
         (None when the notebook gave none).
     """
-    import base64
-
-    import nbformat
-
     results = committed_results(name, root)
     command = f"make results PROFILE=paper FIG={name}"
     if not results:
@@ -322,13 +303,11 @@ def results_markdown(name, root=".", current_code=None):
                 + "."
             )
         line = provenance_line(summary)
-        if current_code is not None and summary["provenance"]["code"] != current_code["code"]:
-            p = summary["provenance"]
-            training = p["training_code"] != current_code["training"]
+        recorded = summary["provenance"].get("training_version")
+        if recorded != current_version:
             line += (
-                f" **Produced by older code than this page's**: commit {p['commit']} of "
-                f"{(p.get('commit_date') or '')[:10]}; dfp has changed since"
-                + (", its training code included." if training else ", not its training code.")
+                f" **Produced by older training code than this page's** (version {recorded}, "
+                f"this page's {current_version}): its numbers may differ from a run made now."
             )
         lines.append(f"- {line}")
         lines.append("")
@@ -344,30 +323,16 @@ def results_markdown(name, root=".", current_code=None):
     return "\n".join(lines), figures
 
 
-def show_results(name, root="..", current_code=None):
+def show_results(name: str, root: str = "..") -> None:
     """Display ``results_markdown`` in a notebook: the text, then each result's figures.
 
     Args:
         name: the notebook, e.g. "fig8".
         root: the repository, from the notebook's folder.
-        current_code: as for ``results_markdown``; None computes it from ``root``'s dfp.
     """
-    from IPython.display import Image, Markdown, display
+    from IPython.display import Image, Markdown, display  # deferred: only a notebook shows
 
-    if current_code is None:
-        import importlib.util
-
-        spec = importlib.util.spec_from_file_location(
-            "_dfp_provenance_for_results", Path(__file__).with_name("provenance.py")
-        )
-        provenance = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(provenance)
-        package = Path(__file__).parent
-        current_code = {
-            "code": provenance.fingerprint(package),
-            "training": provenance.fingerprint(package, provenance.TRAINING_MODULES),
-        }
-    text, figures = results_markdown(name, root, current_code)
+    text, figures = results_markdown(name, root)
     display(Markdown(text))
     for profile, png, width in figures:
         display(Markdown(f"*The {profile} run's figure:*"))

@@ -27,7 +27,6 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from dfp._checks import as_grid, as_points, column_scale, data_set, power_of
-from dfp._lfr_engine import low_power
 
 __all__ = [
     "halfway_inv_delta",
@@ -111,6 +110,9 @@ def lfr(
         raise ValueError(f"unknown distances {distances!r}: use 'auto', 'float32' or 'float64'")
     # The normalisation is applied while the float32 coordinates are written (no n x d
     # float64 temporaries: at n = 60,000 each would be hundreds of MB).
+    # The definition, the RDF and the curve positions need numpy only; the engine loads Keras.
+    from dfp._lfr_engine import low_power  # deferred: Keras and its backend, on first use
+
     return low_power(x, y, grid, column_scale(x) if normalize else None, distances) / power
 
 

@@ -19,20 +19,23 @@ default included) never takes the place of another. The workflow (workflow/Snake
 executes each point with papermill and ``collect_sweep`` gathers what papermill recorded and
 what the point glued into one summary, ``sweeps/<name>.summary.json``.
 
-This module imports no other part of dfp (importing the package starts TensorFlow, which
-the workflow does not need): it reads notebooks and parameter rules from files.
+Imports no Keras: the workflow checks every sweep file at every call without loading it.
 """
 
 import ast
 import datetime
 import hashlib
-import importlib.util
 import itertools
 import json
-import os
 from pathlib import Path
 
+import nbformat
 import yaml
+
+from dfp._vocabulary import PROFILES
+from dfp.parameters import RULES, notebook_parameters, profile_file
+from dfp.provenance import TRAINING_VERSION
+from dfp.storage import StorageError, read_json, write_json
 
 __all__ = [
     "PROFILES",
@@ -50,7 +53,6 @@ __all__ = [
     "write_sweep_summary",
 ]
 
-PROFILES = ("book", "tiny", "medium", "paper")
 # What one point asks of the machine when the sweep does not say: a job's threads (its cores),
 # memory in MB, GPUs and run time in minutes (Snakemake's resources of the same names).
 RESOURCES = {"threads": 1, "mem_mb": 4000, "gpus": 0, "runtime": 60}
@@ -62,15 +64,6 @@ FORMAT = 1
 
 class SweepError(ValueError):
     """A sweep file that cannot be run, naming what is wrong and what is allowed."""
-
-
-def _parameters(root):
-    """dfp/parameters.py, loaded from its file (no TensorFlow)."""
-    path = Path(root) / "dfp" / "parameters.py"
-    spec = importlib.util.spec_from_file_location("_dfp_parameters_for_sweeps", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def load_sweep(path, root="."):
@@ -110,8 +103,7 @@ def load_sweep(path, root="."):
     notebook = root / "notebooks" / f"{spec['notebook']}.ipynb"
     if not notebook.exists():
         raise SweepError(f"{where}: notebook {spec['notebook']!r} has no {notebook}")
-    rules = _parameters(root)
-    defaults = rules.notebook_parameters(str(notebook.with_suffix("")))
+    defaults = notebook_parameters(str(notebook.with_suffix("")))
     spec["defaults"] = defaults
     grid, fixed = spec["grid"], spec["fixed"]
     if not isinstance(grid, dict) or not grid:
@@ -134,7 +126,7 @@ def load_sweep(path, root="."):
         if len({json.dumps(v, sort_keys=True) for v in values}) != len(values):
             raise SweepError(f"{where}: grid {key!r} repeats a value: {values}")
     for key, value in [*fixed.items(), *((k, v) for k, vs in grid.items() for v in vs)]:
-        rule = rules.RULES.get(key)
+        rule = RULES.get(key)
         if rule is not None and not rule(value):
             raise SweepError(
                 f"{where}: {key} = {value!r} is not allowed: it must be {rule.allowed}"
@@ -156,7 +148,7 @@ def load_sweep(path, root="."):
             raise SweepError(f"{where}: resource {key} must be a whole number >= 0, got {value!r}")
     spec["resources"] = {**RESOURCES, **resources}
     if spec["profile"] != "book":
-        profile = root / rules.profile_file(spec["notebook"], spec["profile"])
+        profile = root / profile_file(spec["notebook"], spec["profile"])
         spec["profile_values"] = yaml.safe_load(profile.read_text()) or {}
     else:
         spec["profile_values"] = {}
@@ -219,8 +211,6 @@ def glued_values(notebook):
 
 
 def _point_result(spec, point, path):
-    import nbformat
-
     notebook = nbformat.read(path, as_version=4)
     papermill = notebook.metadata.get("papermill", {})
     values = glued_values(notebook)
@@ -284,12 +274,8 @@ def collect_sweep(spec, executed, provenance=None):
 
 
 def write_sweep_summary(path, summary):
-    """Write a summary as JSON, atomically (a temporary file renamed into place)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    partial.write_text(json.dumps(summary, indent=1, sort_keys=False) + "\n")
-    os.replace(partial, path)
+    """Write a summary as JSON, atomically (``dfp.storage.write_json``)."""
+    write_json(path, summary)
 
 
 def read_sweep_summary(path):
@@ -302,8 +288,8 @@ def read_sweep_summary(path):
     if not path.exists():
         return None
     try:
-        summary = json.loads(path.read_text())
-    except ValueError as error:
+        summary = read_json(path)
+    except StorageError as error:
         raise SweepError(f"{path} is not a sweep summary: {error}") from error
     if not isinstance(summary, dict) or summary.get("format") != FORMAT:
         raise SweepError(f"{path}: not a sweep summary of format {FORMAT}")
@@ -392,15 +378,15 @@ def _where(summary, claim, axes):
     return "\n".join(lines)
 
 
-def sweep_description(spec, summary, current_code=None):
+def sweep_description(spec, summary, current_version=TRAINING_VERSION):
     """A sweep page's text: what it varies and holds fixed, and what its summary is of.
 
     Args:
         spec: the sweep (``load_sweep``).
         summary: its summary, or None when it has not been collected.
-        current_code: the fingerprint of the dfp training code now (``dfp.current_provenance``'s
-            ``training_code``); when given and different from the summary's, the text
-            says the results come from older code.
+        current_version: the training-code version of this page (``TRAINING_VERSION``); a
+            summary of another version, or of none recorded, is said to come from older
+            training code.
 
     Returns:
         Markdown: the sweep's description, its fixed and grid parameters, then either how
@@ -441,7 +427,7 @@ def sweep_description(spec, summary, current_code=None):
             f"Run {command} to bring it up to date."
         )
     origin = summary.get("provenance", {})
-    if current_code and origin.get("training_code") not in (None, current_code):
+    if origin and origin.get("training_version") != current_version:
         text.append(
             "**Produced by older training code** than this page's: commit "
             f"{origin.get('commit', 'unknown')} of {origin.get('commit_date') or 'unknown date'}."

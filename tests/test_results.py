@@ -14,7 +14,7 @@ PROVENANCE = {
     "commit": "0123456789ab",
     "commit_date": "2026-12-01T10:00:00+00:00",
     "code": "c" * 64,
-    "training_code": "t" * 64,
+    "training_version": 1,
     "packages": {"keras": "3.15.1"},
     "python": "3.11.7",
     "backend": "tensorflow",
@@ -132,8 +132,7 @@ def test_a_result_in_another_profiles_folder_fails(committed):
 
 
 def test_the_page_shows_verdicts_provenance_and_figures_and_says_when_code_is_older(committed):
-    current = {"code": PROVENANCE["code"], "training": PROVENANCE["training_code"]}
-    text, figures = results.results_markdown("fig8", committed, current)
+    text, figures = results.results_markdown("fig8", committed, current_version=1)
     assert "**The paper profile**" in text and "C7: ✓ reproduces" in text
     assert "commit 0123456789ab (2026-12-01)" in text and "60 min" in text
     assert "older code" not in text
@@ -141,12 +140,10 @@ def test_the_page_shows_verdicts_provenance_and_figures_and_says_when_code_is_ol
     assert [(profile, width) for profile, _, width in figures] == [
         ("paper", round(plots.TEXT_WIDTH * plots.SCREEN_DPI))
     ]
-    newer = {"code": "d" * 64, "training": PROVENANCE["training_code"]}
-    text, _ = results.results_markdown("fig8", committed, newer)
-    assert "Produced by older code than this page's" in text and "not its training code" in text
-    text, _ = results.results_markdown("fig8", committed, {"code": "d" * 64, "training": "e"})
-    assert "its training code included" in text
-    text, figures = results.results_markdown("fig3", committed, current)
+    # Another training version marks it (a refactor keeps the version, so the result current).
+    text, _ = results.results_markdown("fig8", committed, current_version=2)
+    assert "older training code than this page's** (version 1, this page's 2)" in text
+    text, figures = results.results_markdown("fig3", committed, current_version=1)
     assert "make results PROFILE=paper FIG=fig3" in text and figures == []
 
 
@@ -178,7 +175,7 @@ def test_a_result_that_loaded_its_training_says_how_much_and_from_where(tmp_path
         {"run": "fig9", "seconds": 1260.0, "loaded": True, "hardware": PROVENANCE["hardware"]},
         {"run": "fig9", "seconds": 7.0, "loaded": False, "hardware": PROVENANCE["hardware"]},
     ]
-    cell = nbformat.v4.new_code_cell("dfp.show_parameters(...)")
+    cell = nbformat.v4.new_code_cell("dfp.page.show_parameters(...)")
     cell.outputs = [_glued("runs_used", used)]
     notebook.cells.append(cell)
     nbformat.write(notebook, executed)

@@ -12,25 +12,18 @@ committed results (results/<profile>/*.summary.json, dfp.results).
 """
 
 import datetime
-import importlib.util
 import json
 from pathlib import Path
 
+import nbformat
 
-def _dfp_module(srcdir, name):
-    """dfp/<name>.py from its file (importing dfp would start TensorFlow)."""
-    spec = importlib.util.spec_from_file_location(
-        f"_dfp_{name}_for_book", Path(srcdir) / "dfp" / f"{name}.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+from dfp.claims import CLAIMS
+from dfp.provenance import current_provenance
+from dfp.results import ladder_cells
 
 
 def execution_table(srcdir, pages):
     """A Markdown table of the executed pages, from papermill's record in each notebook."""
-    import nbformat
-
     rows = []
     for page in pages:
         record = nbformat.read(Path(srcdir) / page, as_version=4).metadata.get("papermill", {})
@@ -46,14 +39,9 @@ def execution_table(srcdir, pages):
     return "| page | executed | run time | parameters set |\n|---|---|---|---|\n" + "\n".join(rows)
 
 
-# The report's claims, as its "Verdicts by scale" table names them.
-CLAIMS = ("C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "parity")
-
-
-def ladder(srcdir, repository):
+def ladder(repository):
     """{ladder_<claim>_<profile>: cell} for the report, from the committed results."""
-    results = _dfp_module(srcdir, "results")
-    cells = results.ladder_cells(repository)
+    cells = ladder_cells(repository)
     return {
         f"ladder_{claim}_{profile}": cells.get((claim, profile), "not run")
         for claim in CLAIMS
@@ -66,7 +54,8 @@ def _substitutions(app, config):
     build = srcdir / "build.json"
     record = json.loads(build.read_text()) if build.exists() else {"profile": "?", "pages": []}
     # The repository: where the linked dfp/ lives (the source folder itself is a build output).
-    origin = _dfp_module(srcdir, "provenance").current_provenance((srcdir / "dfp").resolve().parent)
+    repository = (srcdir / "dfp").resolve().parent
+    origin = current_provenance(repository)
     gpus = ", ".join(origin["gpus"])
     packages = {k: v for k, v in origin["packages"].items() if k != "dfp"}
     substitutions = {
@@ -78,7 +67,7 @@ def _substitutions(app, config):
         "hardware": origin["hardware"] + (f"; GPU: {gpus}" if gpus else "; no GPU"),
         "build_profile": record["profile"],
         "execution_table": execution_table(srcdir, record["pages"]),
-        **ladder(srcdir, (srcdir / "dfp").resolve().parent),
+        **ladder(repository),
     }
     config.myst_substitutions = {**(config.myst_substitutions or {}), **substitutions}
 
