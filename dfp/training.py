@@ -1,13 +1,19 @@
-"""Training: epochs to a designated loss, fast for full-batch runs of many thousand epochs."""
+"""The training loops: full-batch to a designated loss (fast for runs of many thousand
+epochs), and resumable minibatch ``model.fit`` recording spectra callbacks on the way."""
 
 import contextlib
 import dataclasses
+import sys
+import time
 
 import keras
 import numpy as np
 from keras import ops
 
 from dfp._backend import PRECISIONS, dtype_policy, matmul_precision
+from dfp._vocabulary import LOSSES, OPTIMIZERS
+from dfp.runs import checkpoint_path
+from dfp.storage import read_checkpoint, write_checkpoint
 
 __all__ = [
     "Diverged",
@@ -16,17 +22,9 @@ __all__ = [
     "OPTIMIZERS",
     "PRECISIONS",
     "Progress",
-    "Snapshots",
-    "Spectra",
     "StopAtLoss",
-    "describe_epochs",
-    "epochs_to_loss",
     "fit_with_spectra",
-    "median_epochs",
     "paper_learning_rate",
-    "spectra_of_snapshots",
-    "train_deep_network",
-    "train_resnet_variants",
     "train_to_loss",
 ]
 
@@ -106,7 +104,7 @@ def _mse(model, x, y):
 
 
 def _train_tensorflow(model, optimizer, x, y, threshold, max_epochs, chunk, spectra):
-    import tensorflow as tf
+    import tensorflow as tf  # deferred: only on the TensorFlow backend
 
     @tf.function(reduce_retracing=True)
     def run(x, y, steps):
@@ -138,7 +136,7 @@ def _quiet_retracing():
     if keras.backend.backend() != "tensorflow":
         yield
         return
-    import tensorflow as tf
+    import tensorflow as tf  # deferred: only on the TensorFlow backend
 
     logger = tf.get_logger()
     level = logger.level
@@ -150,7 +148,7 @@ def _quiet_retracing():
 
 
 def _run_chunks(run, evaluate, threshold, x, y, max_epochs, chunk, spectra):
-    import tensorflow as tf
+    import tensorflow as tf  # deferred: only on the TensorFlow backend
 
     history = []
     # After a chunk that did not reach the threshold, `done` losses were evaluated and
@@ -245,256 +243,6 @@ class StopAtLoss(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def epochs_to_loss(
-    x, y, *, hidden_layers, width, activation, seeds, relative_threshold, max_epochs, learning_rate
-):
-    """Train one fresh network per seed to a designated error; the epochs each took.
-
-    The designated error is ``relative_threshold * Var(y)``, so that targets of different
-    size are held to the same relative accuracy.
-
-    Args:
-        x, y: the training set, (n, 1) arrays.
-        hidden_layers, width, activation: the network (``dfp.models.mlp``).
-        seeds: one run per seed; the seed fixes the initialisation.
-        relative_threshold: the designated error as a fraction of Var(y).
-        max_epochs: the cap; a run that does not get there reports None.
-        learning_rate: Adam's learning rate.
-
-    Returns:
-        A list with, for each seed, the epochs (int) or None when capped.
-    """
-    from dfp.models import mlp
-
-    threshold = float(relative_threshold) * float(np.var(y))
-    epochs = []
-    for seed in seeds:
-        keras.utils.set_random_seed(int(seed))
-        model = mlp(
-            x.shape[1],
-            hidden_layers,
-            width,
-            activation=activation,
-            output_dim=y.shape[1],
-            seed=seed,
-        )
-        run = train_to_loss(
-            model, x, y, threshold=threshold, max_epochs=max_epochs, learning_rate=learning_rate
-        )
-        epochs.append(run.epochs)
-    return epochs
-
-
-def median_epochs(epochs, cap):
-    """Median over seeds, with capped runs (None) counted as ``cap``: a lower bound then."""
-    values = [cap if e is None else e for e in epochs]
-    if not values:
-        raise ValueError("no runs to take a median of")
-    return float(np.median(values))
-
-
-def describe_epochs(label, epochs, cap):
-    """'label: median m (e1, e2, >=cap)' for a claim's statistic."""
-    runs = ", ".join(f">={cap}" if e is None else str(e) for e in epochs)
-    median = median_epochs(epochs, cap)
-    bound = ">=" if sum(e is None for e in epochs) * 2 >= len(epochs) else ""
-    return f"{label}: median {bound}{median:.0f} ({runs})"
-
-
-class _AtEpochs(keras.callbacks.Callback):
-    """Calls ``_snapshot(epoch)`` at chosen epochs (0 = initialisation) and at the epoch at
-    which training ends; between them it only compares an integer."""
-
-    def __init__(self, epochs):
-        super().__init__()
-        epochs = sorted({int(e) for e in epochs})
-        if not epochs or epochs[0] < 0:
-            raise ValueError(f"epochs must be non-negative integers, got {epochs}")
-        self.epochs, self.seconds, self._done, self._last_epoch = epochs, 0.0, set(), 0
-
-    def on_train_begin(self, logs=None):
-        if 0 in self.epochs:
-            self._timed(0)
-
-    def on_epoch_end(self, epoch, logs=None):
-        self._last_epoch = epoch + 1
-        if self._last_epoch in self.epochs and self._last_epoch not in self._done:
-            self._timed(self._last_epoch)
-
-    def on_train_end(self, logs=None):
-        if self._last_epoch not in self._done:
-            self._timed(self._last_epoch)
-
-    def _timed(self, epoch):
-        import time
-
-        start = time.perf_counter()
-        self._snapshot(epoch)
-        self._done.add(epoch)
-        self.seconds += time.perf_counter() - start
-
-    # What a checkpoint keeps of the callback: the record so far and where it stands.
-    _STATE = ("seconds",)
-
-    def state(self):
-        """The callback's record so far, for a checkpoint (``restore`` takes it back)."""
-        kept = {name: getattr(self, name) for name in self._STATE}
-        return dict(kept, done=sorted(self._done), last_epoch=self._last_epoch)
-
-    def restore(self, state):
-        """Continue from ``state()`` of an interrupted run: nothing recorded is recomputed."""
-        for name in self._STATE:
-            setattr(self, name, state[name])
-        self._done, self._last_epoch = {int(e) for e in state["done"]}, int(state["last_epoch"])
-
-
-class Spectra(_AtEpochs):
-    """At chosen epochs, the LFR curve of S^[l] = {(f^[l](x_i), y_i)} for chosen layers.
-
-    Keeps the curves, never the activations. Epoch 0 is the initialisation; the epoch at
-    which training ends is always recorded too. Between chosen epochs the callback does
-    nothing but compare an integer, so its cost is the snapshots alone (``seconds``).
-
-    Args:
-        x, y: the analysis set (inputs and the targets of the effective target function).
-        layers: layer indices l (negative as in eq. 10), e.g. [1, 2, 3, 4, 5] or [-3].
-        epochs: the epochs to record (0 = initialisation).
-        inv_delta: the 1/delta grid shared by every curve, or "auto": chosen at the first
-            snapshot by ``inv_delta_grid`` over all recorded layers, widened by
-            ``pad_decades`` on each side because trained layers move.
-        targets: "labels" for {(f^[l], y)}, or "output" for {(f^[l], f^[-1])} (Fig. 7).
-        grid_points, spacing, pad_decades: for inv_delta="auto" (see ``inv_delta_grid``).
-            The default pads one decade below (training moves effective targets to low
-            frequency) and a third of a decade above.
-        batch_size: for the forward pass over the analysis set.
-
-    Attributes:
-        curves: {epoch: {layer: LFR array on inv_delta}}.
-        floors: {epoch: {layer: LFR floor}} (the targets' |mean|^2 / mean |.|^2).
-        inv_delta: the grid.
-        seconds: time spent in snapshots.
-    """
-
-    def __init__(
-        self,
-        x,
-        y,
-        layers,
-        epochs,
-        inv_delta="auto",
-        *,
-        targets="labels",
-        grid_points=60,
-        spacing="geometric",
-        pad_decades=(1.0, 0.3),
-        batch_size=1024,
-    ):
-        super().__init__(epochs)
-        if targets not in ("labels", "output"):
-            raise ValueError(f"targets must be 'labels' or 'output', got {targets!r}")
-        if len(x) != len(y):
-            raise ValueError(f"x has {len(x)} points but y has {len(y)}")
-        if not isinstance(inv_delta, str):
-            from dfp._checks import as_grid
-
-            inv_delta = as_grid(inv_delta, increasing=True)
-        elif inv_delta != "auto":
-            raise ValueError(f"inv_delta must be a grid or 'auto', got {inv_delta!r}")
-        self.x, self.y = np.asarray(x, np.float32), np.asarray(y, np.float32)
-        self.layers, self.targets = list(layers), targets
-        self.inv_delta, self.grid_points, self.pad_decades = inv_delta, grid_points, pad_decades
-        self.spacing = spacing
-        self.batch_size = batch_size
-        self.curves, self.floors = {}, {}
-
-    _STATE = ("seconds", "curves", "floors", "inv_delta")
-
-    def record(self):
-        """What ``fit_with_spectra`` returns of it: inv_delta, curves, floors, spectra_seconds."""
-        return {
-            "inv_delta": self.inv_delta,
-            "curves": self.curves,
-            "floors": self.floors,
-            "spectra_seconds": self.seconds,
-        }
-
-    def _snapshot(self, epoch):
-        from dfp.grids import inv_delta_grid
-        from dfp.models import effective_target
-        from dfp.spectral import lfr, lfr_floor
-
-        wanted = self.layers + ([-1] if self.targets == "output" else [])
-        # The spectra are always of float32 activations, with TensorFloat-32 off, whatever
-        # the precision the network trains at.
-        with _quiet_retracing(), matmul_precision("float32"):
-            pairs = effective_target(
-                _float32(self.model), self.x, self.y, wanted, batch_size=self.batch_size
-            )
-        if self.targets == "output":  # {(f^[l](x_i), f^[-1](x_i))}: the learning component's
-            output = pairs.pop()[0]
-            pairs = [(inputs, output) for inputs, _ in pairs]
-        if isinstance(self.inv_delta, str):
-            self.inv_delta = inv_delta_grid(
-                pairs, points=self.grid_points, spacing=self.spacing, pad_decades=self.pad_decades
-            )
-        with matmul_precision("float32"):
-            self.curves[epoch] = {
-                l: lfr(f, t, self.inv_delta) for l, (f, t) in zip(self.layers, pairs)
-            }
-        self.floors[epoch] = {l: lfr_floor(t) for l, (_, t) in zip(self.layers, pairs)}
-
-
-class Snapshots(_AtEpochs):
-    """At chosen epochs, a copy of the model's weights, so that the trained network can be
-    analysed afterwards on any 1/delta grid (``spectra_of_snapshots``) without training again.
-
-    Args:
-        epochs: the epochs to record (0 = initialisation); the last epoch is always recorded.
-
-    Attributes:
-        weights: {epoch: list of float32 arrays, as ``model.get_weights()``}.
-    """
-
-    def __init__(self, epochs):
-        super().__init__(epochs)
-        self.weights = {}
-
-    _STATE = ("seconds", "weights")
-
-    def record(self):
-        """What ``fit_with_spectra`` returns of it: weights, spectra_seconds."""
-        return {"weights": self.weights, "spectra_seconds": self.seconds}
-
-    def _snapshot(self, epoch):
-        self.weights[epoch] = [np.array(w, np.float32) for w in self.model.get_weights()]
-
-
-def spectra_of_snapshots(model, weights, x, y, layers, **grid):
-    """The ``Spectra`` of a finished run, from its ``Snapshots``: the curves a ``Spectra``
-    callback would have recorded during training, on the grid given by ``grid``.
-
-    Args:
-        model: a model of the run's architecture (its weights are overwritten).
-        weights: ``Snapshots.weights`` ({epoch: weights}).
-        x, y: the analysis set.
-        layers: layer indices l.
-        **grid: ``Spectra``'s grid arguments (inv_delta, grid_points, spacing, pad_decades)
-            and targets; with inv_delta="auto" the grid is proposed at the first epoch, as
-            during training.
-
-    Returns:
-        ``Spectra.record()``: inv_delta, curves, floors, spectra_seconds.
-    """
-    if not weights:
-        raise ValueError("no snapshots to analyse")
-    spectra = Spectra(x, y, layers, sorted(weights), **grid)
-    spectra.set_model(model)
-    for epoch in sorted(weights):
-        model.set_weights(weights[epoch])
-        spectra._timed(epoch)
-    return spectra.record()
-
-
 class Progress(keras.callbacks.Callback):
     """One line on stderr every ``every`` epochs: the epoch, the loss, the time per epoch and
     about how long is left. Visible in a terminal and in the workflow's log beside each
@@ -513,9 +261,6 @@ class Progress(keras.callbacks.Callback):
         self._start, self._first = None, None
 
     def on_epoch_end(self, epoch, logs=None):
-        import sys
-        import time
-
         now = time.perf_counter()
         if self._start is None:  # the first epoch of this process (a resumed run's included)
             self._start, self._first = now, epoch
@@ -558,23 +303,6 @@ def _at_policy(model, policy):
     return copy
 
 
-# The float32 twin of each network trained at a lower precision, reused by its snapshots.
-_TWINS = {}
-
-
-def _float32(model):
-    """``model`` if it computes in float32, else its float32 twin holding its weights now."""
-    if all(layer.compute_dtype == "float32" for layer in model.layers):
-        return model
-    twin = _TWINS.get(id(model))
-    if twin is None or twin[0]() is not model:
-        import weakref
-
-        twin = _TWINS[id(model)] = (weakref.ref(model), _at_policy(model, "float32"))
-    twin[1].set_weights(model.get_weights())
-    return twin[1]
-
-
 def _fit_epochs(
     model,
     x,
@@ -612,10 +340,6 @@ def _fit_epochs(
     Returns:
         (history {metric: list per epoch}, seconds of training over all resumptions).
     """
-    import time
-
-    from dfp.runs import checkpoint_path, read_checkpoint, write_checkpoint
-
     checkpoint = checkpoint_path()
     state = read_checkpoint(checkpoint) if checkpoint is not None else None
     for callback in [*callbacks, *([stop] if stop else [])]:
@@ -681,13 +405,6 @@ def _fit_epochs(
     return history, seconds
 
 
-OPTIMIZERS = {"adam": "Adam", "sgd": "SGD"}
-
-# The losses a network with a linear output f^[L] is trained on: "mse" is Keras's (the mean
-# over outputs, the paper's), "cross_entropy" is softmax cross-entropy on f^[L] as logits.
-LOSSES = ("mse", "cross_entropy")
-
-
 def _loss(name):
     if name == "mse":
         return "mse"
@@ -735,9 +452,9 @@ def fit_with_spectra(
             (mixed bfloat16). The spectra are of float32 activations in every case.
 
     Returns:
-        A dict: loss (per epoch), epochs (trained), stopped (bool), seconds (all training),
-        precision, and the callback's ``record()`` (inv_delta, curves, floors, or weights;
-        and spectra_seconds, the snapshots' share of the seconds).
+        A dict: loss (per epoch), epochs (trained), stopped (bool), seconds (the training
+        epochs), precision, and the callback's ``record()`` (inv_delta, curves, floors, or
+        weights; and spectra_seconds, the time of the snapshots, not counted in seconds).
     """
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {optimizer!r}; use one of {sorted(OPTIMIZERS)}")
@@ -791,200 +508,3 @@ def paper_learning_rate(epoch, epochs):
     if epoch <= epochs * 60 / 80:
         return 1e-4
     return 1e-5
-
-
-def train_resnet_variants(
-    *,
-    variants,
-    width,
-    dense_units,
-    train_size,
-    validation_size,
-    analysis_size,
-    epochs,
-    snapshot_epochs,
-    inv_delta_range,
-    grid_points,
-    seed,
-    precision="float32",
-    batch_size=256,
-):
-    """The one training run behind Figs. 5, 6 and 7: every Resnet18 variant on CIFAR-10.
-
-    Each variant is trained (Adam, cross-entropy, the paper's schedule scaled to ``epochs``)
-    once per configuration and training code, through ``dfp.runs.cached``, so whichever
-    figure runs first trains and the others load. The arguments are the shared parameters
-    of the three notebooks (``dfp.parameters.SHARED``).
-
-    Args:
-        variants: which of 1 ... 4.
-        width, dense_units: the models (``dfp.models.resnet18_variant``).
-        train_size, validation_size: the seeded split of the 50,000 CIFAR-10 training images.
-        analysis_size: training images on which the RDFs are measured.
-        epochs: epochs to train.
-        snapshot_epochs: epochs at which the spectra are recorded (0 = initialisation).
-        inv_delta_range, grid_points: the geometric 1/delta grid shared by every curve.
-        seed: for the split, the initialisation and the epochs' orders.
-        precision: one of ``PRECISIONS`` (float32, tf32, bf16); the spectra are always of
-            float32 activations with TensorFloat-32 off.
-        batch_size: 256, as in the paper.
-
-    Returns:
-        {variant: dict(accuracy, val_accuracy, loss, seconds, precision, inv_delta, labels,
-        output)}:
-        per-epoch accuracies, and the spectra of S^[-3] = {(f^[-3], y)} ("labels") and of
-        {(f^[-3], f^[-1])} ("output"), each {"curves": {epoch: lfr}, "floors": {epoch: floor}}.
-    """
-    from dfp.data import cifar10
-    from dfp.models import resnet18_variant
-    from dfp.runs import cached
-
-    inv_delta = np.geomspace(*inv_delta_range, int(grid_points))
-    config = dict(
-        width=width,
-        dense_units=dense_units,
-        train_size=train_size,
-        validation_size=validation_size,
-        analysis_size=analysis_size,
-        epochs=epochs,
-        snapshot_epochs=list(snapshot_epochs),
-        inv_delta_range=list(inv_delta_range),
-        grid_points=grid_points,
-        batch_size=batch_size,
-        seed=seed,
-        precision=precision,
-    )
-
-    def train(variant):
-        (x, y), validation = cifar10(train_size, validation_size, seed=seed)
-        analysis = np.random.default_rng(seed).permutation(len(x))[:analysis_size]
-        keras.utils.set_random_seed(int(seed))
-        model = resnet18_variant(variant, width=width, dense_units=dense_units, seed=seed)
-        if dtype_policy(precision) != "float32":
-            model = _at_policy(model, dtype_policy(precision))
-        model.compile(
-            optimizer=keras.optimizers.Adam(1e-3),
-            loss="categorical_crossentropy",
-            metrics=["accuracy"],
-        )
-        spectra = {
-            targets: Spectra(
-                x[analysis],
-                y[analysis],
-                [-3],
-                snapshot_epochs,
-                inv_delta=inv_delta,
-                targets=targets,
-            )
-            for targets in ("labels", "output")
-        }
-        with matmul_precision(precision):
-            history, seconds = _fit_epochs(
-                model,
-                x,
-                y,
-                epochs=int(epochs),
-                batch_size=batch_size,
-                seed=seed,
-                callbacks=list(spectra.values()),
-                learning_rate=lambda epoch: paper_learning_rate(epoch, epochs),
-                validation_data=validation,
-                progress=Progress(every=1, label=f"Resnet18-{variant}", epochs=int(epochs)),
-            )
-        result = {key: np.asarray(history[key]) for key in ("accuracy", "val_accuracy", "loss")}
-        result.update(seconds=seconds, precision=precision, inv_delta=np.asarray(inv_delta))
-        for targets, callback in spectra.items():
-            result[targets] = {
-                "curves": {e: c[-3] for e, c in callback.curves.items()},
-                "floors": {e: f[-3] for e, f in callback.floors.items()},
-                "seconds": callback.seconds,
-            }
-        return result
-
-    return {v: cached("resnet18", dict(config, variant=v), lambda v=v: train(v)) for v in variants}
-
-
-def train_deep_network(
-    *,
-    depth,
-    residual,
-    optimizer,
-    learning_rates,
-    width,
-    train_size,
-    analysis_size,
-    snapshot_epoch,
-    inv_delta_range,
-    grid_points,
-    seed,
-    precision="float32",
-    batch_size=256,
-):
-    """One network of Fig. 9: a very deep tanh MLP on MNIST, with the RDF of S^[-3].
-
-    The arguments are Fig. 9's parameters for one network (its configuration as
-    ``dfp.runs.configuration`` keys it, the swept lists replaced by ``depth``, ``residual``
-    and ``optimizer``), so ``train_deep_network(**config)`` is the run that the notebook and
-    the GPU run (``workflow/h200/paper_run.py fig9``) cache under the same key.
-
-    Args:
-        depth: L, the number of Dense layers: 784 → ``width`` (tanh), L-2 hidden
-            Dense(``width``, tanh), a linear output of 10.
-        residual: None (no residual connections) or a form of ``dfp.models.mlp``'s
-            ``residual`` ("plain": h + tanh(W h + b); "scaled": divided by sqrt(L-2)).
-        optimizer: "adam" or "sgd".
-        learning_rates: {optimizer: learning rate}.
-        width: units per hidden layer.
-        train_size: MNIST training images (seeded subset), mean squared error on one-hot labels.
-        analysis_size: of those, the images the RDFs are measured on.
-        snapshot_epoch: the epoch trained to; the spectra are at 0 and there.
-        inv_delta_range, grid_points: the geometric 1/delta grid.
-        seed: for the subset, the initialisation and the epochs' orders.
-        precision: one of ``PRECISIONS``; the spectra are always float32.
-        batch_size: 256.
-
-    Returns:
-        ``fit_with_spectra``'s result: loss per epoch, seconds, and the curves and floors of
-        layer -3 at epochs 0 and ``snapshot_epoch``; and ``diverged_epoch``: None, or the
-        epoch whose loss was NaN or inf. A network that diverges is a result, not an error:
-        its losses stop before that epoch and its curves are those recorded before it.
-    """
-    from dfp.data import mnist
-    from dfp.models import mlp
-
-    x, y = mnist(train_size, seed=seed)
-    analysis = np.random.default_rng(seed).permutation(len(x))[:analysis_size]
-    keras.utils.set_random_seed(seed)
-    model = mlp(
-        784, depth - 1, width, activation="tanh", output_dim=10, residual=residual, seed=seed
-    )
-    inv_delta = np.geomspace(*inv_delta_range, int(grid_points))
-    spectra = Spectra(x[analysis], y[analysis], [-3], [0, snapshot_epoch], inv_delta=inv_delta)
-    form = "plain" if residual is None else f"residual ({residual})"
-    try:
-        run = fit_with_spectra(
-            model,
-            x,
-            y,
-            loss="mse",
-            learning_rate=learning_rates[optimizer],
-            batch_size=batch_size,
-            max_epochs=snapshot_epoch,
-            stop_loss=None,
-            spectra=spectra,
-            seed=seed,
-            label=f"fig9 L={depth} {form} {optimizer}",
-            optimizer=optimizer,
-            precision=precision,
-        )
-    except Diverged as diverged:  # a result of its own: this network does not train at this rate
-        return {
-            "loss": diverged.losses,
-            "epochs": len(diverged.losses),
-            "stopped": False,
-            "seconds": diverged.seconds,
-            "precision": precision,
-            "diverged_epoch": diverged.epoch,
-            **spectra.record(),
-        }
-    return {**run, "diverged_epoch": None}

@@ -3,11 +3,11 @@ import numpy as np
 import pytest
 
 import dfp
-from dfp import models, training
+from dfp import _backend, callbacks, data, models, parameters, runs, storage, training
 
 
 def small_problem():
-    x, y = dfp.cosines([1], 41)
+    x, y = data.cosines([1], 41)
     return x.astype(np.float32), y.astype(np.float32)
 
 
@@ -65,41 +65,6 @@ def test_cap_reports_none_and_applies_exactly_max_epochs_updates():
     np.testing.assert_allclose(reference.get_weights()[0], model.get_weights()[0], atol=1e-6)
 
 
-def test_a_diverging_fig9_network_is_recorded_with_its_epoch_and_the_losses_before_it():
-    # SGD at 1e3 on a 4-layer residual network: finite losses for 3 epochs, NaN or inf at 4.
-    run = training.train_deep_network(
-        depth=4,
-        residual="plain",
-        optimizer="sgd",
-        learning_rates={"sgd": 1e3},
-        width=16,
-        train_size=300,
-        analysis_size=200,
-        snapshot_epoch=6,
-        inv_delta_range=[1e-3, 1e4],
-        grid_points=30,
-        seed=0,
-    )
-    assert run["diverged_epoch"] == 4
-    assert run["epochs"] == len(run["loss"]) == 3 and np.all(np.isfinite(run["loss"]))
-    assert sorted(run["curves"]) == [0]  # the snapshot at epoch 6 was never reached
-    # A rate it trains at: no divergence, and the snapshot is there.
-    trained = training.train_deep_network(
-        depth=4,
-        residual="plain",
-        optimizer="sgd",
-        learning_rates={"sgd": 0.1},
-        width=16,
-        train_size=300,
-        analysis_size=200,
-        snapshot_epoch=2,
-        inv_delta_range=[1e-3, 1e4],
-        grid_points=30,
-        seed=0,
-    )
-    assert trained["diverged_epoch"] is None and sorted(trained["curves"]) == [0, 2]
-
-
 def test_diverging_training_is_an_error_not_a_number():
     x, y = small_problem()
     with pytest.raises(FloatingPointError, match="epoch"):
@@ -140,88 +105,6 @@ def test_stop_at_loss_callback_stops_fit_and_records_the_epoch():
     assert losses[-1] < 0.1 <= min(losses[:-1])
 
 
-def test_epoch_summaries():
-    assert training.median_epochs([10, None, 30], cap=100) == 30
-    assert training.describe_epochs("d", [10, None, 30], 100) == "d: median 30 (10, >=100, 30)"
-    assert (
-        training.describe_epochs("d", [None, None, 30], 100) == "d: median >=100 (>=100, >=100, 30)"
-    )
-
-
-def test_spectra_records_chosen_epochs_initialisation_and_end_on_one_grid():
-    r = np.random.default_rng(0)
-    x = r.normal(size=(200, 6)).astype(np.float32)
-    y = np.eye(3, dtype=np.float32)[r.integers(0, 3, 200)]
-    keras.utils.set_random_seed(0)
-    model = models.mlp(6, 3, 12, output_dim=3, seed=0)
-    spectra = training.Spectra(x[:100], y[:100], [1, -2], [0, 2], grid_points=12)
-    run = training.fit_with_spectra(
-        model,
-        x,
-        y,
-        loss="mse",
-        learning_rate=1e-2,
-        batch_size=50,
-        max_epochs=5,
-        stop_loss=None,
-        spectra=spectra,
-        seed=0,
-    )
-    assert run["epochs"] == 5 and not run["stopped"]
-    assert sorted(run["curves"]) == [0, 2, 5]  # chosen, plus the end
-    assert set(run["curves"][0]) == {1, -2}
-    assert run["inv_delta"].shape == (12,)
-    # The curves are the LFR of the layer's outputs, per-dimension normalised, on that grid.
-    hidden = models.features(model, [-2]).predict(x[:100], verbose=0)
-    np.testing.assert_allclose(
-        run["curves"][5][-2], dfp.lfr(hidden, y[:100], run["inv_delta"]), atol=1e-6
-    )
-    assert run["floors"][5][-2] == pytest.approx(dfp.lfr_floor(y[:100]))
-    assert 0 < run["spectra_seconds"] < run["seconds"]
-
-
-def test_spectra_of_kept_snapshots_are_the_spectra_recorded_in_training():
-    """Fig. 8 keeps weights and analyses them afterwards: the same curves, grid and floors."""
-    r = np.random.default_rng(2)
-    x = r.normal(size=(120, 5)).astype(np.float32)
-    y = np.eye(3, dtype=np.float32)[r.integers(0, 3, 120)]
-    options = dict(loss="mse", learning_rate=1e-2, batch_size=40, max_epochs=4, stop_loss=None)
-    live = training.Spectra(x[:60], y[:60], [1, 2], [0, 2], grid_points=10)
-    keras.utils.set_random_seed(0)
-    recorded = training.fit_with_spectra(
-        models.mlp(5, 2, 10, output_dim=3, seed=0), x, y, spectra=live, seed=0, **options
-    )
-    keras.utils.set_random_seed(0)
-    kept = training.fit_with_spectra(
-        models.mlp(5, 2, 10, output_dim=3, seed=0),
-        x,
-        y,
-        spectra=training.Snapshots([0, 2]),
-        seed=0,
-        **options,
-    )
-    assert sorted(kept["weights"]) == [0, 2, 4]  # chosen, plus the end
-    assert all(w.dtype == np.float32 for w in kept["weights"][4])
-    np.testing.assert_allclose(kept["loss"], recorded["loss"], rtol=1e-6)
-    later = training.spectra_of_snapshots(
-        models.mlp(5, 2, 10, output_dim=3, seed=0),
-        kept["weights"],
-        x[:60],
-        y[:60],
-        [1, 2],
-        grid_points=10,
-    )
-    np.testing.assert_allclose(later["inv_delta"], recorded["inv_delta"], rtol=1e-6)
-    for epoch in (0, 2, 4):
-        for layer in (1, 2):
-            np.testing.assert_allclose(
-                later["curves"][epoch][layer], recorded["curves"][epoch][layer], atol=1e-5
-            )
-            assert later["floors"][epoch][layer] == pytest.approx(recorded["floors"][epoch][layer])
-    with pytest.raises(ValueError, match="no snapshots"):
-        training.spectra_of_snapshots(models.mlp(5, 2, 10, output_dim=3), {}, x, y, [1])
-
-
 def test_cross_entropy_trains_on_logits():
     r = np.random.default_rng(3)
     x = r.normal(size=(64, 4)).astype(np.float32)
@@ -236,7 +119,7 @@ def test_cross_entropy_trains_on_logits():
         batch_size=64,
         max_epochs=30,
         stop_loss=None,
-        spectra=training.Snapshots([0]),
+        spectra=callbacks.Snapshots([0]),
         seed=0,
     )
     assert run["loss"][0] > run["loss"][-1]
@@ -251,33 +134,9 @@ def test_cross_entropy_trains_on_logits():
             batch_size=8,
             max_epochs=1,
             stop_loss=None,
-            spectra=training.Snapshots([0]),
+            spectra=callbacks.Snapshots([0]),
             seed=0,
         )
-
-
-def test_spectra_of_the_learning_component_uses_the_network_output():
-    r = np.random.default_rng(1)
-    x = r.normal(size=(80, 4)).astype(np.float32)
-    y = np.eye(2, dtype=np.float32)[r.integers(0, 2, 80)]
-    model = models.mlp(4, 2, 8, output_dim=2, seed=0)
-    spectra = training.Spectra(x, y, [-3], [0], targets="output", inv_delta=[0.5, 1.0, 2.0])
-    spectra.set_model(model)
-    spectra.on_train_begin()
-    f3, out = models.features(model, [-3, -1]).predict(x, verbose=0)
-    np.testing.assert_allclose(spectra.curves[0][-3], dfp.lfr(f3, out, [0.5, 1.0, 2.0]), atol=1e-6)
-
-
-def test_spectra_bad_arguments():
-    x, y = np.zeros((4, 2)), np.zeros((4, 1))
-    with pytest.raises(ValueError, match="targets"):
-        training.Spectra(x, y, [1], [0], targets="logits")
-    with pytest.raises(ValueError, match="points"):
-        training.Spectra(x, y[:3], [1], [0])
-    with pytest.raises(ValueError, match="epochs"):
-        training.Spectra(x, y, [1], [-1])
-    with pytest.raises(ValueError, match="'auto'"):
-        training.Spectra(x, y, [1], [0], inv_delta="fine")
 
 
 def test_train_to_loss_records_spectra_at_exact_epochs():
@@ -286,7 +145,7 @@ def test_train_to_loss_records_spectra_at_exact_epochs():
     model = models.mlp(1, 2, 8, seed=0)
     grid = [1.0, 10.0, 100.0]
     initial = models.features(model, [1, 2]).predict(x, verbose=0)
-    spectra = training.Spectra(x, y, [1, 2], [0, 3, 7], inv_delta=grid)
+    spectra = callbacks.Spectra(x, y, [1, 2], [0, 3, 7], inv_delta=grid)
     run = training.train_to_loss(
         model, x, y, threshold=1e-12, max_epochs=9, chunk=4, spectra=spectra
     )
@@ -338,13 +197,11 @@ def interrupting(callback, at):
 def test_an_interrupted_run_resumes_from_its_checkpoint_with_the_uninterrupted_result(
     tmp_path, monkeypatch
 ):
-    from dfp import runs
-
     monkeypatch.setenv("DFP_CACHE_DIR", str(tmp_path))
     monkeypatch.setattr(training, "CHECKPOINT_SECONDS", 0.0)  # a checkpoint every epoch
     x, y = classification_problem()
 
-    def run(callbacks):
+    def run(recorder):
         model = models.mlp(6, 2, 16, activation="tanh", output_dim=3, seed=0)
         return training.fit_with_spectra(
             model,
@@ -355,18 +212,18 @@ def test_an_interrupted_run_resumes_from_its_checkpoint_with_the_uninterrupted_r
             batch_size=32,
             max_epochs=6,
             stop_loss=None,
-            spectra=callbacks,
+            spectra=recorder,
             seed=0,
         )
 
     def spectra():
-        return training.Spectra(x, y, [1, 2], [0, 2, 4, 6], grid_points=12)
+        return callbacks.Spectra(x, y, [1, 2], [0, 2, 4, 6], grid_points=12)
 
     whole = runs.cached("whole", {}, lambda: run(spectra()))
     with pytest.raises(Interrupted):
         runs.cached("resumed", {}, lambda: run(interrupting(spectra(), at=4)))
     (checkpoint,) = tmp_path.glob(".resumed-*.checkpoint.npz")
-    assert runs.read_checkpoint(checkpoint)["epoch"] == 3  # epoch 4 never finished
+    assert storage.read_checkpoint(checkpoint)["epoch"] == 3  # epoch 4 never finished
     resumed = runs.cached("resumed", {}, lambda: run(spectra()))
     assert not checkpoint.exists()  # the finished run replaced it
     np.testing.assert_array_equal(resumed["loss"], whole["loss"])
@@ -379,21 +236,10 @@ def test_an_interrupted_run_resumes_from_its_checkpoint_with_the_uninterrupted_r
     np.testing.assert_array_equal(resumed["inv_delta"], whole["inv_delta"])
 
 
-def test_a_corrupted_checkpoint_is_ignored_with_a_warning(tmp_path):
-    from dfp import runs
-
-    path = tmp_path / "bad.checkpoint.npz"
-    path.write_bytes(b"not a checkpoint")
-    with pytest.warns(UserWarning, match="cannot be read"):
-        assert runs.read_checkpoint(path) is None
-    assert runs.read_checkpoint(tmp_path / "none.npz") is None
-    assert runs.checkpoint_path() is None  # outside a cached run
-
-
 def test_bf16_trains_in_mixed_precision_and_measures_spectra_in_float32():
     x, y = classification_problem()
     model = models.mlp(6, 2, 16, activation="tanh", output_dim=3, seed=0)
-    spectra = training.Spectra(x, y, [1, 2], [0, 3], grid_points=12)
+    spectra = callbacks.Spectra(x, y, [1, 2], [0, 3], grid_points=12)
     run = training.fit_with_spectra(
         model,
         x,
@@ -421,8 +267,6 @@ def test_bf16_trains_in_mixed_precision_and_measures_spectra_in_float32():
 
 
 def test_a_precision_is_one_of_three_and_tf32_is_switched_back():
-    from dfp import _backend, parameters
-
     assert all(parameters.RULES["precision"](p) for p in _backend.PRECISIONS)
     assert not parameters.RULES["precision"]("float16")
     with pytest.raises(ValueError, match="unknown training precision 'fp8'"):
@@ -434,7 +278,7 @@ def test_a_precision_is_one_of_three_and_tf32_is_switched_back():
             batch_size=32,
             max_epochs=1,
             stop_loss=None,
-            spectra=training.Snapshots([0]),
+            spectra=callbacks.Snapshots([0]),
             seed=0,
             precision="fp8",
         )
@@ -452,7 +296,7 @@ def test_a_precision_is_one_of_three_and_tf32_is_switched_back():
 
 def test_a_minibatch_run_stops_at_the_end_of_the_first_epoch_below_its_stop_loss():
     x, y = classification_problem()
-    spectra = training.Snapshots([0])
+    spectra = callbacks.Snapshots([0])
     run = training.fit_with_spectra(
         models.mlp(6, 2, 16, activation="tanh", output_dim=3, seed=0), x, y, loss="mse",
         learning_rate=1e-2, batch_size=32, max_epochs=200, stop_loss=0.15, spectra=spectra,

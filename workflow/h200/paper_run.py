@@ -8,8 +8,8 @@
 float32 matrix product runs in TensorFloat-32 by default there (and that dfp turns it off), and
 a tiny ``fit``. ``train`` trains every Resnet18 variant of the profile at ``--precision``, one
 process per variant on the one GPU, and the ``--control`` variant once more in float32 (the
-precision control), each through ``dfp.training.train_resnet_variants``, so each finished run
-is a file of dfp's run cache, keyed exactly as the notebooks Figs. 5-7 key it under the same
+precision control), each through ``dfp.runs.cached`` and ``dfp.recipes.resnet18_configs``,
+so each finished run is a file of dfp's run cache, keyed exactly as Figs. 5-7 key it under the same
 profile and precision. At the deadline (seconds after the start) it stops the processes still
 training and keeps what finished: $OUT gets each finished run's cache file, manifest.json
 (what finished, per-process wall time, the machine and GPU) and, when both control runs
@@ -30,20 +30,23 @@ import sys
 import time
 from pathlib import Path
 
+import yaml
+
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))  # this checkout's dfp; its book machinery loads no Keras
+from dfp.parameters import SHARED, notebook_parameters, profile_file  # noqa: E402
+from dfp.provenance import machine  # noqa: E402
+from dfp.storage import write_json  # noqa: E402
+
 RUN = "resnet18"
 
 
 def _profile_values(notebook, profile, precision):
     """A notebook's parameters under ``profile``: its defaults, then its profile file
     (``dfp.parameters.profile_file``; none for "book"), then ``precision``."""
-    import yaml
-
-    from dfp.parameters import notebook_parameters, profile_file
-
     values = notebook_parameters(str(ROOT / "notebooks" / notebook))
-    path = ROOT / profile_file(notebook, profile)
     if profile != "book":
+        path = ROOT / profile_file(notebook, profile)
         if not path.exists():
             raise SystemExit(f"no profile {path}")
         values.update(yaml.safe_load(path.read_text()) or {})
@@ -54,19 +57,11 @@ def _profile_values(notebook, profile, precision):
 def configuration(profile, precision, variants=None):
     """The shared Resnet18 run's parameters, as Fig. 5 runs them under ``profile``: its
     notebook's defaults, then notebooks/params/resnet18.<profile>.yaml, then ``precision``."""
-    from dfp.parameters import SHARED
-
     defaults = _profile_values(SHARED[RUN]["notebooks"][0], profile, precision)
     config = {name: defaults[name] for name in SHARED[RUN]["parameters"]}
     if variants is not None:
         config["variants"] = list(variants)
     return config
-
-
-def _machine():
-    from dfp.provenance import machine
-
-    return machine()
 
 
 def preflight(out):
@@ -83,7 +78,7 @@ def preflight(out):
         "keras": keras.__version__,
         "jax": jax.__version__,
         "devices": [f"{d.platform}: {d.device_kind}" for d in jax.devices()],
-        **_machine(),
+        **machine(),
     }
     a = jax.random.normal(jax.random.PRNGKey(0), (2048, 2048), jnp.float32)
     exact = np.asarray(a, np.float64) @ np.asarray(a, np.float64)
@@ -105,16 +100,16 @@ def preflight(out):
         "loss": [float(v) for v in history.history["loss"]],
         "seconds": time.perf_counter() - start,
     }
-    _write_json(Path(out) / "preflight.json", record)
+    write_json(Path(out) / "preflight.json", record)
     print(json.dumps(record, indent=1))
 
 
 def worker(profile, precision, variant):
     """One process: one variant at one precision, into dfp's run cache."""
-    import dfp
+    import dfp.recipes
 
-    config = configuration(profile, precision, variants=[variant])
-    result = dfp.training.train_resnet_variants(**config)[variant]
+    config = dfp.recipes.resnet18_configs(configuration(profile, precision, [variant]))[variant]
+    result = dfp.runs.cached("resnet18", config, lambda: dfp.recipes.train_resnet_variant(**config))
     print(
         f"Resnet18-{variant} {precision}: validation accuracy {result['val_accuracy'][-1]:.4f}, "
         f"{result['seconds']:.0f} s of training",
@@ -176,7 +171,7 @@ def _manifest(profile, precision, deadline, started, ended, finished, describe):
         "deadline_seconds": deadline,
         "wall_seconds": time.time() - started,
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
-        **_machine(),
+        **machine(),
         "jobs": [
             {
                 **describe(job),
@@ -221,8 +216,8 @@ def train(profile, precision, control, deadline, out):
         manifest["control"] = precision_control(
             results[(control, "float32")], results[(control, precision)]
         )
-        _write_json(out / "control.json", {"variant": control, **manifest["control"]})
-    _write_json(out / "manifest.json", manifest)
+        write_json(out / "control.json", {"variant": control, **manifest["control"]})
+    write_json(out / "manifest.json", manifest)
     print(json.dumps({k: v for k, v in manifest.items() if k != "control"}, indent=1))
     return 0 if all(job["finished"] for job in manifest["jobs"]) else 1
 
@@ -253,12 +248,12 @@ def fig9_networks(profile, precision):
 
 def fig9_worker(profile, precision, network):
     """One process: one network of Fig. 9, into dfp's run cache."""
-    import dfp
+    import dfp.recipes
 
     optimizer, form, depth = network.split(",")
     key = (optimizer, None if form == "none" else form, int(depth))
     config = fig9_networks(profile, precision)[key]
-    result = dfp.runs.cached("fig9", config, lambda: dfp.training.train_deep_network(**config))
+    result = dfp.runs.cached("fig9", config, lambda: dfp.recipes.train_deep_network(**config))
     ended = (
         f"diverged at epoch {result['diverged_epoch']}"
         if result["diverged_epoch"]
@@ -304,7 +299,7 @@ def fig9(profile, precision, deadline, out):
         profile, precision, deadline, started, ended, finished,
         lambda job: {"optimizer": job[0], "residual": job[1], "depth": job[2]},
     )  # fmt: skip
-    _write_json(out / "fig9-manifest.json", manifest)
+    write_json(out / "fig9-manifest.json", manifest)
     print(json.dumps({k: v for k, v in manifest.items() if k != "jobs"}, indent=1))
     return 0 if len(finished) == len(networks) else 1
 
@@ -334,23 +329,6 @@ def _collect(profile, jobs, out):
         shutil.copy(entry["path"], out / entry["path"].name)
         found[job] = dfp.runs.load_run(entry["path"])[1]
     return found
-
-
-def _write_json(path, record):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(json.dumps(record, indent=1, default=_jsonable) + "\n")
-    os.replace(partial, path)
-
-
-def _jsonable(value):
-    import numpy as np
-
-    if isinstance(value, (np.generic,)):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    raise TypeError(f"not JSON: {type(value).__name__}")
 
 
 def main(argv):

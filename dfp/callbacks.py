@@ -1,0 +1,218 @@
+"""Callbacks that record the LFR curves of effective targets at chosen epochs of an ordinary
+``model.fit``."""
+
+import time
+import weakref
+
+import keras
+import numpy as np
+
+from dfp._backend import matmul_precision
+from dfp._checks import as_grid
+from dfp.grids import inv_delta_grid
+from dfp.models import effective_target
+from dfp.spectral import lfr, lfr_floor
+from dfp.training import _at_policy, _quiet_retracing
+
+__all__ = ["Snapshots", "Spectra", "spectra_of_snapshots"]
+
+
+class _AtEpochs(keras.callbacks.Callback):
+    """Calls ``_snapshot(epoch)`` at chosen epochs (0 = initialisation) and at the epoch at
+    which training ends; between them it only compares an integer."""
+
+    def __init__(self, epochs):
+        super().__init__()
+        epochs = sorted({int(e) for e in epochs})
+        if not epochs or epochs[0] < 0:
+            raise ValueError(f"epochs must be non-negative integers, got {epochs}")
+        self.epochs, self.seconds, self._done, self._last_epoch = epochs, 0.0, set(), 0
+
+    def on_train_begin(self, logs=None):
+        if 0 in self.epochs:
+            self._timed(0)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self._last_epoch = epoch + 1
+        if self._last_epoch in self.epochs and self._last_epoch not in self._done:
+            self._timed(self._last_epoch)
+
+    def on_train_end(self, logs=None):
+        if self._last_epoch not in self._done:
+            self._timed(self._last_epoch)
+
+    def _timed(self, epoch):
+        start = time.perf_counter()
+        self._snapshot(epoch)
+        self._done.add(epoch)
+        self.seconds += time.perf_counter() - start
+
+    # What a checkpoint keeps of the callback: the record so far and where it stands.
+    _STATE = ("seconds",)
+
+    def state(self):
+        """The callback's record so far, for a checkpoint (``restore`` takes it back)."""
+        kept = {name: getattr(self, name) for name in self._STATE}
+        return dict(kept, done=sorted(self._done), last_epoch=self._last_epoch)
+
+    def restore(self, state):
+        """Continue from ``state()`` of an interrupted run: nothing recorded is recomputed."""
+        for name in self._STATE:
+            setattr(self, name, state[name])
+        self._done, self._last_epoch = {int(e) for e in state["done"]}, int(state["last_epoch"])
+
+
+class Spectra(_AtEpochs):
+    """At chosen epochs, the LFR curve of S^[l] = {(f^[l](x_i), y_i)} for chosen layers.
+
+    Keeps the curves, never the activations. Epoch 0 is the initialisation; the epoch at
+    which training ends is always recorded too. Between chosen epochs the callback does
+    nothing but compare an integer, so its cost is the snapshots alone (``seconds``).
+
+    Args:
+        x, y: the analysis set (inputs and the targets of the effective target function).
+        layers: layer indices l (negative as in eq. 10), e.g. [1, 2, 3, 4, 5] or [-3].
+        epochs: the epochs to record (0 = initialisation).
+        inv_delta: the 1/delta grid shared by every curve, or "auto": chosen at the first
+            snapshot by ``inv_delta_grid`` over all recorded layers, widened by
+            ``pad_decades`` on each side because trained layers move.
+        targets: "labels" for {(f^[l], y)}, or "output" for {(f^[l], f^[-1])} (Fig. 7).
+        grid_points, spacing, pad_decades: for inv_delta="auto" (see ``inv_delta_grid``).
+            The default pads one decade below (training moves effective targets to low
+            frequency) and a third of a decade above.
+        batch_size: for the forward pass over the analysis set.
+
+    Attributes:
+        curves: {epoch: {layer: LFR array on inv_delta}}.
+        floors: {epoch: {layer: LFR floor}} (the targets' |mean|^2 / mean |.|^2).
+        inv_delta: the grid.
+        seconds: time spent in snapshots.
+    """
+
+    def __init__(
+        self,
+        x,
+        y,
+        layers,
+        epochs,
+        inv_delta="auto",
+        *,
+        targets="labels",
+        grid_points=60,
+        spacing="geometric",
+        pad_decades=(1.0, 0.3),
+        batch_size=1024,
+    ):
+        super().__init__(epochs)
+        if targets not in ("labels", "output"):
+            raise ValueError(f"targets must be 'labels' or 'output', got {targets!r}")
+        if len(x) != len(y):
+            raise ValueError(f"x has {len(x)} points but y has {len(y)}")
+        if not isinstance(inv_delta, str):
+            inv_delta = as_grid(inv_delta, increasing=True)
+        elif inv_delta != "auto":
+            raise ValueError(f"inv_delta must be a grid or 'auto', got {inv_delta!r}")
+        self.x, self.y = np.asarray(x, np.float32), np.asarray(y, np.float32)
+        self.layers, self.targets = list(layers), targets
+        self.inv_delta, self.grid_points, self.pad_decades = inv_delta, grid_points, pad_decades
+        self.spacing = spacing
+        self.batch_size = batch_size
+        self.curves, self.floors = {}, {}
+
+    _STATE = ("seconds", "curves", "floors", "inv_delta")
+
+    def record(self):
+        """What ``fit_with_spectra`` returns of it: inv_delta, curves, floors, spectra_seconds."""
+        return {
+            "inv_delta": self.inv_delta,
+            "curves": self.curves,
+            "floors": self.floors,
+            "spectra_seconds": self.seconds,
+        }
+
+    def _snapshot(self, epoch):
+        wanted = self.layers + ([-1] if self.targets == "output" else [])
+        # The spectra are always of float32 activations, with TensorFloat-32 off, whatever
+        # the precision the network trains at.
+        with _quiet_retracing(), matmul_precision("float32"):
+            pairs = effective_target(
+                _float32(self.model), self.x, self.y, wanted, batch_size=self.batch_size
+            )
+        if self.targets == "output":  # {(f^[l](x_i), f^[-1](x_i))}: the learning component's
+            output = pairs.pop()[0]
+            pairs = [(inputs, output) for inputs, _ in pairs]
+        if isinstance(self.inv_delta, str):
+            self.inv_delta = inv_delta_grid(
+                pairs, points=self.grid_points, spacing=self.spacing, pad_decades=self.pad_decades
+            )
+        with matmul_precision("float32"):
+            self.curves[epoch] = {
+                l: lfr(f, t, self.inv_delta) for l, (f, t) in zip(self.layers, pairs)
+            }
+        self.floors[epoch] = {l: lfr_floor(t) for l, (_, t) in zip(self.layers, pairs)}
+
+
+class Snapshots(_AtEpochs):
+    """At chosen epochs, a copy of the model's weights, so that the trained network can be
+    analysed afterwards on any 1/delta grid (``spectra_of_snapshots``) without training again.
+
+    Args:
+        epochs: the epochs to record (0 = initialisation); the last epoch is always recorded.
+
+    Attributes:
+        weights: {epoch: list of float32 arrays, as ``model.get_weights()``}.
+    """
+
+    def __init__(self, epochs):
+        super().__init__(epochs)
+        self.weights = {}
+
+    _STATE = ("seconds", "weights")
+
+    def record(self):
+        """What ``fit_with_spectra`` returns of it: weights, spectra_seconds."""
+        return {"weights": self.weights, "spectra_seconds": self.seconds}
+
+    def _snapshot(self, epoch):
+        self.weights[epoch] = [np.array(w, np.float32) for w in self.model.get_weights()]
+
+
+def spectra_of_snapshots(model, weights, x, y, layers, **grid):
+    """The ``Spectra`` of a finished run, from its ``Snapshots``: the curves a ``Spectra``
+    callback would have recorded during training, on the grid given by ``grid``.
+
+    Args:
+        model: a model of the run's architecture (its weights are overwritten).
+        weights: ``Snapshots.weights`` ({epoch: weights}).
+        x, y: the analysis set.
+        layers: layer indices l.
+        **grid: ``Spectra``'s grid arguments (inv_delta, grid_points, spacing, pad_decades)
+            and targets; with inv_delta="auto" the grid is proposed at the first epoch, as
+            during training.
+
+    Returns:
+        ``Spectra.record()``: inv_delta, curves, floors, spectra_seconds.
+    """
+    if not weights:
+        raise ValueError("no snapshots to analyse")
+    spectra = Spectra(x, y, layers, sorted(weights), **grid)
+    spectra.set_model(model)
+    for epoch in sorted(weights):
+        model.set_weights(weights[epoch])
+        spectra._timed(epoch)
+    return spectra.record()
+
+
+# The float32 twin of each network trained at a lower precision, reused by its snapshots.
+_TWINS = {}
+
+
+def _float32(model):
+    """``model`` if it computes in float32, else its float32 twin holding its weights now."""
+    if all(layer.compute_dtype == "float32" for layer in model.layers):
+        return model
+    twin = _TWINS.get(id(model))
+    if twin is None or twin[0]() is not model:
+        twin = _TWINS[id(model)] = (weakref.ref(model), _at_policy(model, "float32"))
+    twin[1].set_weights(model.get_weights())
+    return twin[1]
