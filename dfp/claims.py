@@ -1,11 +1,16 @@
-"""The claims contract: how a figure notebook checks a claim of the paper and reports it.
+"""The claims contract: the rule behind each claim of the paper a figure notebook checks.
 
-Every claim checked (names from ``../shared/paper/FACTS.md``) is glued into the notebook as
-``<claim>_holds`` (a bool) and ``<claim>_statistic`` (a short string with the numbers behind
-the verdict), so the book's text and the report page quote what was measured.
+Every check returns a ``Check``: the verdict (``holds``, and ``parts`` for a claim made of
+parts), every number behind it (``statistic``), the two or three numbers that decide it
+(``summary``), a small figure of them (``evidence``, keyword arguments of
+``dfp.plots.evidence_figure``) and the named numbers a notebook may want (``values``).
+``dfp.page.glue_claim`` glues it into the notebook (names from ``../shared/paper/FACTS.md``),
+so the book's text and the report page quote what was measured. This module imports no Keras,
+no plotting and no notebook machinery.
 """
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -17,16 +22,18 @@ __all__ = [
     "CLAIMS",
     "MARKS",
     "SAME_SPEED_RATIO",
+    "Check",
     "accuracy_check",
     "curve_positions",
+    "decided_by",
     "deep_frequency_check",
+    "describe_epochs",
     "epochs_to",
     "faster_toward_low_frequency",
     "fewer_epochs_check",
-    "glue_claim",
-    "glue_deep_frequency",
     "grid_tie",
     "longest_ordered_prefix",
+    "median_epochs",
     "ordered_on_grid",
     "ordering",
     "parity_check",
@@ -34,7 +41,6 @@ __all__ = [
     "rdf_peaks_check",
     "resnet_deep_frequency_check",
     "same_on_grid",
-    "show_parameters",
     "span",
     "verdict",
     "very_deep_frequency_check",
@@ -42,6 +48,42 @@ __all__ = [
 ]
 
 CLAIMS = ("C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "parity")
+
+
+@dataclasses.dataclass(frozen=True)
+class Check:
+    """What a claim's check found: the verdict and the numbers behind it.
+
+    Attributes:
+        holds: whether the whole claim holds.
+        statistic: every number behind the verdict, in one short paragraph (the figure page).
+        summary: the two or three numbers that decide it, in one line (the report).
+        parts: {part number: bool} for a claim made of parts (e.g. C7's three), or None.
+        evidence: keyword arguments of ``dfp.plots.evidence_figure`` (xlabel, labels, series,
+            ylabel, log): a small figure of the deciding numbers; None for none.
+        values: the named numbers behind the verdict (e.g. "halfway", "peaks", "medians"),
+            for a notebook that shows them further.
+
+    Raises:
+        ValueError: ``holds`` is not a bool, a text is empty, or ``parts`` contradict ``holds``.
+    """
+
+    holds: bool
+    statistic: str
+    summary: str
+    parts: dict[int, bool] | None = None
+    evidence: dict | None = None
+    values: dict = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self):
+        if not isinstance(self.holds, (bool, np.bool_)):
+            raise ValueError(f"holds must be a bool, got {type(self.holds).__name__}")
+        object.__setattr__(self, "holds", bool(self.holds))
+        for name in ("statistic", "summary"):
+            text = getattr(self, name)
+            if not isinstance(text, str) or not text:
+                raise ValueError(f"{name} must be a non-empty string")
+        verdict(self.holds, self.parts)  # parts that contradict holds raise here
 
 
 def ordering(
@@ -119,6 +161,13 @@ def grid_tie(inv_delta: ArrayLike, values: ArrayLike) -> float:
     On a non-uniform grid it is the widest grid interval holding any of the values (on a
     uniform grid, simply its step). Two positions closer than this cannot be told apart
     by the grid they were measured on.
+
+    Args:
+        inv_delta: the grid the positions were measured on.
+        values: the positions (1/delta).
+
+    Returns:
+        The widest grid interval holding any of ``values``.
     """
     return max(grid_step_at(inv_delta, v) for v in values)
 
@@ -129,6 +178,15 @@ def ordered_on_grid(
     """``ordering`` of curve positions, the tie being ``grid_tie``.
 
     A NaN (a position the grid does not bracket) leaves the ordering undecided: False.
+
+    Args:
+        inv_delta: the grid the positions were measured on.
+        values: one position per item, in the order of the claim.
+        increasing: the stated direction.
+        labels: names of the items for the explanation.
+
+    Returns:
+        (holds, reason), as ``ordering``.
     """
     values = np.asarray(values, dtype=np.float64)
     if np.any(np.isnan(values)):
@@ -142,6 +200,10 @@ def ordered_on_grid(
 
 def same_on_grid(inv_delta: ArrayLike, values: ArrayLike) -> tuple[bool, str]:
     """Do curve positions all lie within one tie (``grid_tie``) of each other?
+
+    Args:
+        inv_delta: the grid the positions were measured on.
+        values: at least two positions.
 
     Returns:
         (holds, reason); a NaN (a position the grid does not bracket) is undecided: False.
@@ -165,6 +227,11 @@ def faster_toward_low_frequency(
     decades it shifted toward low frequency. The moves must increase along ``labels``; the
     tie is one grid step at the positions involved, in decades.
 
+    Args:
+        inv_delta: the grid the positions were measured on.
+        before, after: the half-way 1/delta of each curve at the earlier and the later time.
+        labels: the curves' names, in the order of the claim.
+
     Returns:
         (holds, reason, moves): moves in decades, one per label.
     """
@@ -183,8 +250,15 @@ def faster_toward_low_frequency(
 
 
 def deep_frequency_check(
-    inv_delta: ArrayLike, start: tuple, end: tuple, *, labels: Sequence, epochs: tuple[int, int]
-) -> tuple[bool, str, dict, tuple[list, list]]:
+    inv_delta: ArrayLike,
+    start: tuple,
+    end: tuple,
+    *,
+    labels: Sequence,
+    epochs: tuple[int, int],
+    xlabel: str,
+    ticks: Sequence | None = None,
+) -> Check:
     """The three parts of the deep frequency principle (C5, C6, C7), in order of depth.
 
     (1) at ``epochs[0]`` the half-way 1/delta increases with depth (deeper sits at higher
@@ -196,12 +270,15 @@ def deep_frequency_check(
         inv_delta: the grid shared by every curve.
         start, end: (curves, floors) at the two epochs, each a list ordered from the
             shallowest to the deepest layer (or variant).
-        labels: names in the same order.
-        epochs: the two epochs, for the statistic.
+        labels: names in the same order, for the statistic and the summary.
+        epochs: the two epochs.
+        xlabel: the evidence panel's x axis title (e.g. "hidden layer").
+        ticks: short names on the panel's x axis (default: ``labels``).
 
     Returns:
-        (holds, statistic, parts, halfway): all three parts hold; the numbers; {part: bool};
-        the half-way 1/delta of each curve, (at epochs[0], at epochs[1]).
+        A ``Check`` with parts {1, 2, 3}; the summary gives the half-way 1/delta of the
+        shallowest and the deepest at both epochs; values: "halfway" and "peaks" (each
+        (at epochs[0], at epochs[1]), one per curve) and "moves" (decades, one per curve).
     """
     halfway = []
     peaks = []
@@ -223,23 +300,40 @@ def deep_frequency_check(
         f"RDF peaks at epoch {first}: {listing(peaks[0])}, at epoch {last}: {listing(peaks[1])}"
     )
     parts = {1: bool(part1[0]), 2: bool(part2_holds), 3: bool(part3[0])}
-    return all(parts.values()), statistic, parts, (halfway[0], halfway[1])
+    return Check(
+        holds=all(parts.values()),
+        statistic=statistic,
+        summary=(
+            f"half-way 1/δ at epoch {first}: {span('', labels, halfway[0])}; "
+            f"at epoch {last}: {span('', labels, halfway[1])}"
+        ),
+        parts=parts,
+        evidence=dict(
+            xlabel=xlabel,
+            labels=labels if ticks is None else ticks,
+            ylabel="half-way 1/δ",
+            log=True,
+            series={f"epoch {first}": halfway[0], f"epoch {last}": halfway[1]},
+        ),
+        values={"halfway": (halfway[0], halfway[1]), "peaks": (peaks[0], peaks[1]), "moves": moves},
+    )
 
 
-def resnet_deep_frequency_check(runs: dict, *, targets: str) -> tuple[tuple, list, tuple[int, int]]:
+def resnet_deep_frequency_check(runs: dict, *, targets: str) -> Check:
     """C5 (Fig. 6) or C6 (Fig. 7): ``deep_frequency_check`` on the Resnet18 variants.
 
     Depth runs from the variant with the highest number (the shallowest) to Resnet18-1;
     the epochs compared are the first and the last snapshot.
 
     Args:
-        runs: what ``dfp.training.train_resnet_variants`` returned.
+        runs: what ``dfp.recipes.train_resnet_variants`` returned.
         targets: "labels" for S^[-3] = {(f^[-3], y)} (C5), "output" for the learning
             component's function {(f^[-3], f^[-1])} (C6).
 
     Returns:
-        (check, order, epochs): ``deep_frequency_check``'s result, its statistic followed by
-        the floors at the last snapshot; the variants shallow to deep; the two epochs.
+        ``deep_frequency_check``'s ``Check``, its statistic followed by the floors at the last
+        snapshot, its values also holding "order" (the variants, shallow to deep) and
+        "epochs" (the two epochs compared).
     """
     if targets not in ("labels", "output"):
         raise ValueError(f"targets must be 'labels' or 'output', got {targets!r}")
@@ -247,7 +341,7 @@ def resnet_deep_frequency_check(runs: dict, *, targets: str) -> tuple[tuple, lis
     spectra = {v: runs[v][targets] for v in order}
     snapshots = sorted(spectra[order[0]]["curves"])
     first, last = snapshots[0], snapshots[-1]
-    holds, statistic, parts, halfway = deep_frequency_check(
+    check = deep_frequency_check(
         runs[order[0]]["inv_delta"],
         (
             [spectra[v]["curves"][first] for v in order],
@@ -256,11 +350,15 @@ def resnet_deep_frequency_check(runs: dict, *, targets: str) -> tuple[tuple, lis
         ([spectra[v]["curves"][last] for v in order], [spectra[v]["floors"][last] for v in order]),
         labels=[f"Resnet18-{v}" for v in order],
         epochs=(first, last),
+        xlabel="variant, shallow to deep",
+        ticks=order,
     )
-    statistic += f"; floors at epoch {last}: " + ", ".join(
-        f"{spectra[v]['floors'][last]:.3f}" for v in order
+    floors = ", ".join(f"{spectra[v]['floors'][last]:.3f}" for v in order)
+    return dataclasses.replace(
+        check,
+        statistic=check.statistic + f"; floors at epoch {last}: " + floors,
+        values={**check.values, "order": order, "epochs": (first, last)},
     )
-    return (holds, statistic, parts, halfway), order, (first, last)
 
 
 def precision_control(reference: dict, other: dict) -> dict:
@@ -272,7 +370,7 @@ def precision_control(reference: dict, other: dict) -> dict:
     every ordering here), so an ordering decided by the float32 run is decided alike.
 
     Args:
-        reference: one variant's result from ``dfp.training.train_resnet_variants`` in float32.
+        reference: one variant's result from ``dfp.recipes.train_resnet_variants`` in float32.
         other: the same variant's at the other precision (same configuration otherwise).
 
     Returns:
@@ -315,6 +413,14 @@ def longest_ordered_prefix(values: ArrayLike, *, tie: float, increasing: bool = 
     """How many leading values are ordered by the rule of ``ordering`` (at least 1).
 
     For a verdict that holds only partly: "decreasing from 1 to 4 layers, then not".
+
+    Args:
+        values: one number per item, in the order of the claim.
+        tie: as for ``ordering``.
+        increasing: the stated direction.
+
+    Returns:
+        The length of the longest ordered prefix.
     """
     values = np.asarray(values, dtype=np.float64)
     for end in range(values.size, 1, -1):
@@ -323,24 +429,64 @@ def longest_ordered_prefix(values: ArrayLike, *, tie: float, increasing: bool = 
     return 1
 
 
+def median_epochs(epochs: Sequence[int | None], cap: int) -> float:
+    """Median over seeds, with capped runs (None) counted as ``cap``: a lower bound then.
+
+    Args:
+        epochs: the epochs each seed took to the loss; None for a run stopped by the cap.
+        cap: the epoch cap.
+
+    Returns:
+        The median, a float.
+    """
+    values = [cap if e is None else e for e in epochs]
+    if not values:
+        raise ValueError("no runs to take a median of")
+    return float(np.median(values))
+
+
+def describe_epochs(label: str, epochs: Sequence[int | None], cap: int) -> str:
+    """One setting's epochs to the loss, for a claim's statistic.
+
+    Args:
+        label: the setting's name.
+        epochs: the epochs each seed took; None for a run stopped by the cap.
+        cap: the epoch cap.
+
+    Returns:
+        "label: median m (e1, e2, >=cap)"; the median reads ">=m" when half the runs or more
+        were capped.
+    """
+    runs = ", ".join(f">={cap}" if e is None else str(e) for e in epochs)
+    median = median_epochs(epochs, cap)
+    bound = ">=" if sum(e is None for e in epochs) * 2 >= len(epochs) else ""
+    return f"{label}: median {bound}{median:.0f} ({runs})"
+
+
 def fewer_epochs_check(
-    runs: Sequence, cap: int, *, increasing: bool, labels: Sequence
-) -> tuple[bool, str, list]:
+    runs: Sequence,
+    cap: int,
+    *,
+    increasing: bool,
+    labels: Sequence,
+    xlabel: str,
+    ticks: Sequence | None = None,
+) -> Check:
     """Do the median epochs to a loss over seeds follow an order (Figs. 1a, 1b)?
 
     Args:
         runs: for each setting, the epochs each seed took (None: capped at ``cap``).
         cap: the epoch cap; a capped run counts as the cap, a lower bound.
         increasing: the order the claim states, from the first setting to the last.
-        labels: one name per setting, for the statistic.
+        labels: one name per setting, for the statistic and the summary.
+        xlabel: the evidence panel's x axis title (e.g. "hidden layers").
+        ticks: short names of the settings on the panel's x axis (default: ``labels``).
 
     Returns:
-        (holds, statistic, medians): any step against the order breaks it (no ties); the
-        statistic lists every seed, the reason, and how far from the first setting the order
-        holds; the median epochs of each setting.
+        A ``Check``: any step against the order breaks it (no ties); the statistic lists
+        every seed, the reason, and how far from the first setting the order holds; values:
+        "medians", the median epochs of each setting.
     """
-    from dfp.training import describe_epochs, median_epochs
-
     medians = [median_epochs(epochs, cap) for epochs in runs]
     holds, reason = ordering(medians, tie=0, increasing=increasing, labels=labels)
     held = longest_ordered_prefix(medians, tie=0, increasing=increasing)
@@ -348,16 +494,26 @@ def fewer_epochs_check(
     statistic = "; ".join(
         describe_epochs(label, epochs, cap) for label, epochs in zip(labels, runs)
     )
-    return (
-        holds,
-        f"{statistic} ({reason}; medians {word} from {labels[0]} to {labels[held - 1]})",
-        medians,
+    return Check(
+        holds=holds,
+        statistic=(
+            f"{statistic} ({reason}; medians {word} from {labels[0]} to {labels[held - 1]})"
+        ),
+        summary=span("median epochs", labels, medians),
+        evidence=dict(
+            xlabel=xlabel,
+            labels=labels if ticks is None else ticks,
+            series={"median epochs": medians},
+            ylabel="epochs to the error",
+            log=True,
+        ),
+        values={"medians": medians},
     )
 
 
 def rdf_peaks_check(
     inv_delta: ArrayLike, curves: Sequence, floors: Sequence, *, labels: Sequence
-) -> tuple[bool, str, list, list]:
+) -> Check:
     """C3 (Fig. 3): does the RDF peak move to larger 1/delta as k in sin(k pi x) grows?
 
     Args:
@@ -367,8 +523,9 @@ def rdf_peaks_check(
         labels: the k values.
 
     Returns:
-        (holds, statistic, peaks, halfway): the peaks must increase with k, ties within
-        ``grid_tie``; the half-way points are reported beside them as a second measure.
+        A ``Check``: the peaks must increase with k, ties within ``grid_tie``; the
+        half-way points are reported beside them as a second measure. Values: "peaks" and
+        "halfway", one per k.
     """
     positions = curve_positions(inv_delta, dict(enumerate(curves)), dict(enumerate(floors)))
     peaks = [positions[i][0] for i in range(len(curves))]
@@ -380,18 +537,43 @@ def rdf_peaks_check(
         + f" ({reason}; grid step {grid_tie(inv_delta, peaks):.2f}); half-way 1/δ: "
         + ", ".join(f"{h:.1f}" for h in halfway)
     )
-    return bool(holds), statistic, peaks, halfway
+    return Check(
+        holds=bool(holds),
+        statistic=statistic,
+        summary=span("RDF peak 1/δ", [f"k={k}" for k in labels], peaks),
+        evidence=dict(
+            xlabel="k in sin(kπx)",
+            labels=labels,
+            ylabel="1/δ",
+            series={"RDF peak": peaks, "half-way": halfway},
+        ),
+        values={"peaks": peaks, "halfway": halfway},
+    )
 
 
 def epochs_to(accuracy: ArrayLike, threshold: float) -> int | None:
-    """The first epoch (counting from 1) whose accuracy reaches ``threshold``; None if none."""
+    """The first epoch (counting from 1) whose accuracy reaches ``threshold``.
+
+    Args:
+        accuracy: the accuracy of every epoch, in order.
+        threshold: the accuracy to reach.
+
+    Returns:
+        The epoch, or None if no epoch reaches it.
+    """
     reached = np.nonzero(np.asarray(accuracy) >= threshold)[0]
     return int(reached[0]) + 1 if reached.size else None
 
 
 def accuracy_check(
-    accuracies: Sequence, validation_accuracies: Sequence, *, threshold: float, labels: Sequence
-) -> tuple[bool, str, dict, tuple[list, list]]:
+    accuracies: Sequence,
+    validation_accuracies: Sequence,
+    *,
+    threshold: float,
+    labels: Sequence,
+    ticks: Sequence | None = None,
+    xlabel: str = "variant, shallow to deep",
+) -> Check:
     """C4 (Fig. 5): do deeper variants train faster and validate better?
 
     (1) the epochs to the training accuracy ``threshold`` decrease with depth, a variant
@@ -403,10 +585,12 @@ def accuracy_check(
             every epoch.
         threshold: the training accuracy to reach.
         labels: the variants' names, shallow to deep.
+        ticks: their short names on the evidence panel's x axis (default: ``labels``).
+        xlabel: the panel's x axis title.
 
     Returns:
-        (holds, statistic, parts, (epochs to the threshold, None where never; final
-        validation accuracies)).
+        A ``Check`` with parts {1, 2}; values: "reached" (epochs to the threshold, None
+        where never) and "validation" (final validation accuracies).
     """
     if len(accuracies) != len(labels) or len(validation_accuracies) != len(labels):
         raise ValueError(
@@ -426,7 +610,25 @@ def accuracy_check(
         f"{', '.join(f'{v:.3f}' for v in validation)} [(2) {better_reason}]"
     )
     parts = {1: bool(faster), 2: bool(better)}
-    return all(parts.values()), statistic, parts, (reached, validation)
+    return Check(
+        holds=all(parts.values()),
+        statistic=statistic,
+        summary=(
+            f"epochs to {threshold}: {shown[0]} → {shown[-1]}; "
+            + span("validation accuracy", labels, validation)
+        ),
+        parts=parts,
+        evidence=dict(
+            xlabel=xlabel,
+            labels=labels if ticks is None else ticks,
+            ylabel="final accuracy",
+            series={
+                "training": [float(a[-1]) for a in accuracies],
+                "validation": validation,
+            },
+        ),
+        values={"reached": reached, "validation": validation},
+    )
 
 
 # Two training losses differ (one network learns faster) when one is more than this many
@@ -446,6 +648,32 @@ def _diverged(values, depths, name, digits):
     return diverged, numbers, ", ".join(words)
 
 
+def _by_depth(quantity, values, depths, optimizer, residual_form):
+    """Fig. 9's summary and evidence: {"plain": by depth, "residual": by depth}, None for a
+    network that diverged, as the summary (first and last depth of each) and the panel."""
+    labels = [f"L={d}" for d in depths]
+    prefix = f"{optimizer}, " if optimizer else ""
+    residual = f"residual ({residual_form})" if residual_form else "residual"
+    return dict(
+        summary=(
+            f"{prefix}{quantity}: plain "
+            + span("", labels, values["plain"], missing="diverged")
+            + "; residual "
+            + span("", labels, values["residual"], missing="diverged")
+        ),
+        evidence=dict(
+            xlabel="layers L",
+            labels=depths,
+            ylabel=quantity,
+            log=True,
+            series={  # a diverged network leaves a gap
+                name: [np.nan if v is None else v for v in values[key]]
+                for key, name in (("plain", "plain"), ("residual", residual))
+            },
+        ),
+    )
+
+
 def very_deep_speed_check(
     plain: Sequence,
     residual: Sequence,
@@ -453,7 +681,9 @@ def very_deep_speed_check(
     depths: Sequence[int],
     epoch: int,
     ratio: float = SAME_SPEED_RATIO,
-) -> tuple[bool, str, dict]:
+    optimizer: str | None = None,
+    residual_form: str | None = None,
+) -> Check:
     """C8 (Fig. 9a): without residual connections very deep networks learn slower; with them,
     at about the same speed.
 
@@ -467,13 +697,17 @@ def very_deep_speed_check(
             a network whose training diverged.
         depths: the numbers of layers.
         epoch: the epoch of the losses, for the statistic.
+        ratio: the factor by which two losses differ.
+        optimizer: the optimiser they were trained with, named first in the summary.
+        residual_form: the residual networks' form, named in the evidence panel's legend.
 
     Returns:
-        (holds, statistic, parts).
+        A ``Check`` with parts {1, 2}; values: "plain" and "residual", the losses as given.
     """
     if len(depths) < 2:
         raise ValueError(f"C8 compares at least two depths, got {list(depths)}")
     given = [v for v in [*plain, *residual] if v is not None]
+    losses = {"plain": list(plain), "residual": list(residual)}
     plain_diverged, plain, plain_words = _diverged(plain, depths, "plain", 4)
     residual_diverged, residual, residual_words = _diverged(residual, depths, "residual", 4)
     if not np.all(np.isfinite(np.asarray(given, np.float64))):
@@ -502,7 +736,13 @@ def very_deep_speed_check(
         f"{residual_words} ({spread}(2) {same_text})"
     )
     parts = {1: slower, 2: same}
-    return all(parts.values()), statistic, parts
+    return Check(
+        holds=all(parts.values()),
+        statistic=statistic,
+        parts=parts,
+        values=losses,
+        **_by_depth("loss", losses, depths, optimizer, residual_form),
+    )
 
 
 def very_deep_frequency_check(
@@ -512,7 +752,9 @@ def very_deep_frequency_check(
     *,
     depths: Sequence[int],
     epoch: int,
-) -> tuple[bool, str, dict]:
+    optimizer: str | None = None,
+    residual_form: str | None = None,
+) -> Check:
     """C9 (Fig. 9b): without residual connections a deeper network's effective target has more
     high-frequency power; with them, depth makes almost no difference.
 
@@ -527,11 +769,15 @@ def very_deep_frequency_check(
             a network whose training diverged before the snapshot.
         depths: the numbers of layers.
         epoch: the snapshot's epoch, for the statistic.
+        optimizer: the optimiser they were trained with, named first in the summary.
+        residual_form: the residual networks' form, named in the evidence panel's legend.
 
     Returns:
-        (holds, statistic, parts).
+        A ``Check`` with parts {1, 2}; values: "plain" and "residual", the half-way points
+        as given.
     """
     labels = [f"L={d}" for d in depths]
+    halfway = {"plain": list(plain), "residual": list(residual)}
     plain_diverged, plain, plain_words = _diverged(plain, depths, "plain", 3)
     residual_diverged, residual, residual_words = _diverged(residual, depths, "residual", 3)
     if plain_diverged:
@@ -549,12 +795,18 @@ def very_deep_frequency_check(
         f"{plain_words} ((1) {more_reason}), residual {residual_words} ({same_reason})"
     )
     parts = {1: bool(more_high), 2: bool(same)}
-    return all(parts.values()), statistic, parts
+    return Check(
+        holds=all(parts.values()),
+        statistic=statistic,
+        parts=parts,
+        values=halfway,
+        **_by_depth("half-way 1/δ", halfway, depths, optimizer, residual_form),
+    )
 
 
 def parity_check(
     inv_delta: ArrayLike, curves: dict, floors: dict, *, layers: Sequence[int], epoch: int
-) -> tuple[bool, str, list]:
+) -> Check:
     """Parity (Sec. 5): at the end of training, do deeper hidden layers sit at lower frequency?
 
     The half-way 1/delta must decrease over the hidden layers, ties within ``grid_tie``;
@@ -565,10 +817,10 @@ def parity_check(
         curves, floors: {layer: LFR curve}, {layer: floor} at ``epoch``; layer 0 (the
             input), when present, is reported but not compared.
         layers: the hidden layers compared, shallow to deep.
-        epoch: the epoch of the curves, for the statistic.
+        epoch: the epoch of the curves.
 
     Returns:
-        (holds, statistic, halfway): halfway by layer, in the order of ``layers``.
+        A ``Check``; values: "halfway" and "peaks", by layer in the order of ``layers``.
     """
     positions = curve_positions(inv_delta, curves, floors)
     halfway = [positions[l][1] for l in layers]
@@ -585,7 +837,20 @@ def parity_check(
     if not holds and not np.any(np.isnan(halfway)):
         held = longest_ordered_prefix(halfway, tie=grid_tie(inv_delta, halfway), increasing=False)
         statistic += f"; decreasing over layers {layers[0]}-{layers[held - 1]} only"
-    return bool(holds), statistic, halfway
+    return Check(
+        holds=bool(holds),
+        statistic=statistic,
+        summary=f"half-way 1/δ at epoch {epoch}: "
+        + span("", [f"layer {l}" for l in layers], halfway),
+        evidence=dict(
+            xlabel="hidden layer",
+            labels=layers,
+            ylabel="half-way 1/δ",
+            log=True,
+            series={f"epoch {epoch}": halfway},
+        ),
+        values={"halfway": halfway, "peaks": [positions[l][0] for l in layers]},
+    )
 
 
 def span(
@@ -639,164 +904,17 @@ def verdict(holds: bool, parts: dict | None = None) -> tuple[str, str]:
     return phrase, MARKS[phrase]
 
 
-def glue_claim(
-    claim: str,
-    holds: bool,
-    statistic: str,
-    *,
-    summary: str,
-    scale: str,
-    parts: dict | None = None,
-    evidence: dict | None = None,
-) -> None:
-    """Glue a claim's verdict, in words and as a bool, and the numbers behind it.
-
-    Glued names: ``<claim>_holds`` (bool), ``<claim>_verdict`` (words), ``<claim>_mark``
-    (✓, ✗ or ◐), ``<claim>_statistic`` (every number, for the figure page),
-    ``<claim>_summary`` (the two or three numbers that decide it, for the report),
-    ``<claim>_scale`` (the scale of the run), with ``parts``, ``<claim>_parts`` ({part: bool},
-    for sweeps' tables) and, with ``evidence``, ``<claim>_panel`` (a small figure of the
-    deciding numbers, for the report).
+def decided_by(checks: Mapping[str, Check], name: str) -> Check:
+    """One claim checked in several settings (e.g. under each optimiser), decided by one.
 
     Args:
-        claim: one of ``CLAIMS``.
-        holds: the verdict, a bool.
-        statistic: a short string with the numbers behind the verdict.
-        summary: the deciding numbers in one short line.
-        scale: the scale of the run in a few words, from its parameters.
-        parts: {part number: bool} for a claim made of parts.
-        evidence: keyword arguments of ``dfp.plots.evidence_figure``.
+        checks: {setting: its ``Check``}, in the order their statistics are listed.
+        name: the setting whose verdict, summary and evidence the claim takes.
+
+    Returns:
+        The check of ``name``, its statistic every setting's: "setting: statistic; ...".
     """
-    if claim not in CLAIMS:
-        raise ValueError(f"unknown claim {claim!r}; known: {', '.join(CLAIMS)}")
-    if not isinstance(holds, (bool, np.bool_)):
-        raise ValueError(f"holds must be a bool, got {type(holds).__name__}")
-    for name, text in (("statistic", statistic), ("summary", summary), ("scale", scale)):
-        if not isinstance(text, str) or not text:
-            raise ValueError(f"{name} must be a non-empty string")
-    phrase, mark = verdict(bool(holds), parts)
-    from myst_nb import glue
-
-    glue(f"{claim}_holds", bool(holds), display=False)
-    glue(f"{claim}_verdict", phrase, display=False)
-    glue(f"{claim}_mark", mark, display=False)
-    glue(f"{claim}_statistic", statistic, display=False)
-    glue(f"{claim}_summary", summary, display=False)
-    glue(f"{claim}_scale", scale, display=False)
-    if parts is not None:
-        glue(f"{claim}_parts", {int(k): bool(v) for k, v in parts.items()}, display=False)
-    if evidence is not None:
-        from dfp.plots import evidence_figure, inline_image
-
-        panel = evidence_figure(title=f"{claim} {mark}", **evidence)
-        glue(f"{claim}_panel", inline_image(panel, alt=f"{claim}: {phrase}"), display=False)
-    print(f"{claim} {phrase}: {statistic}")
-
-
-def glue_deep_frequency(
-    claim: str,
-    check: tuple,
-    *,
-    labels: Sequence,
-    ticks: Sequence,
-    epochs: tuple[int, int],
-    scale: str,
-    xlabel: str,
-    note: str = "",
-) -> None:
-    """``glue_claim`` for a result of ``deep_frequency_check`` (C5, C6, C7, shallow to deep).
-
-    Args:
-        claim: "C5", "C6" or "C7".
-        check: what ``deep_frequency_check`` returned.
-        labels: the layers' (or variants') names, shallow to deep, for the summary.
-        ticks: their short names on the evidence panel's x axis.
-        epochs: the two epochs compared.
-        scale: the run's scale in a few words.
-        xlabel: the evidence panel's x axis title.
-        note: more numbers appended to the statistic.
-    """
-    holds, statistic, parts, (start, end) = check
-    first, last = epochs
-    glue_claim(
-        claim,
-        holds,
-        statistic + note,
-        parts=parts,
-        summary=(
-            f"half-way 1/δ at epoch {first}: {span('', labels, start)}; "
-            f"at epoch {last}: {span('', labels, end)}"
-        ),
-        scale=scale,
-        evidence=dict(
-            xlabel=xlabel,
-            labels=ticks,
-            ylabel="half-way 1/δ",
-            log=True,
-            series={f"epoch {first}": start, f"epoch {last}": end},
-        ),
-    )
-
-
-def show_parameters(namespace: dict, notebook: str) -> None:
-    """Display the parameters a figure notebook actually ran with, and how to re-run it.
-
-    The names are read from the notebook's own cell tagged ``parameters``; the values are
-    those in ``namespace`` (the notebook's globals), so values injected by papermill show.
-
-    Args:
-        namespace: the notebook's ``globals()``.
-        notebook: its name, e.g. "fig3" (found as fig3.ipynb or notebooks/fig3.ipynb).
-    """
-    from IPython.display import Markdown, display
-
-    from dfp.parameters import notebook_parameters, profile_file
-
-    rows = "\n".join(
-        f"| `{name}` | `{namespace[name]!r}` |" for name in notebook_parameters(notebook)
-    )
-    display(
-        Markdown(
-            f"**Parameters this page ran with**\n\n| parameter | value |\n|---|---|\n{rows}\n\n"
-            f"Re-run at the paper's scale: `papermill notebooks/{notebook}.ipynb out.ipynb "
-            f"-f {profile_file(notebook, 'paper').as_posix()}` (any parameter can also be set "
-            "with `-p name value`)."
-        )
-    )
-    _show_runs_used()
-
-
-def _run_row(used):
-    """One row of the table of training runs a page used."""
-    created = (used["created"] or "")[:16].replace("T", " ")
-    machine = used["hardware"] or "not recorded"
-    if used["gpus"]:
-        machine += "; GPU " + ", ".join(used["gpus"])
-    seconds = "not recorded" if used["seconds"] is None else f"{used['seconds']:.0f} s"
-    here = "loaded" if used["loaded"] else "trained here"
-    return (
-        f"| `{used['run']}` `{used['key'][:12]}` | {created} UTC | {machine} | "
-        f"{used['backend']} | {seconds} | {here} |"
-    )
-
-
-def _show_runs_used():
-    """The training runs this page used (``dfp.runs.used_runs``): a table, and glued as
-    ``runs_used`` for a committed result's provenance (``dfp.results``)."""
-    from IPython.display import Markdown, display
-    from myst_nb import glue
-
-    from dfp.runs import used_runs
-
-    used = used_runs()
-    if not used:
-        return
-    rows = "\n".join(_run_row(u) for u in used)
-    display(
-        Markdown(
-            "**Training runs this page used** (from `dfp`'s run cache, or trained as it ran)"
-            "\n\n| run | computed | on | backend | compute time | here |\n"
-            f"|---|---|---|---|---|---|\n{rows}"
-        )
-    )
-    glue("runs_used", used, display=False)
+    if name not in checks:
+        raise ValueError(f"{name!r} is not one of the settings {list(checks)}")
+    statistic = "; ".join(f"{setting}: {check.statistic}" for setting, check in checks.items())
+    return dataclasses.replace(checks[name], statistic=statistic)

@@ -1,0 +1,156 @@
+"""The page glue: what a figure notebook shows and glues about its claims, runs and parameters.
+
+Only notebooks use it. ``begin`` opens every page: it reads and checks the notebook's
+parameters once and returns them, for the page to pass on. ``glue_claim`` glues a
+``dfp.claims.Check`` into the notebook as ``<claim>_holds`` (a bool), ``<claim>_verdict`` (in
+words), ``<claim>_statistic`` (the numbers behind it) and the rest, so that the book's text
+and the report page quote what was measured; ``show_results`` and ``show_parameters`` end
+every figure page.
+"""
+
+from IPython.display import Markdown, display
+from myst_nb import glue
+
+from dfp.claims import CLAIMS, Check, verdict
+from dfp.parameters import Parameters, profile_file, read_parameters
+from dfp.plots import evidence_figure, inline_image
+from dfp.results import show_results as _show_committed_results
+from dfp.runs import used_runs
+
+__all__ = ["begin", "glue_claim", "show_parameters", "show_results"]
+
+
+def begin(namespace: dict, notebook: str) -> Parameters:
+    """Open a figure page: read its parameters cell once, check every value, and glue them.
+
+    A name papermill set that the notebook lacks, or a value of the wrong type or range,
+    stops the page at once with a ``ParameterError`` naming it and what is allowed. The
+    parameters are glued as ``parameters`` so that a committed result's summary
+    (``dfp.results``) records exactly what the page ran with.
+
+    Args:
+        namespace: the notebook's ``globals()``.
+        notebook: its name, e.g. "fig8".
+
+    Returns:
+        ``dfp.parameters.Parameters``: {name: value} in the cell's order, passed on to the
+        run it keys (``dfp.runs.cached``) and the table that ends the page.
+    """
+    params = read_parameters(namespace, notebook)
+    glue("parameters", dict(params), display=False)
+    return params
+
+
+def glue_claim(claim: str, check: Check, *, scale: str, note: str = "") -> None:
+    """Glue a claim's verdict, in words and as a bool, and the numbers behind it.
+
+    Glued names: ``<claim>_holds`` (bool), ``<claim>_verdict`` (words), ``<claim>_mark``
+    (✓, ✗ or ◐), ``<claim>_statistic`` (every number, for the figure page),
+    ``<claim>_summary`` (the two or three numbers that decide it, for the report),
+    ``<claim>_scale`` (the scale of the run), with parts, ``<claim>_parts`` ({part: bool},
+    for sweeps' tables) and, with evidence, ``<claim>_panel`` (a small figure of the
+    deciding numbers, for the report). The verdict and statistic are also printed.
+
+    Args:
+        claim: one of ``dfp.claims.CLAIMS``.
+        check: what the claim's check in ``dfp.claims`` returned.
+        scale: the scale of the run in a few words, from its parameters.
+        note: more numbers appended to the statistic.
+
+    Returns:
+        None.
+    """
+    if claim not in CLAIMS:
+        raise ValueError(f"unknown claim {claim!r}; known: {', '.join(CLAIMS)}")
+    if not isinstance(check, Check):
+        raise ValueError(f"check must be a dfp.claims.Check, got {type(check).__name__}")
+    if not isinstance(scale, str) or not scale:
+        raise ValueError("scale must be a non-empty string")
+    statistic = check.statistic + note
+    phrase, mark = verdict(check.holds, check.parts)
+    glue(f"{claim}_holds", check.holds, display=False)
+    glue(f"{claim}_verdict", phrase, display=False)
+    glue(f"{claim}_mark", mark, display=False)
+    glue(f"{claim}_statistic", statistic, display=False)
+    glue(f"{claim}_summary", check.summary, display=False)
+    glue(f"{claim}_scale", scale, display=False)
+    if check.parts is not None:
+        glue(f"{claim}_parts", {int(k): bool(v) for k, v in check.parts.items()}, display=False)
+    if check.evidence is not None:
+        panel = evidence_figure(title=f"{claim} {mark}", **check.evidence)
+        glue(f"{claim}_panel", inline_image(panel, alt=f"{claim}: {phrase}"), display=False)
+    print(f"{claim} {phrase}: {statistic}")
+
+
+def show_results(params: Parameters) -> None:
+    """Display the committed results of larger runs of this notebook (``dfp.results``):
+    verdicts, figures, where each setting comes from and what produced them.
+
+    Args:
+        params: the page's parameters (``begin``), which name its notebook.
+
+    Returns:
+        None.
+    """
+    display(
+        Markdown(
+            "This page's run is the one above, at the scale its verdict names. Longer runs of "
+            "the same notebook under a larger profile (`medium`, `paper`) are committed in "
+            "`results/` with their provenance; each is shown here with its verdicts, its "
+            "figures and what produced it."
+        )
+    )
+    _show_committed_results(params.notebook)
+
+
+def show_parameters(params: Parameters) -> None:
+    """Display the parameters the page ran with, how to re-run it, and its training runs.
+
+    Args:
+        params: the page's parameters (``begin``), papermill's injected values included.
+
+    Returns:
+        None.
+    """
+    notebook = params.notebook
+    rows = "\n".join(f"| `{name}` | `{value!r}` |" for name, value in params.items())
+    display(
+        Markdown(
+            f"**Parameters this page ran with**\n\n| parameter | value |\n|---|---|\n{rows}\n\n"
+            f"Re-run at the paper's scale: `papermill notebooks/{notebook}.ipynb out.ipynb "
+            f"-f {profile_file(notebook, 'paper').as_posix()}` (any parameter can also be set "
+            "with `-p name value`)."
+        )
+    )
+    _show_runs_used()
+
+
+def _run_row(used):
+    """One row of the table of training runs a page used."""
+    created = (used["created"] or "")[:16].replace("T", " ")
+    machine = used["hardware"] or "not recorded"
+    if used["gpus"]:
+        machine += "; GPU " + ", ".join(used["gpus"])
+    seconds = "not recorded" if used["seconds"] is None else f"{used['seconds']:.0f} s"
+    here = "loaded" if used["loaded"] else "trained here"
+    return (
+        f"| `{used['run']}` `{used['key'][:12]}` | {created} UTC | {machine} | "
+        f"{used['backend']} | {seconds} | {here} |"
+    )
+
+
+def _show_runs_used():
+    """The training runs this page used (``dfp.runs.used_runs``): a table, and glued as
+    ``runs_used`` for a committed result's provenance (``dfp.results``)."""
+    used = used_runs()
+    if not used:
+        return
+    rows = "\n".join(_run_row(u) for u in used)
+    display(
+        Markdown(
+            "**Training runs this page used** (from `dfp`'s run cache, or trained as it ran)"
+            "\n\n| run | computed | on | backend | compute time | here |\n"
+            f"|---|---|---|---|---|---|\n{rows}"
+        )
+    )
+    glue("runs_used", used, display=False)
