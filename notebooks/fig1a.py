@@ -31,37 +31,43 @@
 # seed; a run that does not get there within `max_epochs` is drawn at the cap.
 
 # %% tags=["parameters"]
-hidden_layers = [1, 2, 3, 4, 5, 6]
-seeds = [0, 1, 2]
-width = 200
-activation = "tanh"
-frequencies = [3, 5]
-num_points = 201
-learning_rate = 1e-3
-relative_threshold = 1e-3
-max_epochs = 40000
+hidden_layers = [1, 2, 3, 4, 5, 6]  # the depths compared: hidden layers in each network
+seeds = [0, 1, 2]  # one run per seed and depth; a seed fixes the initialisation
+width = 200  # units per hidden layer
+activation = "tanh"  # hidden layers' Keras activation; the output layer is linear
+frequencies = [3, 5]  # target: the sum of cos(k x) over these k (the paper's cos(3x) + cos(5x))
+num_points = 201  # training inputs: uniform points x on [-pi, pi], one full batch
+learning_rate = 1e-3  # Adam's step size; full batch, one update per epoch
+relative_threshold = 1e-3  # designated error: training MSE below this fraction of Var(y)
+max_epochs = 40000  # cap on epochs; a run not at the designated error by then is drawn at it
 
 # %% tags=["remove-input"]
 import dfp
 
-dfp.check_parameters(globals(), "fig1a")
+params = dfp.page.begin(globals(), "fig1a")
 
 # %%
-x, y = dfp.cosines(frequencies, num_points)
-epochs = {
-    depth: dfp.training.epochs_to_loss(
-        x,
-        y,
-        hidden_layers=depth,
-        width=width,
-        activation=activation,
-        seeds=seeds,
-        relative_threshold=relative_threshold,
-        max_epochs=max_epochs,
-        learning_rate=learning_rate,
-    )
-    for depth in hidden_layers
-}
+x, y = dfp.data.cosines(frequencies, num_points)
+
+
+def train():
+    return {
+        depth: dfp.recipes.epochs_to_loss(
+            x,
+            y,
+            hidden_layers=depth,
+            width=width,
+            activation=activation,
+            seeds=seeds,
+            relative_threshold=relative_threshold,
+            max_epochs=max_epochs,
+            learning_rate=learning_rate,
+        )
+        for depth in hidden_layers
+    }
+
+
+epochs = dfp.runs.cached("fig1a", params, train)
 
 # %% tags=["hide-input"]
 dfp.plots.show(
@@ -83,24 +89,18 @@ dfp.plots.show(
 
 # %%
 labels = [f"{d} layers" for d in epochs]
-c1_holds, c1_statistic, medians = dfp.fewer_epochs_check(
-    list(epochs.values()), max_epochs, increasing=False, labels=labels
+c1 = dfp.claims.fewer_epochs_check(
+    list(epochs.values()),
+    max_epochs,
+    increasing=False,
+    labels=labels,
+    ticks=hidden_layers,
+    xlabel="hidden layers",
 )
 
 # %% tags=["hide-input"]
-dfp.glue_claim(
-    "C1",
-    c1_holds,
-    c1_statistic,
-    summary=dfp.span("median epochs", labels, medians),
-    scale=f"{num_points} points, width {width}, {len(seeds)} seeds per depth",
-    evidence=dict(
-        xlabel="hidden layers",
-        labels=hidden_layers,
-        series={"median epochs": medians},
-        ylabel="epochs to the error",
-        log=True,
-    ),
+dfp.page.glue_claim(
+    "C1", c1, scale=f"{num_points} points, width {width}, {len(seeds)} seeds per depth"
 )
 
 # %% [markdown]
@@ -112,13 +112,9 @@ dfp.glue_claim(
 
 # %% [markdown]
 # ## Larger runs
-#
-# This page's run is the one above, at the scale its verdict names. Longer runs of the same
-# notebook under a larger profile (`medium`, `paper`) are committed in `results/` with their
-# provenance; each is shown here with its verdicts, its figures and what produced it.
 
 # %% tags=["remove-input"]
-dfp.show_results("fig1a")
+dfp.page.show_results(params)
 
 # %% tags=["remove-input"]
-dfp.show_parameters(globals(), "fig1a")
+dfp.page.show_parameters(params)

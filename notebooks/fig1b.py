@@ -28,36 +28,40 @@
 # every target is trained from several seeds.
 
 # %% tags=["parameters"]
-frequencies = [1, 2, 3, 4, 5]
-seeds = [0, 1, 2]
-hidden_layers = 4
-width = 200
-activation = "tanh"
-num_points = 201
-learning_rate = 1e-3
-relative_threshold = 1e-3
-max_epochs = 20000
+frequencies = [1, 2, 3, 4, 5]  # one target cos(k x) per k, each learned by its own network
+seeds = [0, 1, 2]  # one run per seed and target; a seed fixes the initialisation
+hidden_layers = 4  # hidden layers of the one fixed network
+width = 200  # units per hidden layer
+activation = "tanh"  # hidden layers' Keras activation; the output layer is linear
+num_points = 201  # training inputs: uniform points x on [-pi, pi], one full batch
+learning_rate = 1e-3  # Adam's step size; full batch, one update per epoch
+relative_threshold = 1e-3  # designated error: training MSE below this fraction of Var(y)
+max_epochs = 20000  # cap on epochs; a run not at the designated error by then counts as it
 
 # %% tags=["remove-input"]
 import dfp
 
-dfp.check_parameters(globals(), "fig1b")
+params = dfp.page.begin(globals(), "fig1b")
+
 
 # %%
-epochs = {}
-for k in frequencies:
-    x, y = dfp.cosines([k], num_points)
-    epochs[k] = dfp.training.epochs_to_loss(
-        x,
-        y,
-        hidden_layers=hidden_layers,
-        width=width,
-        activation=activation,
-        seeds=seeds,
-        relative_threshold=relative_threshold,
-        max_epochs=max_epochs,
-        learning_rate=learning_rate,
-    )
+def train():
+    return {
+        k: dfp.recipes.epochs_to_loss(
+            *dfp.data.cosines([k], num_points),
+            hidden_layers=hidden_layers,
+            width=width,
+            activation=activation,
+            seeds=seeds,
+            relative_threshold=relative_threshold,
+            max_epochs=max_epochs,
+            learning_rate=learning_rate,
+        )
+        for k in frequencies
+    }
+
+
+epochs = dfp.runs.cached("fig1b", params, train)
 
 # %% tags=["hide-input"]
 dfp.plots.show(
@@ -78,24 +82,20 @@ dfp.plots.show(
 
 # %%
 labels = [f"cos({k}x)" for k in epochs]
-c2_holds, c2_statistic, medians = dfp.fewer_epochs_check(
-    list(epochs.values()), max_epochs, increasing=True, labels=labels
+c2 = dfp.claims.fewer_epochs_check(
+    list(epochs.values()),
+    max_epochs,
+    increasing=True,
+    labels=labels,
+    ticks=frequencies,
+    xlabel="k in cos(kx)",
 )
 
 # %% tags=["hide-input"]
-dfp.glue_claim(
+dfp.page.glue_claim(
     "C2",
-    c2_holds,
-    c2_statistic,
-    summary=dfp.span("median epochs", labels, medians),
+    c2,
     scale=f"{num_points} points, {hidden_layers}×{width} {activation}, {len(seeds)} seeds",
-    evidence=dict(
-        xlabel="k in cos(kx)",
-        labels=frequencies,
-        series={"median epochs": medians},
-        ylabel="epochs to the error",
-        log=True,
-    ),
 )
 
 # %% [markdown]
@@ -107,13 +107,9 @@ dfp.glue_claim(
 
 # %% [markdown]
 # ## Larger runs
-#
-# This page's run is the one above, at the scale its verdict names. Longer runs of the same
-# notebook under a larger profile (`medium`, `paper`) are committed in `results/` with their
-# provenance; each is shown here with its verdicts, its figures and what produced it.
 
 # %% tags=["remove-input"]
-dfp.show_results("fig1b")
+dfp.page.show_results(params)
 
 # %% tags=["remove-input"]
-dfp.show_parameters(globals(), "fig1b")
+dfp.page.show_parameters(params)

@@ -34,15 +34,15 @@
 # the RDF peaks. The RDF in panel (b) is normalised by each curve's maximum, as in the paper.
 
 # %% tags=["parameters"]
-k_values = [1, 2, 3, 4, 5]
-num_points = 1000
-inv_delta_max = 400.0
-grid_points = 400
+k_values = [1, 2, 3, 4, 5]  # the targets sin(k pi x), one curve per k
+num_points = 1000  # samples of x, uniform on [-1, 1]
+inv_delta_max = 400.0  # top of the uniform 1/delta grid, in 1/x^2 (the RDF of k = 5 peaks near 123)
+grid_points = 400  # points of that grid, from inv_delta_max / grid_points to inv_delta_max
 
 # %% tags=["remove-input"]
 import dfp
 
-dfp.check_parameters(globals(), "fig3")
+params = dfp.page.begin(globals(), "fig3")
 
 # %%
 import numpy as np
@@ -50,7 +50,7 @@ import numpy as np
 inv_delta = np.linspace(inv_delta_max / grid_points, inv_delta_max, grid_points)
 curves = {}
 for k in k_values:
-    x, y = dfp.sine(k, num_points)
+    x, y = dfp.data.sine(k, num_points)
     curves[f"k={k}"] = dfp.lfr(x, y, inv_delta)
 
 # %% tags=["hide-input"]
@@ -65,24 +65,14 @@ dfp.plots.show(dfp.plots.lfr_rdf_figure(inv_delta, curves, normalize_rdf=True))
 # floor and 1 is reported beside it as a second, smoother measure of position.
 
 # %%
-floors = [dfp.lfr_floor(dfp.sine(k, num_points)[1]) for k in k_values]
-c3_holds, c3_statistic, peaks, halfway = dfp.rdf_peaks_check(
-    inv_delta, list(curves.values()), floors, labels=k_values
-)
+floors = [dfp.lfr_floor(dfp.data.sine(k, num_points)[1]) for k in k_values]
+c3 = dfp.claims.rdf_peaks_check(inv_delta, list(curves.values()), floors, labels=k_values)
 
 # %% tags=["hide-input"]
-dfp.glue_claim(
+dfp.page.glue_claim(
     "C3",
-    c3_holds,
-    c3_statistic,
-    summary=dfp.span("RDF peak 1/δ", [f"k={k}" for k in k_values], peaks),
+    c3,
     scale=f"{num_points:,} points, {grid_points} grid points to 1/δ = {inv_delta_max:g}",
-    evidence=dict(
-        xlabel="k in sin(kπx)",
-        labels=k_values,
-        ylabel="1/δ",
-        series={"RDF peak": peaks, "half-way": halfway},
-    ),
 )
 
 # %% [markdown]
@@ -95,13 +85,9 @@ dfp.glue_claim(
 
 # %% [markdown]
 # ## Larger runs
-#
-# This page's run is the one above, at the scale its verdict names. Longer runs of the same
-# notebook under a larger profile (`medium`, `paper`) are committed in `results/` with their
-# provenance; each is shown here with its verdicts, its figures and what produced it.
 
 # %% tags=["remove-input"]
-dfp.show_results("fig3")
+dfp.page.show_results(params)
 
 # %% tags=["remove-input"]
-dfp.show_parameters(globals(), "fig3")
+dfp.page.show_parameters(params)

@@ -32,13 +32,13 @@
 # table below is read off the models the other figures train, not written by hand.
 
 # %% tags=["parameters"]
-width = 64
-dense_units = 256
+width = 64  # channels of the stem and first convolution part (x2, x4, x8 after); paper: 64
+dense_units = 256  # units of each of the two identical fully connected layers (f[-3], f[-2])
 
 # %% tags=["remove-input"]
 import dfp
 
-dfp.check_parameters(globals(), "fig4")
+params = dfp.page.begin(globals(), "fig4")
 
 # %% tags=["hide-input"]
 import matplotlib.pyplot as plt
@@ -88,4 +88,4 @@ axis.axis("off")
 dfp.plots.show(figure)
 
 # %% tags=["remove-input"]
-dfp.show_parameters(globals(), "fig4")
+dfp.page.show_parameters(params)

@@ -36,31 +36,35 @@
 # setting, shared by Figs. 5, 6 and 7.
 
 # %% tags=["parameters"]
-variants = [1, 2, 3, 4]
-width = 16
-dense_units = 256
-train_size = 4000
-validation_size = 1000
-analysis_size = 1000
-epochs = 12
-snapshot_epochs = [0, 1, 3, 6, 12]
-inv_delta_range = [1e-3, 1e3]
-grid_points = 121
-seed = 0
+variants = [1, 2, 3, 4]  # Resnet18-i variants trained (Fig. 4); 1 is the deepest, 4 the shallowest
+width = 16  # channels of the stem and first convolution part (x2, x4, x8 after); paper: 64
+dense_units = 256  # units of each of the two identical fully connected layers (f[-3], f[-2])
+train_size = 4000  # CIFAR-10 training images, a seeded split of the 50,000; paper: 40,000
+validation_size = 1000  # held-out images of that split, for validation accuracy; paper: 10,000
+analysis_size = 1000  # training images (seeded subset) on which the RDFs are measured
+epochs = 12  # exact count of epochs trained; Adam at 1e-3, 1e-4, 1e-5 in 2:1:1 parts
+snapshot_epochs = [0, 1, 3, 6, 12]  # epochs whose spectra are recorded (0 = init; and the last)
+inv_delta_range = [1e-3, 1e3]  # [low, high] 1/delta of the geometric grid shared by every curve
+grid_points = 121  # points of that grid (20 per decade)
+seed = 0  # fixes the split, the analysis subset, the initialisation and the batch order
 precision = "float32"  # float32 (TF32 off), tf32 or bf16 (mixed); spectra always float32
-accuracy_threshold = 0.5
+accuracy_threshold = 0.5  # C4's target training accuracy, a fraction: epochs to reach it compared
 
 # %% tags=["remove-input"]
 import dfp
 
-dfp.check_parameters(globals(), "fig5")
+params = dfp.page.begin(globals(), "fig5")
 
 # %%
 import numpy as np
 
-runs = dfp.training.train_resnet_variants(
-    **dfp.runs.configuration(globals(), "fig5", exclude=("accuracy_threshold",))
-)
+# One run per variant, shared with Figs. 5-7 (loaded when another figure trained it).
+runs = {
+    variant: dfp.runs.cached(
+        "resnet18", config, lambda c=config: dfp.recipes.train_resnet_variant(**c)
+    )
+    for variant, config in dfp.recipes.resnet18_configs(params).items()
+}
 order = sorted(runs, reverse=True)  # shallow to deep
 
 # %% tags=["hide-input"]
@@ -89,34 +93,20 @@ dfp.plots.show(figure)
 
 # %%
 labels = [f"Resnet18-{v}" for v in order]
-c4_holds, c4_statistic, c4_parts, (to_threshold, validation) = dfp.accuracy_check(
+c4 = dfp.claims.accuracy_check(
     [runs[v]["accuracy"] for v in order],
     [runs[v]["val_accuracy"] for v in order],
     threshold=accuracy_threshold,
     labels=labels,
+    ticks=order,
+    xlabel="variant, shallow to deep",
 )
 
 # %% tags=["hide-input"]
-reached = [f">{epochs}" if e is None else str(e) for e in to_threshold]
-dfp.glue_claim(
+dfp.page.glue_claim(
     "C4",
-    c4_holds,
-    c4_statistic,
-    parts=c4_parts,
-    summary=(
-        f"epochs to {accuracy_threshold}: {reached[0]} → {reached[-1]}; "
-        + dfp.span("validation accuracy", labels, validation)
-    ),
+    c4,
     scale=f"width {width}, {train_size:,}/{validation_size:,} images, {epochs} epochs",
-    evidence=dict(
-        xlabel="variant, shallow to deep",
-        labels=order,
-        ylabel="final accuracy",
-        series={
-            "training": [float(runs[v]["accuracy"][-1]) for v in order],
-            "validation": validation,
-        },
-    ),
 )
 
 # %% [markdown]
@@ -128,13 +118,9 @@ dfp.glue_claim(
 
 # %% [markdown]
 # ## Larger runs
-#
-# This page's run is the one above, at the scale its verdict names. Longer runs of the same
-# notebook under a larger profile (`medium`, `paper`) are committed in `results/` with their
-# provenance; each is shown here with its verdicts, its figures and what produced it.
 
 # %% tags=["remove-input"]
-dfp.show_results("fig5")
+dfp.page.show_results(params)
 
 # %% tags=["remove-input"]
-dfp.show_parameters(globals(), "fig5")
+dfp.page.show_parameters(params)

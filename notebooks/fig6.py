@@ -42,26 +42,32 @@
 # each epoch, as the paper does.
 
 # %% tags=["parameters"]
-variants = [1, 2, 3, 4]
-width = 16
-dense_units = 256
-train_size = 4000
-validation_size = 1000
-analysis_size = 1000
-epochs = 12
-snapshot_epochs = [0, 1, 3, 6, 12]
-inv_delta_range = [1e-3, 1e3]
-grid_points = 121
-seed = 0
+variants = [1, 2, 3, 4]  # Resnet18-i variants trained (Fig. 4); 1 is the deepest, 4 the shallowest
+width = 16  # channels of the stem and first convolution part (x2, x4, x8 after); paper: 64
+dense_units = 256  # units of each of the two identical fully connected layers (f[-3], f[-2])
+train_size = 4000  # CIFAR-10 training images, a seeded split of the 50,000; paper: 40,000
+validation_size = 1000  # held-out images of that split, for validation accuracy; paper: 10,000
+analysis_size = 1000  # training images (seeded subset) on which the RDFs are measured
+epochs = 12  # exact count of epochs trained; Adam at 1e-3, 1e-4, 1e-5 in 2:1:1 parts
+snapshot_epochs = [0, 1, 3, 6, 12]  # epochs whose spectra are recorded (0 = init; and the last)
+inv_delta_range = [1e-3, 1e3]  # [low, high] 1/delta of the geometric grid shared by every curve
+grid_points = 121  # points of that grid (20 per decade)
+seed = 0  # fixes the split, the analysis subset, the initialisation and the batch order
 precision = "float32"  # float32 (TF32 off), tf32 or bf16 (mixed); spectra always float32
 
 # %% tags=["remove-input"]
 import dfp
 
-dfp.check_parameters(globals(), "fig6")
+params = dfp.page.begin(globals(), "fig6")
 
 # %%
-runs = dfp.training.train_resnet_variants(**dfp.runs.configuration(globals(), "fig6"))
+# One run per variant, shared with Figs. 5-7 (loaded when another figure trained it).
+runs = {
+    variant: dfp.runs.cached(
+        "resnet18", config, lambda c=config: dfp.recipes.train_resnet_variant(**c)
+    )
+    for variant, config in dfp.recipes.resnet18_configs(params).items()
+}
 inv_delta = runs[variants[0]]["inv_delta"]
 curves = {e: {v: runs[v]["labels"]["curves"][e] for v in variants} for e in snapshot_epochs}
 order = sorted(variants, reverse=True)  # shallow to deep, for the figure
@@ -84,16 +90,12 @@ dfp.plots.show(
 # snapshot the position decreases with depth.
 
 # %%
-c5, order, compared = dfp.resnet_deep_frequency_check(runs, targets="labels")
+c5 = dfp.claims.resnet_deep_frequency_check(runs, targets="labels")
 
 # %% tags=["hide-input"]
-dfp.glue_deep_frequency(
+dfp.page.glue_claim(
     "C5",
     c5,
-    labels=[f"Resnet18-{v}" for v in order],
-    ticks=order,
-    epochs=compared,
-    xlabel="variant, shallow to deep",
     scale=(
         f"width {width}, {train_size:,}/{validation_size:,} images, {epochs} epochs; "
         f"RDFs on {analysis_size:,}"
@@ -108,13 +110,9 @@ dfp.glue_deep_frequency(
 
 # %% [markdown]
 # ## Larger runs
-#
-# This page's run is the one above, at the scale its verdict names. Longer runs of the same
-# notebook under a larger profile (`medium`, `paper`) are committed in `results/` with their
-# provenance; each is shown here with its verdicts, its figures and what produced it.
 
 # %% tags=["remove-input"]
-dfp.show_results("fig6")
+dfp.page.show_results(params)
 
 # %% tags=["remove-input"]
-dfp.show_parameters(globals(), "fig6")
+dfp.page.show_parameters(params)

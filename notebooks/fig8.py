@@ -27,7 +27,7 @@
 # **Setting: the paper's own.** 30,000 MNIST training images (pixels / 255), tanh hidden
 # layers, a linear output, mean squared error on one-hot labels (Keras `mse`: the mean over
 # the 10 outputs), Adam at learning rate $10^{-5}$, batch 256, stopped at the end of the
-# first epoch whose training loss is below $10^{-2}$ (`epochs` caps it). Open choices, ours:
+# first epoch whose training loss is below $10^{-2}$ (`max_epochs` caps it). Open choices, ours:
 # Keras's default (Glorot uniform) initialisation; the RDFs are measured on an analysis
 # subset of the training images (`analysis_size`; the paper setting file uses all 30,000);
 # each layer's outputs are normalised per dimension by their maximum absolute value, per
@@ -41,27 +41,27 @@
 # the paper says it tried and does not show.
 
 # %% tags=["parameters"]
-epochs = 300
-train_size = 30000
-analysis_size = 5000
-hidden_layers = 5
-width = 500
-activation = "tanh"
-loss = "mse"
-learning_rate = 1e-5
-batch_size = 256
-stop_loss = 1e-2
-snapshot_epochs = [0, 1, 3, 6, 12, 25, 45]
-grid_points = 100
-grid_spacing = "geometric"
-grid_pad = [1.0, 0.3]
-seed = 0
+max_epochs = 300  # cap on epochs; training stops earlier at stop_loss
+train_size = 30000  # MNIST training images, a seeded subset of the 60,000 (the paper's 30,000)
+analysis_size = 5000  # of those, the images (seeded subset) on which the RDFs are measured
+hidden_layers = 5  # hidden Dense layers (the paper's 784-500x5-10)
+width = 500  # units per hidden layer (the paper's 500)
+activation = "tanh"  # hidden layers' Keras activation (the paper's); the output is linear
+loss = "mse"  # "mse": Keras's mean over the 10 outputs (the paper's); or "cross_entropy"
+learning_rate = 1e-5  # Adam's step size (the paper's, for MNIST)
+batch_size = 256  # images per Adam step (the paper's)
+stop_loss = 1e-2  # stop at the end of the first epoch whose training loss is below it (None: never)
+snapshot_epochs = [0, 1, 3, 6, 12, 25, 45]  # epochs whose weights are kept (0 = init; and the last)
+grid_points = 100  # points of the 1/delta grid (set after training: changing it retrains nothing)
+grid_spacing = "geometric"  # the grid's spacing: geometric, uniform, piecewise or uniform_delta
+grid_pad = [1.0, 0.3]  # decades the grid is widened [below, above] the layers' range at epoch 0
+seed = 0  # fixes the data subset, the analysis subset, the initialisation and the batch order
 precision = "float32"  # float32 (TF32 off), tf32 or bf16 (mixed); spectra always float32
 
 # %% tags=["remove-input"]
 import dfp
 
-dfp.check_parameters(globals(), "fig8")
+params = dfp.page.begin(globals(), "fig8")
 
 # %% tags=["hide-input"]
 import numpy as np
@@ -93,9 +93,9 @@ def train():
         loss=loss,
         learning_rate=learning_rate,
         batch_size=batch_size,
-        max_epochs=epochs,
+        max_epochs=max_epochs,
         stop_loss=stop_loss,
-        spectra=dfp.training.Snapshots(snapshot_epochs),
+        spectra=dfp.callbacks.Snapshots(snapshot_epochs),
         seed=seed,
         label="fig8",
         precision=precision,
@@ -104,7 +104,7 @@ def train():
 
 def analyse():
     x, y, analysis = data()
-    return dfp.training.spectra_of_snapshots(
+    return dfp.callbacks.spectra_of_snapshots(
         network(),
         run["weights"],
         x[analysis],
@@ -117,8 +117,8 @@ def analyse():
 
 
 # %%
-run = dfp.runs.cached("fig8", dfp.runs.configuration(globals(), "fig8", exclude=GRID), train)
-spectra = dfp.runs.cached("fig8-spectra", dfp.runs.configuration(globals(), "fig8"), analyse)
+run = dfp.runs.cached("fig8", params.without(*GRID), train)
+spectra = dfp.runs.cached("fig8-spectra", params, analyse)
 inv_delta, curves = spectra["inv_delta"], spectra["curves"]
 
 # %% tags=["hide-input"]
@@ -146,22 +146,20 @@ dfp.plots.show(dfp.plots.rdf_snapshots_figure(inv_delta, curves, layers, end_epo
 # %%
 first, last = shown[0], shown[-1]
 labels = [f"layer {l}" for l in layers]
-c7 = dfp.deep_frequency_check(
+c7 = dfp.claims.deep_frequency_check(
     inv_delta,
     ([curves[first][l] for l in layers], [spectra["floors"][first][l] for l in layers]),
     ([curves[last][l] for l in layers], [spectra["floors"][last][l] for l in layers]),
     labels=labels,
     epochs=(first, last),
+    xlabel="hidden layer",
+    ticks=layers,
 )
 
 # %% tags=["hide-input"]
-dfp.glue_deep_frequency(
+dfp.page.glue_claim(
     "C7",
     c7,
-    labels=labels,
-    ticks=layers,
-    epochs=(first, last),
-    xlabel="hidden layer",
     scale=(
         f"{train_size:,} MNIST images, {hidden_layers}×{width} {activation}, {loss}, "
         f"{run['epochs']} epochs; "
@@ -190,13 +188,9 @@ dfp.glue_deep_frequency(
 
 # %% [markdown]
 # ## Larger runs
-#
-# This page's run is the one above, at the scale its verdict names. Longer runs of the same
-# notebook under a larger profile (`medium`, `paper`) are committed in `results/` with their
-# provenance; each is shown here with its verdicts, its figures and what produced it.
 
 # %% tags=["remove-input"]
-dfp.show_results("fig8")
+dfp.page.show_results(params)
 
 # %% tags=["remove-input"]
-dfp.show_parameters(globals(), "fig8")
+dfp.page.show_parameters(params)

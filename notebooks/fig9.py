@@ -47,23 +47,23 @@
 # wide enough for layers that collapse into tight class clusters.
 
 # %% tags=["parameters"]
-depths = [20, 60, 80]
-residual_forms = ["scaled"]
-optimizers = ["adam", "sgd"]
-learning_rates = {"adam": 1e-4, "sgd": 0.1}
-width = 100
-train_size = 1500
-analysis_size = 1000
-snapshot_epoch = 267
-inv_delta_range = [1e-3, 1e4]
-grid_points = 141
-seed = 0
+depths = [20, 60, 80]  # L, the Dense layers per network (the paper's depths)
+residual_forms = ["scaled"]  # residual forms, beside networks without; the first decides the claims
+optimizers = ["adam", "sgd"]  # each network is trained with each; the first decides the verdicts
+learning_rates = {"adam": 1e-4, "sgd": 0.1}  # each optimizer's learning rate (step size)
+width = 100  # units per hidden layer
+train_size = 1500  # MNIST training images, a seeded subset of the 60,000
+analysis_size = 1000  # of those, the images on which the RDFs of S[-3] are measured
+snapshot_epoch = 267  # epochs trained; RDFs at epoch 0 and at this one (the paper's 267)
+inv_delta_range = [1e-3, 1e4]  # [low, high] 1/delta of the geometric grid shared by every curve
+grid_points = 141  # points of that grid (20 per decade)
+seed = 0  # fixes the data subset, the analysis subset, the initialisation and the batch order
 precision = "float32"  # float32 (TF32 off), tf32 or bf16 (mixed); spectra always float32
 
 # %% tags=["remove-input"]
 import dfp
 
-dfp.check_parameters(globals(), "fig9")
+params = dfp.page.begin(globals(), "fig9")
 
 # %% tags=["hide-input"]
 import numpy as np
@@ -76,9 +76,8 @@ style = dict(zip(forms, ["-", "--", ":"]))  # a line style per form: plain solid
 
 def cached_run(depth, form, optimizer):
     swept = ("depths", "residual_forms", "optimizers")  # each network is keyed on its own point
-    config = dfp.runs.configuration(globals(), "fig9", exclude=swept)
-    config.update(depth=depth, residual=form, optimizer=optimizer)
-    return dfp.runs.cached("fig9", config, lambda: dfp.training.train_deep_network(**config))
+    config = dict(params.without(*swept), depth=depth, residual=form, optimizer=optimizer)
+    return dfp.runs.cached("fig9", config, lambda: dfp.recipes.train_deep_network(**config))
 
 
 # %%
@@ -143,7 +142,7 @@ dfp.plots.show(figure)
 # ## Checks of C8 and C9
 #
 # **C8.** Speed is the training loss at epoch `snapshot_epoch`; two losses differ when one
-# is more than `dfp.SAME_SPEED_RATIO` times the other (the statistic states the factor). C8
+# is more than `dfp.claims.SAME_SPEED_RATIO` times the other (the statistic states the factor). C8
 # holds when, without residual connections, every deeper network's loss exceeds the
 # shallowest one's by more than that factor, and with them all losses lie within it.
 #
@@ -169,60 +168,31 @@ def halfway_points(optimizer, form):
             halfway.append(None)
             continue
         curves, floors = run["curves"][snapshot_epoch], run["floors"][snapshot_epoch]
-        halfway.append(dfp.curve_positions(inv_delta, curves, floors)[-3][1])
+        halfway.append(dfp.claims.curve_positions(inv_delta, curves, floors)[-3][1])
     return halfway
 
 
 c8, c9 = {}, {}
 for optimizer in optimizers:
+    named = dict(depths=depths, epoch=snapshot_epoch, optimizer=optimizer)
     plain, residual = final_losses(optimizer, None), final_losses(optimizer, residual_forms[0])
-    c8[optimizer] = (
-        (plain, residual),
-        dfp.very_deep_speed_check(plain, residual, depths=depths, epoch=snapshot_epoch),
+    c8[optimizer] = dfp.claims.very_deep_speed_check(
+        plain, residual, residual_form=residual_forms[0], **named
     )
     plain, residual = halfway_points(optimizer, None), halfway_points(optimizer, residual_forms[0])
-    c9[optimizer] = (
-        (plain, residual),
-        dfp.very_deep_frequency_check(
-            inv_delta, plain, residual, depths=depths, epoch=snapshot_epoch
-        ),
+    c9[optimizer] = dfp.claims.very_deep_frequency_check(
+        inv_delta, plain, residual, residual_form=residual_forms[0], **named
     )
 primary = optimizers[0]
 
 # %% tags=["hide-input"]
-labels = [f"L={d}" for d in depths]
 scale = (
     f"{train_size:,} MNIST images, width {width}, {snapshot_epoch} epochs, "
     f"{' and '.join(optimizers)}; verdict: {primary}"
 )
-for claim, checks, quantity in (("C8", c8, "loss"), ("C9", c9, "half-way 1/δ")):
-    (plain, residual), (holds, _, parts) = checks[primary]
-    dfp.glue_claim(
-        claim,
-        holds,
-        "; ".join(f"{name}: {check[1][1]}" for name, check in checks.items()),
-        parts=parts,
-        summary=(
-            f"{primary}, {quantity}: plain "
-            + dfp.span("", labels, plain, missing="diverged")
-            + "; residual "
-            + dfp.span("", labels, residual, missing="diverged")
-        ),
-        scale=scale,
-        evidence=dict(
-            xlabel="layers L",
-            labels=depths,
-            ylabel=quantity,
-            log=True,
-            series={  # a diverged network leaves a gap
-                name: [np.nan if v is None else v for v in values]
-                for name, values in (
-                    ("plain", plain),
-                    (f"residual ({residual_forms[0]})", residual),
-                )
-            },
-        ),
-    )
+for claim, checks in (("C8", c8), ("C9", c9)):
+    check = dfp.claims.decided_by(checks, primary)
+    dfp.page.glue_claim(claim, check, scale=scale)
 
 # %% [markdown]
 # **Verdicts** (under the first optimiser listed; the statistics give every optimiser).
@@ -239,13 +209,9 @@ for claim, checks, quantity in (("C8", c8, "loss"), ("C9", c9, "half-way 1/δ"))
 
 # %% [markdown]
 # ## Larger runs
-#
-# This page's run is the one above, at the scale its verdict names. Longer runs of the same
-# notebook under a larger profile (`medium`, `paper`) are committed in `results/` with their
-# provenance; each is shown here with its verdicts, its figures and what produced it.
 
 # %% tags=["remove-input"]
-dfp.show_results("fig9")
+dfp.page.show_results(params)
 
 # %% tags=["remove-input"]
-dfp.show_parameters(globals(), "fig9")
+dfp.page.show_parameters(params)

@@ -35,20 +35,20 @@
 # effective target function, whatever makes it smoother.
 
 # %% tags=["parameters"]
-dimension = 10
-hidden_layers = 5
-width = 200
-learning_rate = 1e-3
-stop_loss = 1e-3
-max_epochs = 20000
-snapshot_epochs = [0, 50, 100, 200, 400, 800, 1600]
-grid_points = 100
-seed = 0
+dimension = 10  # d: inputs are all 2^d points of {-1, 1}^d, one full batch
+hidden_layers = 5  # hidden tanh layers
+width = 200  # units per hidden layer
+learning_rate = 1e-3  # Adam's step size; full batch, one update per epoch
+stop_loss = 1e-3  # training stops at the first epoch whose MSE is below this
+max_epochs = 20000  # cap on epochs; training stops earlier at stop_loss
+snapshot_epochs = [0, 50, 100, 200, 400, 800, 1600]  # epochs of spectra (0 = init; and the last)
+grid_points = 100  # points of the geometric 1/delta grid, chosen at initialisation
+seed = 0  # fixes the initialisation (the data are the whole cube)
 
 # %% tags=["remove-input"]
 import dfp
 
-dfp.check_parameters(globals(), "parity")
+params = dfp.page.begin(globals(), "parity")
 
 # %% tags=["hide-input"]
 import time
@@ -63,7 +63,7 @@ def train():
     keras.utils.set_random_seed(seed)
     model = dfp.models.mlp(dimension, hidden_layers, width, activation="tanh", seed=seed)
     # Hidden layers of the parity network move more than a decade: pad the grid by 1.5.
-    spectra = dfp.training.Spectra(
+    spectra = dfp.callbacks.Spectra(
         x, y, [0] + layers, snapshot_epochs, grid_points=grid_points, pad_decades=(1.5, 0.3)
     )
     start = time.perf_counter()
@@ -88,7 +88,7 @@ def train():
 
 
 # %%
-run = dfp.runs.cached("parity", dfp.runs.configuration(globals(), "parity"), train)
+run = dfp.runs.cached("parity", params, train)
 inv_delta, curves = run["inv_delta"], run["curves"]
 end = max(curves)
 
@@ -115,25 +115,15 @@ dfp.plots.show(dfp.plots.rdf_snapshots_figure(inv_delta, curves, [0] + layers, e
 # step being a tie; where it holds only over the first layers, the statistic says so.
 
 # %%
-parity_holds, statistic, halfway = dfp.parity_check(
+parity = dfp.claims.parity_check(
     inv_delta, curves[end], run["floors"][end], layers=layers, epoch=end
 )
 
 # %% tags=["hide-input"]
-labels = [f"layer {l}" for l in layers]
-dfp.glue_claim(
+dfp.page.glue_claim(
     "parity",
-    parity_holds,
-    statistic,
-    summary=f"half-way 1/δ at epoch {end}: " + dfp.span("", labels, halfway),
+    parity,
     scale=f"d = {dimension}, all {2**dimension:,} points, {hidden_layers}×{width} tanh",
-    evidence=dict(
-        xlabel="hidden layer",
-        labels=layers,
-        ylabel="half-way 1/δ",
-        log=True,
-        series={f"epoch {end}": halfway},
-    ),
 )
 
 # %% [markdown]
@@ -144,13 +134,9 @@ dfp.glue_claim(
 
 # %% [markdown]
 # ## Larger runs
-#
-# This page's run is the one above, at the scale its verdict names. Longer runs of the same
-# notebook under a larger profile (`medium`, `paper`) are committed in `results/` with their
-# provenance; each is shown here with its verdicts, its figures and what produced it.
 
 # %% tags=["remove-input"]
-dfp.show_results("parity")
+dfp.page.show_results(params)
 
 # %% tags=["remove-input"]
-dfp.show_parameters(globals(), "parity")
+dfp.page.show_parameters(params)

@@ -23,24 +23,23 @@
 # committed summary; it runs nothing.
 
 # %% tags=["parameters"]
-sweep = "depth"
+sweep = "depth"  # the sweep shown: sweeps/<sweep>.yaml and its committed summary
 
 # %% tags=["remove-input"]
 import dfp
 
-dfp.check_parameters(globals(), "sweep_page")
+params = dfp.page.begin(globals(), "sweep_page")
 
 # %% tags=["remove-input"]
 from IPython.display import Markdown, display
 
-spec = dfp.load_sweep(f"{sweep}.yaml", root="..")
-summary = dfp.read_sweep_summary(f"{sweep}.summary.json")
-now = dfp.current_provenance("..")["training_code"]
-display(Markdown(dfp.sweep_description(spec, summary, current_code=now)))
+spec = dfp.sweeps.load_sweep(f"{sweep}.yaml", root="..")
+summary = dfp.sweeps.read_sweep_summary(f"{sweep}.summary.json")
+display(Markdown(dfp.sweeps.sweep_description(spec, summary)))
 
 # %% tags=["remove-input"]
 if summary is not None:
     for claim in spec["claims"]:
-        scores = dfp.sweep_scores(summary, claim)
+        scores = dfp.sweeps.sweep_scores(summary, claim)
         dfp.plots.show(dfp.plots.sweep_heatmap(scores, spec["axes"], claim=claim))
-        display(Markdown(dfp.sweep_table(summary, claim)))
+        display(Markdown(dfp.sweeps.sweep_table(summary, claim)))

@@ -75,11 +75,11 @@ def test_no_variable_and_no_network_is_a_clear_error(monkeypatch):
 
 
 def test_cosines():
-    x, y = dfp.cosines([3, 5], 201)
+    x, y = dfp.data.cosines([3, 5], 201)
     assert x.shape == y.shape == (201, 1)
     np.testing.assert_allclose(y[:, 0], np.cos(3 * x[:, 0]) + np.cos(5 * x[:, 0]))
     with pytest.raises(ValueError, match="frequencies"):
-        dfp.cosines([], 10)
+        dfp.data.cosines([], 10)
 
 
 def test_parity_covers_the_cube_once():

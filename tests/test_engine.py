@@ -168,6 +168,6 @@ def test_grid_groups_find_uniform_runs_and_cover_the_grid_once(monkeypatch):
 
 
 def test_anchoring_bounds_the_error_of_long_uniform_runs():
-    x, y = dfp.sine(5, 400)
+    x, y = dfp.data.sine(5, 400)
     grid = np.linspace(1, 2000, 300)  # several anchors and groups
     np.testing.assert_allclose(dfp.lfr(x, y, grid), dense_lfr(x, y, grid), atol=1e-5, rtol=0)

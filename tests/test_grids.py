@@ -44,7 +44,7 @@ def test_inv_delta_grid_handles_collapsed_class_clusters(scale):
 
 
 def test_piecewise_grid_is_uniform_within_each_decade():
-    x, y = dfp.sine(5, 500)
+    x, y = dfp.data.sine(5, 500)
     grid = dfp.inv_delta_grid((x, y), points=40)
     structure = [lengths for _, _, _, lengths in engine.grid_groups(grid)]
     runs = [n for lengths in structure for n in lengths]
@@ -90,7 +90,7 @@ def test_pad_decades_widens_each_end():
 
 
 def test_a_grid_uniform_in_delta_as_the_authors_lab_uses():
-    x, y = dfp.sine(2, 300)
+    x, y = dfp.data.sine(2, 300)
     grid = dfp.inv_delta_grid((x, y), points=20, spacing="uniform_delta")
     delta = 1.0 / grid
     assert np.all(np.diff(grid) > 0)

@@ -19,7 +19,7 @@ def test_matches_dense_float64_on_hidden_layer_like_data(distances):
 
 @pytest.mark.parametrize("distances", ["auto", "float32", "float64"])
 def test_matches_dense_on_the_1d_toy_up_to_large_inv_delta(distances):
-    x, y = dfp.sine(3, 1000)
+    x, y = dfp.data.sine(3, 1000)
     grid = np.linspace(10, 1000, 100)
     values = dfp.lfr(x, y, grid, distances=distances)
     np.testing.assert_allclose(values, dense_lfr(x, y, grid), atol=1e-5, rtol=0)
@@ -81,13 +81,14 @@ def test_rdf_is_the_slope_between_consecutive_points_on_any_grid():
     mid, slope = dfp.rdf(grid, values)
     np.testing.assert_allclose(mid, [1.5, 3.0, 6.0])
     np.testing.assert_allclose(slope, [0.2, 0.2, 0.05])
-    assert dfp.peak_inv_delta(grid, [0.1, 0.2, 0.9, 0.95]) == 3.0
-    assert dfp.halfway_inv_delta(grid, values, floor=0.0) == pytest.approx(3.0)
+    assert dfp.spectral.peak_inv_delta(grid, [0.1, 0.2, 0.9, 0.95]) == 3.0
+    assert dfp.spectral.halfway_inv_delta(grid, values, floor=0.0) == pytest.approx(3.0)
 
 
 def test_rdf_peak_of_sin_k_pi_x_moves_right_with_k():
     grid = np.linspace(1, 300, 300)
-    peaks = [dfp.peak_inv_delta(grid, dfp.lfr(*dfp.sine(k, 500), grid)) for k in (1, 3, 5)]
+    peak = dfp.spectral.peak_inv_delta
+    peaks = [peak(grid, dfp.lfr(*dfp.data.sine(k, 500), grid)) for k in (1, 3, 5)]
     assert peaks[0] < peaks[1] < peaks[2]
     # Smoothing sin(k pi x) keeps a power fraction exp(-k^2 pi^2 delta): for k = 5 the
     # RDF peaks near k^2 pi^2 / 2 = 123 (boundaries matter only for small k).
@@ -133,16 +134,16 @@ def test_rdf_bad_input():
 
 def test_halfway_needs_a_grid_that_brackets_it():
     with pytest.raises(ValueError, match="never reaches"):
-        dfp.halfway_inv_delta([1.0, 2.0], [0.1, 0.2], floor=0.0)
+        dfp.spectral.halfway_inv_delta([1.0, 2.0], [0.1, 0.2], floor=0.0)
     with pytest.raises(ValueError, match="already"):
-        dfp.halfway_inv_delta([1.0, 2.0], [0.8, 0.9], floor=0.0)
+        dfp.spectral.halfway_inv_delta([1.0, 2.0], [0.8, 0.9], floor=0.0)
 
 
 def test_sine_bad_input():
     with pytest.raises(ValueError, match="num_points"):
-        dfp.sine(1, 1)
+        dfp.data.sine(1, 1)
     with pytest.raises(ValueError, match="x_range"):
-        dfp.sine(1, 10, (1.0, -1.0))
+        dfp.data.sine(1, 10, (1.0, -1.0))
 
 
 def test_the_definition_agrees_with_the_independent_reference():

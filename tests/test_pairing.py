@@ -1,10 +1,22 @@
 """Each notebooks/figN.py has its figN.ipynb, with the same cells and no outputs."""
 
+import ast
+import io
 import re
+import tokenize
 
 import pytest
 
-from tests.notebooks import NOTEBOOKS, parameter_names, params, read_ipynb, read_py, sources
+from tests.notebooks import (
+    NOTEBOOKS,
+    ROOT,
+    parameter_names,
+    parameters_cell,
+    params,
+    read_ipynb,
+    read_py,
+    sources,
+)
 
 
 def test_there_are_notebooks():
@@ -60,8 +72,28 @@ RULE_PARTS = (
 def test_no_notebook_decides_a_claim_itself(py):
     """Every verdict comes from a function of dfp.claims (each tested); a notebook only calls it."""
     code = "\n".join(c.source for c in read_py(py).cells if c.cell_type == "code")
-    used = [part for part in RULE_PARTS if re.search(rf"\bdfp\.{re.escape(part)}", code)]
+    rule = r"\bdfp\.(?:claims\.|grids\.)?"
+    used = [part for part in RULE_PARTS if re.search(rule + re.escape(part), code)]
     assert not used, f"{py.stem} builds a verdict from dfp.{used}: move the rule into dfp.claims"
-    for match in re.finditer(r"dfp\.glue_claim\(\s*\"\w+\",\s*([^,]+),", code):
+    for match in re.finditer(r"dfp\.page\.glue_claim\(\s*\"\w+\",\s*([^,]+),", code):
         holds = match.group(1).strip()
         assert re.fullmatch(r"\w+", holds), f"{py.stem} computes a verdict inline: {holds}"
+
+
+@pytest.mark.parametrize(
+    "py", sources() + [ROOT / "sweeps" / "sweep_page.py"], ids=lambda p: p.stem
+)
+def test_every_parameter_has_a_comment(py):
+    """Each line of a parameters cell says what it sets, as nanoGPT's config does: a comment
+    after it on its line, or on a line of its own just above it."""
+    source = parameters_cell(read_py(py)).source
+    tokens = tokenize.generate_tokens(io.StringIO(source).readline)
+    commented = {token.start[0] for token in tokens if token.type == tokenize.COMMENT}
+    lines = source.splitlines()
+    bare = [
+        lines[statement.lineno - 1]
+        for statement in ast.parse(source).body
+        if not commented & set(range(statement.lineno, statement.end_lineno + 1))
+        and not (statement.lineno > 1 and lines[statement.lineno - 2].lstrip().startswith("#"))
+    ]
+    assert not bare, f"{py.name}: parameters without a one-line comment: {bare}"

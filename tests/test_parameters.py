@@ -79,9 +79,8 @@ def _checked(notebook, history, **overrides):
 
 def test_a_typo_is_named_with_a_suggestion(monkeypatch):
     monkeypatch.chdir(ROOT)
-    with pytest.raises(
-        ParameterError, match=r"unknown parameter 'epoch' \(set to 5\)\. Did you mean 'epochs'\?"
-    ):
+    typo = r"unknown parameter 'epoch' \(set to 5\)\. Did you mean 'max_epochs'\?"
+    with pytest.raises(ParameterError, match=typo):
         _checked("fig8", ["x = 1", "# Parameters\nepoch = 5\n"], epoch=5)
     # Without papermill's injected cell nothing is unknown: a name set in Jupyter is the user's.
     _checked("fig8", ["x = 1"])
@@ -91,8 +90,8 @@ def test_a_typo_is_named_with_a_suggestion(monkeypatch):
     "notebook, name, value, allowed",
     [
         ("fig8", "width", "abc", "an integer >= 1"),
-        ("fig8", "epochs", -3, "an integer >= 1"),
-        ("fig8", "epochs", 2.5, "an integer >= 1"),
+        ("fig8", "max_epochs", -3, "an integer >= 1"),
+        ("fig8", "max_epochs", 2.5, "an integer >= 1"),
         ("fig8", "learning_rate", 0.0, "a finite number > 0"),
         ("fig8", "learning_rate", float("nan"), "a finite number > 0"),
         ("fig8", "snapshot_epochs", [0, 5, 3], "strictly increasing"),
@@ -124,15 +123,19 @@ def test_a_wrong_value_names_the_parameter_the_value_and_what_is_allowed(
 def test_ints_are_accepted_where_numbers_are_expected(monkeypatch):
     monkeypatch.chdir(ROOT)
     _checked("fig8", ["# Parameters\nlearning_rate = 1\n"], learning_rate=1)
-    with pytest.raises(ParameterError, match="'epochs' = True"):
-        _checked("fig8", ["# Parameters\nepochs = True\n"], epochs=True)
+    with pytest.raises(ParameterError, match="'max_epochs' = True"):
+        _checked("fig8", ["# Parameters\nmax_epochs = True\n"], max_epochs=True)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "notebook, given, expected",
     [
-        ("fig8", {"epoch": 5}, "unknown parameter 'epoch' (set to 5). Did you mean 'epochs'?"),
+        (
+            "fig8",
+            {"epoch": 5},
+            "unknown parameter 'epoch' (set to 5). Did you mean 'max_epochs'?",
+        ),
         (
             "fig8",
             {"width": "abc"},
@@ -162,3 +165,25 @@ def test_papermill_stops_at_once_on_a_mistake(tmp_path, notebook, given, expecte
     ran = [c for c in executed.cells if c.cell_type == "code" and c.get("execution_count")]
     assert "check_parameters" in ran[-1].source
     assert len(ran) == 3
+
+
+def test_the_parameters_are_read_once_checked_and_passed_on(monkeypatch):
+    monkeypatch.chdir(ROOT)
+    defaults = parameters.notebook_parameters("fig8")
+    namespace = {**defaults, "max_epochs": 7, "unrelated": 1}
+    params = parameters.read_parameters(namespace, "fig8", history=[])
+    assert list(params) == list(defaults) and params["max_epochs"] == 7
+    assert "unrelated" not in params and params.notebook == "fig8"
+    assert "seed" not in params.without("seed") and "seed" in params
+    with pytest.raises(ParameterError, match="no parameters"):
+        params.without("epoch")
+    with pytest.raises(ParameterError, match="'max_epochs' = -1"):
+        parameters.read_parameters({**namespace, "max_epochs": -1}, "fig8", history=[])
+
+
+def test_a_cap_on_training_is_named_max_epochs_everywhere():
+    # `epochs` is an exact count (Figs. 5-7); a value that only caps training is max_epochs.
+    for py in sources():
+        if py.stem in ("fig5", "fig6", "fig7"):
+            continue
+        assert "epochs" not in parameters.notebook_parameters(str(py.with_suffix(""))), py.stem
