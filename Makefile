@@ -30,7 +30,7 @@ $(STAMP): requirements.lock pyproject.toml
 # (book: their defaults; tiny; paper), in parallel on CORES, each rerun only when one of its
 # inputs changed; then Jupyter Book renders the executed notebooks into _build/html.
 # WORKFLOW_PROFILE says where the jobs run: workflow/profiles/default (this machine), gpus
-# (one box with several GPUs) or slurm (a cluster); see the README.
+# (one box with several GPUs) or slurm (a cluster); see workflow/README.md.
 PROFILE ?= book
 CORES ?= all
 WORKFLOW_PROFILE ?= workflow/profiles/default

@@ -30,12 +30,12 @@ TILE = 1024
 # The same on a GPU, where no block fits a cache worth tiling for, and what costs is the
 # number of calls (each a few hundred kernel launches) and the sums that every call sends
 # back to the host: 4 n^2 K (d_o + 1) / tile bytes in all, 8 GB at n = 60,000, K = 50 with
-# tiles of 1,000. Measured there on an H200 (JAX): at most 2,048, 4,096, 8,192 or 16,384
-# rows took 5.5, 3.7, 2.5 and 2.4 s, with 1.5, 1.4, 3.2 and 11.8 GB peak on the device.
+# tiles of 1,000. Larger tiles cut both, but a block's memory on the device grows as the
+# tile squared: this is the size past which the time hardly falls and the memory soars.
 ACCELERATOR_TILE = 8192
 # Column tiles per compiled call. Their chains of (multiply, product, product) per grid
-# point are independent, so TensorFlow's executor overlaps them: measured about 10 %
-# faster here than one block at a time.
+# point are independent, so TensorFlow's executor overlaps them, where one block's chain
+# alone would run step after step.
 CHAINS = 2
 # On a uniform stretch of the grid, exp(-d2 (g + a) / 2) = exp(-d2 g / 2) * exp(-d2 a / 2):
 # one multiply per grid point instead of an exp. Every ANCHOR points the weights are
@@ -152,7 +152,7 @@ def sorted_low_power(x, y, grid, scale, distances):
     tiles = [slice(t, t + tile) for t in range(0, padded, tile)]
     # Each tile goes to the backend once, not once per pair; the right factor goes
     # transposed, (d + 2, tile), as the GEMM wants it. On a GPU the transposes are made
-    # there (on this CPU's host they take 0.1-0.5 s at n = 60,000).
+    # there, so that the device does not wait for the host to make them.
     if on_device:
         lefts = [ops.convert_to_tensor(left[rows]) for rows in tiles]
         rights = [compiled(right_factor)(left_tile) for left_tile in lefts]
@@ -239,8 +239,8 @@ class HostSums:
     def start_row(self, a):
         # Each point's own term, weight exactly 1, is added here in float64 rather than in
         # the float32 products: next to a 1 in a float32 sum, the many tiny weights of its
-        # neighbours lose their low bits (below half of 1.2e-7 they vanish), which moved
-        # the LFR by 5e-6 near its top. Diagonal blocks carry a weight of 0 on the diagonal.
+        # neighbours lose their low bits (below half of 1.2e-7 they vanish), enough to move
+        # the LFR near its top. Diagonal blocks carry a weight of 0 on the diagonal.
         self.own = np.repeat(
             self.targets[None, self.tiles[a]].astype(np.float64), self.size, axis=0
         )
@@ -266,13 +266,12 @@ class HostSums:
 class DeviceSums:
     """The blocks' sums, added on the device, each as a float32 pair hi + lo (about 48 bits).
 
-    On a GPU, copying every call's sums to the host and adding them there took most of the
-    time (n = 60,000, K = 50 on an H200: 1.0 s of copies and waits and 0.57 s of adds in
-    2.5 s; 1.14 s in all with this class, against 1.79 s without it in the same process).
-    Here they stay on the device, added by ``two_sum``, which keeps in ``lo`` what each
-    float32 add rounds off, so that however many tiles there are, a row's sums are rounded
-    once (in ``row_norms``), not once per add next to its own term's 1. Each row tile
-    sends back only its points' |y_low_i|^2, (K, tile), summed in float64 on the host.
+    On a GPU, copying every call's sums to the host and adding them there would take most
+    of the run's time, the device waiting on the host. Here they stay on the device, added
+    by ``two_sum``, which keeps in ``lo`` what each float32 add rounds off, so that however
+    many tiles there are, a row's sums are rounded once (in ``row_norms``), not once per add
+    next to its own term's 1. Each row tile sends back only its points' |y_low_i|^2,
+    (K, tile), summed in float64 on the host.
     Arguments and methods as ``HostSums``.
     """
 
@@ -324,7 +323,7 @@ def two_sum(hi, lo, part):
     """(hi, lo) + part, with hi + lo a float32 pair: Knuth's TwoSum puts the rounding error
     of hi + part, exactly, into lo. It relies on the compiler not reassociating float adds,
     which would simplify the error term away: test_two_sum_keeps_what_float32_rounds_off
-    checks that, and passed under TensorFlow and JAX on a CPU and JAX on an H200."""
+    checks that under whichever backend and device run the tests."""
     total = hi + part
     part_seen = total - hi
     error = (hi - (total - part_seen)) + (part - part_seen)
@@ -353,10 +352,9 @@ def in_chunks(n, fill, threads=False, rows=1024):
 
     Chunks keep the float64 temporaries small (n x d float64 is hundreds of MB at n = 60,000).
     With ``threads``, the chunks run on up to 8 cores (numpy releases the GIL in its array
-    loops). The engine asks for that on a GPU, whose host cores are otherwise idle. On this
-    2-core CPU under TensorFlow, threads competed with TensorFlow's own: preparing the
-    coordinates took 24-31 ms instead of 7 ms at n = 5,000, the same at n = 20,000, and
-    58 ms instead of 127 ms at n = 60,000, so the CPU path fills the chunks in turn.
+    loops). The engine asks for that on a GPU, whose host cores are otherwise idle. On a
+    CPU the threads would compete with the backend's own for the same cores, so the CPU
+    path fills the chunks in turn.
     """
     chunks = [slice(c, min(c + rows, n)) for c in range(0, n, rows)]
     cores = (
@@ -389,8 +387,8 @@ def float32_distance_error(left, rights, n, top, seed=0):
     """An estimate of how far float32 distances could move the LFR at 1/delta = ``top``.
 
     For a sample of points, the error of each float32 squared distance is taken as
-    2^-23 (|x_i|^2 + |x_j|^2) (measured: a quarter of that typically, 4.5 times it at
-    most). It moves the weight exp(-u), u = top d^2 / 2, by a relative u times the
+    2^-23 (|x_i|^2 + |x_j|^2), a generous allowance for the typical error rather than its
+    worst case. It moves the weight exp(-u), u = top d^2 / 2, by a relative u times the
     distance's relative error; u exp(-u) is at most 1/e, so at the grid's top a pair
     contributes error / d^2 * min(u, 1) exp(-min(u, 1)). Each sampled point's worst pair
     is averaged: the LFR is an average over points, and a point's weights sum to at least
@@ -480,10 +478,10 @@ def kernel_sums(neg_halves, yi, yjs, values, steps, *, diagonals, lengths, raw=F
                     # The factor 1 + 0 x (a sum of the last grid point) makes each step wait
                     # for the last products. XLA otherwise schedules the whole chain of
                     # multiplies first and keeps every grid point's weights alive, K tile^2
-                    # floats: 16 GB on an H200 at n = 60,000, K = 50 (3.2 GB with the
-                    # factor), and on this CPU the blocks fell out of cache (4x slower at
-                    # n = 5,000). XLA fuses the factor into the multiply; TensorFlow's
-                    # executor would not, and frees each weights once used anyway.
+                    # floats, which multiplies the device's peak memory on a GPU and on a
+                    # CPU pushes the blocks out of cache. XLA fuses the factor into the
+                    # multiply; TensorFlow's executor would not, and frees each weights once
+                    # used anyway.
                     weights = weights * (step * (1.0 + 0.0 * rows[-1][0, 0]))
                 else:
                     weights = weights * step
@@ -504,8 +502,8 @@ def start_run(neg_half, value, step, *, clamp, diagonal, stepping):
     <= 0 (the expansion's rounding can make it slightly positive) and returned first. On a
     ``diagonal`` block the weights' diagonal is 0: each point's own weight of exactly 1 is
     added after the products (``HostSums``, ``DeviceSums``), and multiplying by the step
-    keeps it 0. Compiled by XLA under TensorFlow, which makes these elementwise passes one
-    (about 0.6 ms less per 1,000 x 1,000 block here).
+    keeps it 0. Compiled by XLA under TensorFlow, which makes these elementwise passes one,
+    reading the block once instead of once per pass.
     """
     out = []
     if clamp:

@@ -281,7 +281,7 @@ def results_markdown(name, root=".", current_version=TRAINING_VERSION):
     if not results:
         return (
             "No larger run of this figure is committed yet. "
-            f"`{command}` makes one (see the README).",
+            f"`{command}` makes one (see workflow/README.md).",
             [],
         )
     lines, figures = [], []
