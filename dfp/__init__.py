@@ -5,13 +5,14 @@ The top level is the paper's measure, nothing else::
     import dfp
     grid = dfp.inv_delta_grid([(x, y)])          # a 1/delta grid proposed from the data
     curve = dfp.lfr(x, y, grid)                  # the LFR (eqs. 3-5), linear memory
-    density = dfp.rdf(grid, curve)               # the RDF (eq. 6)
+    k0, density = dfp.rdf(grid, curve)           # the RDF (eq. 6) at the midpoints k0
 
 and the submodules, each one idea, loaded on first use (PEP 562, as numpy and scipy do), so
 ``import dfp`` costs nothing it does not use: ``dfp.spectral`` (the measure), ``dfp.grids``,
 ``dfp.models``, ``dfp.data``, ``dfp.training`` (the loops), ``dfp.callbacks`` (spectra
 recorded during ``fit``), ``dfp.recipes`` (the experiments notebooks and the GPU run share),
-``dfp.claims`` (the rules), and the book's machinery, which imports no Keras:
+``dfp.verdicts`` (the one rule every comparison is decided by), ``dfp.claims`` (a check per
+claim of the paper), and the book's machinery, which imports no Keras:
 ``dfp.parameters``, ``dfp.runs``, ``dfp.storage``, ``dfp.results``, ``dfp.sweeps``,
 ``dfp.provenance``, ``dfp.page`` (page glue) and ``dfp.plots``. Modules starting with ``_``
 are private.
@@ -46,6 +47,7 @@ MODULES = (
     "training",
     "callbacks",
     "recipes",
+    "verdicts",
     "claims",
     "parameters",
     "runs",

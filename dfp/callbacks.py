@@ -3,9 +3,12 @@
 
 import time
 import weakref
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import keras
 import numpy as np
+from numpy.typing import ArrayLike
 
 from dfp._backend import matmul_precision
 from dfp._checks import as_grid
@@ -21,23 +24,23 @@ class _AtEpochs(keras.callbacks.Callback):
     """Calls ``_snapshot(epoch)`` at chosen epochs (0 = initialisation) and at the epoch at
     which training ends; between them it only compares an integer."""
 
-    def __init__(self, epochs):
+    def __init__(self, epochs: Iterable[int]) -> None:
         super().__init__()
         epochs = sorted({int(e) for e in epochs})
         if not epochs or epochs[0] < 0:
             raise ValueError(f"epochs must be non-negative integers, got {epochs}")
         self.epochs, self.seconds, self._done, self._last_epoch = epochs, 0.0, set(), 0
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict | None = None) -> None:
         if 0 in self.epochs:
             self._timed(0)
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         self._last_epoch = epoch + 1
         if self._last_epoch in self.epochs and self._last_epoch not in self._done:
             self._timed(self._last_epoch)
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: dict | None = None) -> None:
         if self._last_epoch not in self._done:
             self._timed(self._last_epoch)
 
@@ -50,13 +53,24 @@ class _AtEpochs(keras.callbacks.Callback):
     # What a checkpoint keeps of the callback: the record so far and where it stands.
     _STATE = ("seconds",)
 
-    def state(self):
-        """The callback's record so far, for a checkpoint (``restore`` takes it back)."""
+    def state(self) -> dict[str, Any]:
+        """The callback's record so far, for a checkpoint (``restore`` takes it back).
+
+        Returns:
+            {name: value} of the record, with the epochs done and the last epoch seen.
+        """
         kept = {name: getattr(self, name) for name in self._STATE}
         return dict(kept, done=sorted(self._done), last_epoch=self._last_epoch)
 
-    def restore(self, state):
-        """Continue from ``state()`` of an interrupted run: nothing recorded is recomputed."""
+    def restore(self, state: Mapping[str, Any]) -> None:
+        """Continue from ``state()`` of an interrupted run: nothing recorded is recomputed.
+
+        Args:
+            state: what ``state()`` returned.
+
+        Returns:
+            None; the callback continues from ``state``.
+        """
         for name in self._STATE:
             setattr(self, name, state[name])
         self._done, self._last_epoch = {int(e) for e in state["done"]}, int(state["last_epoch"])
@@ -91,18 +105,18 @@ class Spectra(_AtEpochs):
 
     def __init__(
         self,
-        x,
-        y,
-        layers,
-        epochs,
-        inv_delta="auto",
+        x: ArrayLike,
+        y: ArrayLike,
+        layers: Iterable[int],
+        epochs: Iterable[int],
+        inv_delta: ArrayLike | str = "auto",
         *,
-        targets="labels",
-        grid_points=60,
-        spacing="geometric",
-        pad_decades=(1.0, 0.3),
-        batch_size=1024,
-    ):
+        targets: str = "labels",
+        grid_points: int = 60,
+        spacing: str = "geometric",
+        pad_decades: tuple[float, float] = (1.0, 0.3),
+        batch_size: int = 1024,
+    ) -> None:
         super().__init__(epochs)
         if targets not in ("labels", "output"):
             raise ValueError(f"targets must be 'labels' or 'output', got {targets!r}")
@@ -121,8 +135,13 @@ class Spectra(_AtEpochs):
 
     _STATE = ("seconds", "curves", "floors", "inv_delta")
 
-    def record(self):
-        """What ``fit_with_spectra`` returns of it: inv_delta, curves, floors, spectra_seconds."""
+    def record(self) -> dict[str, Any]:
+        """What ``fit_with_spectra`` returns of it: inv_delta, curves, floors, spectra_seconds.
+
+        Returns:
+            {"inv_delta": the grid, "curves": {epoch: {layer: LFR}}, "floors": {epoch:
+            {layer: floor}}, "spectra_seconds": time spent in snapshots}.
+        """
         return {
             "inv_delta": self.inv_delta,
             "curves": self.curves,
@@ -163,21 +182,32 @@ class Snapshots(_AtEpochs):
         weights: {epoch: list of float32 arrays, as ``model.get_weights()``}.
     """
 
-    def __init__(self, epochs):
+    def __init__(self, epochs: Iterable[int]) -> None:
         super().__init__(epochs)
         self.weights = {}
 
     _STATE = ("seconds", "weights")
 
-    def record(self):
-        """What ``fit_with_spectra`` returns of it: weights, spectra_seconds."""
+    def record(self) -> dict[str, Any]:
+        """What ``fit_with_spectra`` returns of it: weights, spectra_seconds.
+
+        Returns:
+            {"weights": {epoch: weights}, "spectra_seconds": time spent in snapshots}.
+        """
         return {"weights": self.weights, "spectra_seconds": self.seconds}
 
     def _snapshot(self, epoch):
         self.weights[epoch] = [np.array(w, np.float32) for w in self.model.get_weights()]
 
 
-def spectra_of_snapshots(model, weights, x, y, layers, **grid):
+def spectra_of_snapshots(
+    model: keras.Model,
+    weights: Mapping[int, Sequence[np.ndarray]],
+    x: ArrayLike,
+    y: ArrayLike,
+    layers: Iterable[int],
+    **grid: Any,
+) -> dict[str, Any]:
     """The ``Spectra`` of a finished run, from its ``Snapshots``: the curves a ``Spectra``
     callback would have recorded during training, on the grid given by ``grid``.
 

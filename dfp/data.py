@@ -12,6 +12,7 @@ import pickle
 from pathlib import Path
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 __all__ = [
     "DATA_DIR_VARIABLE",
@@ -66,7 +67,7 @@ class DataError(ValueError):
 _VERIFIED = {}
 
 
-def verify(folder, name):
+def verify(folder: Path | str, name: str) -> str:
     """Check ``folder / name`` against its known hashes, once per file version and process.
 
     Args:
@@ -104,7 +105,7 @@ def verify(folder, name):
     return match
 
 
-def mnist(train_size=None, *, seed=0):
+def mnist(train_size: int | None = None, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """MNIST training images as the paper feeds them to a fully connected network.
 
     Args:
@@ -130,7 +131,9 @@ def mnist(train_size=None, *, seed=0):
     return images.reshape(len(images), -1).astype(np.float32) / 255.0, _one_hot(labels, 10)
 
 
-def cifar10(train_size=40000, validation_size=10000, *, seed=0):
+def cifar10(
+    train_size: int = 40000, validation_size: int = 10000, *, seed: int = 0
+) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """The 50,000 CIFAR-10 training images, split at random into training and validation.
 
     Args:
@@ -231,7 +234,9 @@ def _subset(x, y, size, seed):
     return x[pick], y[pick]
 
 
-def sine(k, num_points=1000, x_range=(-1.0, 1.0)):
+def sine(
+    k: float, num_points: int = 1000, x_range: tuple[float, float] = (-1.0, 1.0)
+) -> tuple[np.ndarray, np.ndarray]:
     """Samples of sin(k pi x) on a uniform grid, the target of Fig. 3.
 
     Args:
@@ -253,7 +258,9 @@ def sine(k, num_points=1000, x_range=(-1.0, 1.0)):
     return x, np.sin(k * np.pi * x)
 
 
-def cosines(frequencies, num_points=201, x_range=(-np.pi, np.pi)):
+def cosines(
+    frequencies: ArrayLike, num_points: int = 201, x_range: tuple[float, float] = (-np.pi, np.pi)
+) -> tuple[np.ndarray, np.ndarray]:
     """Samples of sum_k cos(k x) on a uniform grid: the 1-D targets of Fig. 1.
 
     Args:
@@ -274,7 +281,7 @@ def cosines(frequencies, num_points=201, x_range=(-np.pi, np.pi)):
     return x[:, None], y[:, None]
 
 
-def parity(dimension):
+def parity(dimension: int) -> tuple[np.ndarray, np.ndarray]:
     """The parity function on every point of {-1, 1}^d: y = x_1 x_2 ... x_d.
 
     Args:

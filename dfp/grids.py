@@ -7,6 +7,7 @@ ordering of curve positions uses (``dfp.claims``).
 """
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -21,7 +22,7 @@ SPACINGS = ("piecewise", "geometric", "uniform", "uniform_delta")
 
 
 def inv_delta_grid(
-    sets,
+    sets: Sequence[tuple[ArrayLike, ArrayLike]] | tuple[ArrayLike, ArrayLike],
     *,
     points: int = 40,
     top: float = 0.99,
@@ -158,6 +159,13 @@ def grid_step_at(inv_delta: ArrayLike, value: float) -> float:
 
     On a non-uniform grid "one grid step" depends on where you are; orderings of curve
     positions use this as their tie.
+
+    Args:
+        inv_delta: strictly increasing 1/delta grid, at least two points.
+        value: a 1/delta.
+
+    Returns:
+        The interval's width.
     """
     grid = as_grid(inv_delta, increasing=True)
     k = int(np.clip(np.searchsorted(grid, value) - 1, 0, len(grid) - 2))

@@ -8,6 +8,7 @@ f^[-1] is the output and f^[-2] the last hidden layer.
 import math
 import re
 import weakref
+from collections.abc import Sequence
 
 import keras
 import numpy as np
@@ -32,16 +33,16 @@ RESIDUAL_FORMS = (None, "plain", "scaled")
 
 
 def mlp(
-    input_dim,
-    hidden_layers,
-    width,
+    input_dim: int,
+    hidden_layers: int,
+    width: int,
     *,
-    activation="tanh",
-    output_dim=1,
-    residual=None,
-    seed=None,
-    name="mlp",
-):
+    activation: str = "tanh",
+    output_dim: int = 1,
+    residual: str | None = None,
+    seed: int | None = None,
+    name: str = "mlp",
+) -> keras.Model:
     """A fully connected network: ``hidden_layers`` Dense(width, activation), linear output.
 
     Args:
@@ -92,15 +93,22 @@ def mlp(
     return keras.Model(inputs, outputs, name=name)
 
 
-def depth(model):
-    """L, the number of layers f^[1] ... f^[L] (the output is f^[L])."""
+def depth(model: keras.Model) -> int:
+    """L, the number of layers f^[1] ... f^[L] (the output is f^[L]).
+
+    Args:
+        model: a model built by this module (layers named f1 ... fL).
+
+    Returns:
+        L.
+    """
     numbers = [int(m.group(1)) for layer in model.layers if (m := _NAME.match(layer.name))]
     if not numbers or max(numbers) < 1:
         raise ValueError(f"model {model.name!r} has no layers named f1 ... fL")
     return max(numbers)
 
 
-def layer(model, l):
+def layer(model: keras.Model, l: int) -> keras.KerasTensor:
     """The symbolic output f^[l] of ``model``; l may be negative (eq. 10).
 
     Args:
@@ -119,8 +127,16 @@ def layer(model, l):
     return model.get_layer(f"f{index}").output
 
 
-def features(model, layers):
-    """A model that returns f^[l] for each l in ``layers`` in one forward pass."""
+def features(model: keras.Model, layers: Sequence[int]) -> keras.Model:
+    """A model that returns f^[l] for each l in ``layers`` in one forward pass.
+
+    Args:
+        model: a model built by this module.
+        layers: the l's (negative counts from the output, as for ``layer``).
+
+    Returns:
+        A Functional ``keras.Model`` with one output per entry of ``layers``.
+    """
     return keras.Model(model.inputs, [layer(model, l) for l in layers])
 
 
@@ -185,8 +201,14 @@ RESNET_VARIANTS = (1, 2, 3, 4)
 
 
 def resnet18_variant(
-    variant, *, width=64, dense_units=256, input_shape=(32, 32, 3), classes=10, seed=None
-):
+    variant: int,
+    *,
+    width: int = 64,
+    dense_units: int = 256,
+    input_shape: tuple[int, ...] = (32, 32, 3),
+    classes: int = 10,
+    seed: int | None = None,
+) -> keras.Model:
     """Resnet18-i of the paper's Fig. 4: convolution parts, two identical Dense layers, softmax.
 
     Resnet18-1 is a standard Resnet18 body for 32x32 images: a 3x3 stem, then four

@@ -2,7 +2,7 @@
 
 Only notebooks use it. ``begin`` opens every page: it reads and checks the notebook's
 parameters once and returns them, for the page to pass on. ``glue_claim`` glues a
-``dfp.claims.Check`` into the notebook as ``<claim>_holds`` (a bool), ``<claim>_verdict`` (in
+``dfp.verdicts.Check`` into the notebook as ``<claim>_holds`` (a bool), ``<claim>_verdict`` (in
 words), ``<claim>_statistic`` (the numbers behind it) and the rest, so that the book's text
 and the report page quote what was measured; ``show_results`` and ``show_parameters`` end
 every figure page.
@@ -11,11 +11,12 @@ every figure page.
 from IPython.display import Markdown, display
 from myst_nb import glue
 
-from dfp.claims import CLAIMS, Check, verdict
+from dfp._vocabulary import CLAIMS
 from dfp.parameters import Parameters, profile_file, read_parameters
 from dfp.plots import evidence_figure, inline_image
 from dfp.results import show_results as _show_committed_results
 from dfp.runs import used_runs
+from dfp.verdicts import Check, verdict
 
 __all__ = ["begin", "glue_claim", "show_parameters", "show_results"]
 
@@ -63,7 +64,7 @@ def glue_claim(claim: str, check: Check, *, scale: str, note: str = "") -> None:
     if claim not in CLAIMS:
         raise ValueError(f"unknown claim {claim!r}; known: {', '.join(CLAIMS)}")
     if not isinstance(check, Check):
-        raise ValueError(f"check must be a dfp.claims.Check, got {type(check).__name__}")
+        raise ValueError(f"check must be a dfp.verdicts.Check, got {type(check).__name__}")
     if not isinstance(scale, str) or not scale:
         raise ValueError("scale must be a non-empty string")
     statistic = check.statistic + note

@@ -11,7 +11,9 @@ import ast
 import difflib
 import json
 import re
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -226,12 +228,19 @@ SHARED = {
 }
 
 
-def shared_run(notebook):
-    """The name of the shared training run a notebook belongs to (see ``SHARED``), or None."""
+def shared_run(notebook: str) -> str | None:
+    """The name of the shared training run a notebook belongs to (see ``SHARED``), or None.
+
+    Args:
+        notebook: its name, e.g. "fig5".
+
+    Returns:
+        The run's name (a key of ``SHARED``), or None when it shares no run.
+    """
     return next((run for run, spec in SHARED.items() if notebook in spec["notebooks"]), None)
 
 
-def profile_file(notebook, profile):
+def profile_file(notebook: str, profile: str) -> Path:
     """The parameter file of a notebook's profile, e.g. notebooks/params/fig8.paper.yaml.
 
     Figs. 5-7 share one file per profile (their shared run's: resnet18.paper.yaml).
@@ -253,7 +262,7 @@ def profile_file(notebook, profile):
 _INJECTED_HEADER = "# Parameters"
 
 
-def notebook_parameters(notebook):
+def notebook_parameters(notebook: str) -> dict[str, Any]:
     """The names and default values of a notebook's cell tagged ``parameters``.
 
     Args:
@@ -328,13 +337,19 @@ class Parameters(dict):
         notebook: the notebook's name, e.g. "fig8".
     """
 
-    def __init__(self, notebook: str, values: dict):
+    def __init__(self, notebook: str, values: dict) -> None:
         super().__init__(values)
         self.notebook = notebook
 
     def without(self, *names: str) -> dict:
         """The parameters but ``names``: those that do not change the run being keyed (a
         grid applied after training, a list swept over run by run).
+
+        Args:
+            *names: parameters of the notebook to leave out.
+
+        Returns:
+            {name: value} of the others, in the cell's order.
 
         Raises:
             ParameterError: a name the notebook does not have.
@@ -347,7 +362,9 @@ class Parameters(dict):
         return {name: value for name, value in self.items() if name not in names}
 
 
-def read_parameters(namespace: dict, notebook: str, *, history=None) -> Parameters:
+def read_parameters(
+    namespace: dict, notebook: str, *, history: Iterable[str] | None = None
+) -> Parameters:
     """Read a notebook's parameters cell once, check every value, and return them.
 
     Args:
@@ -366,7 +383,13 @@ def read_parameters(namespace: dict, notebook: str, *, history=None) -> Paramete
     return Parameters(notebook, {name: namespace[name] for name in defaults})
 
 
-def check_parameters(namespace, notebook, *, history=None, defaults=None):
+def check_parameters(
+    namespace: Mapping[str, Any],
+    notebook: str,
+    *,
+    history: Iterable[str] | None = None,
+    defaults: Mapping[str, Any] | None = None,
+) -> None:
     """Stop a notebook whose parameters are unknown, mistyped or out of range.
 
     Args:
@@ -374,6 +397,9 @@ def check_parameters(namespace, notebook, *, history=None, defaults=None):
         notebook: its name, e.g. "fig8".
         history: sources of the cells run so far; default: IPython's ``In`` in ``namespace``.
         defaults: the notebook's parameters cell (``notebook_parameters``), when already read.
+
+    Returns:
+        None; it raises when a parameter is not allowed.
 
     Raises:
         ParameterError: naming the parameter, its value and what is allowed.
@@ -428,10 +454,13 @@ def _check_shared(notebook, defaults):
             )
 
 
-def sync_shared_parameters(root="."):
+def sync_shared_parameters(root: Path | str = ".") -> list[Path]:
     """Copy each shared run's parameter lines from its first notebook into the others.
 
     Rewrites notebooks/<figN>.py (the files people edit) and their paired .ipynb.
+
+    Args:
+        root: the repository.
 
     Returns:
         The paths rewritten.

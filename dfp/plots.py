@@ -11,11 +11,17 @@ light for the shallowest, dark for the deepest.
 import base64
 import html
 import io
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 from IPython.display import HTML, Image, display
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.typing import ColorType
+from numpy.typing import ArrayLike
 
 from dfp.spectral import rdf
 
@@ -71,12 +77,18 @@ WIDTH_KEY = "dfp-figure-width-in"
 FONT_KEY = "dfp-smallest-font-pt"
 
 
-def use_style():
-    """Apply ``STYLE`` to matplotlib (done by ``subplots``; idempotent)."""
+def use_style() -> None:
+    """Apply ``STYLE`` to matplotlib (done by ``subplots``; idempotent).
+
+    Returns:
+        None; ``matplotlib.rcParams`` is updated.
+    """
     matplotlib.rcParams.update(STYLE)
 
 
-def subplots(rows=1, columns=1, *, height, width=TEXT_WIDTH, **options):
+def subplots(
+    rows: int = 1, columns: int = 1, *, height: float, width: float = TEXT_WIDTH, **options: Any
+) -> tuple[Figure, Any]:
     """``plt.subplots`` in the house style, at the book's text width.
 
     Args:
@@ -93,15 +105,29 @@ def subplots(rows=1, columns=1, *, height, width=TEXT_WIDTH, **options):
     return plt.subplots(rows, columns, figsize=(width, height), **options)
 
 
-def depth_colors(count):
-    """``count`` colours from the shallowest to the deepest, the same map on every page."""
+def depth_colors(count: int) -> list[ColorType]:
+    """``count`` colours from the shallowest to the deepest, the same map on every page.
+
+    Args:
+        count: how many colours (a positive integer).
+
+    Returns:
+        A list of ``count`` RGBA tuples, light (shallowest) to dark (deepest).
+    """
     if int(count) != count or count < 1:
         raise ValueError(f"count must be a positive integer, got {count}")
     return [matplotlib.colormaps[DEPTH_COLORMAP](v) for v in np.linspace(0.85, 0.0, int(count))]
 
 
-def smallest_font(figure):
-    """The smallest font size, in points, of any visible non-empty text in ``figure``."""
+def smallest_font(figure: Figure) -> float:
+    """The smallest font size, in points, of any visible non-empty text in ``figure``.
+
+    Args:
+        figure: a matplotlib Figure (drawn to lay out its text).
+
+    Returns:
+        The size in points, ``inf`` when the figure shows no text.
+    """
     figure.canvas.draw()
     sizes = [
         text.get_fontsize()
@@ -117,8 +143,15 @@ def _shown(artist):
     return axes is None or axes.get_visible()
 
 
-def png(figure):
-    """The figure as PNG bytes at ``PNG_DPI``, with its width and smallest font recorded."""
+def png(figure: Figure) -> bytes:
+    """The figure as PNG bytes at ``PNG_DPI``, with its width and smallest font recorded.
+
+    Args:
+        figure: a matplotlib Figure.
+
+    Returns:
+        The PNG file's bytes.
+    """
     metadata = {WIDTH_KEY: f"{figure.get_figwidth():.4f}", FONT_KEY: f"{smallest_font(figure):.3f}"}
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=PNG_DPI, metadata=metadata)
@@ -133,17 +166,31 @@ def _rendered(figure):
     return data, width
 
 
-def image(figure):
-    """The figure as an IPython Image shown at its natural size; the figure is closed."""
+def image(figure: Figure) -> Image:
+    """The figure as an IPython Image shown at its natural size; the figure is closed.
+
+    Args:
+        figure: a matplotlib Figure.
+
+    Returns:
+        An ``IPython.display.Image`` of its PNG.
+    """
     data, width = _rendered(figure)
     return Image(data=data, format="png", width=width)
 
 
-def inline_image(figure, *, alt="figure"):
+def inline_image(figure: Figure, *, alt: str = "figure") -> HTML:
     """The figure as HTML holding its PNG as a data URI, shown at its natural size.
 
     For a figure pasted into another page (the report's panels): MyST-NB does not copy the
     image files of outputs glued across pages, but HTML needs no file.
+
+    Args:
+        figure: a matplotlib Figure (closed).
+        alt: the image's alternative text.
+
+    Returns:
+        An ``IPython.display.HTML`` ``<img>``.
     """
     data, width = _rendered(figure)
     data = base64.b64encode(data).decode("ascii")
@@ -152,12 +199,26 @@ def inline_image(figure, *, alt="figure"):
     )
 
 
-def show(figure):
-    """Display the figure in the notebook as ``image`` makes it (instead of ``plt.show``)."""
+def show(figure: Figure) -> None:
+    """Display the figure in the notebook as ``image`` makes it (instead of ``plt.show``).
+
+    Args:
+        figure: a matplotlib Figure (closed).
+
+    Returns:
+        None; the image is displayed.
+    """
     display(image(figure))
 
 
-def lfr_panel(ax, inv_delta, curves, *, title=None, colors=None):
+def lfr_panel(
+    ax: Axes,
+    inv_delta: ArrayLike,
+    curves: Mapping[Any, ArrayLike],
+    *,
+    title: str | None = None,
+    colors: Sequence[ColorType] | None = None,
+) -> None:
     """Plot LFR against 1/delta, one line per curve.
 
     Args:
@@ -166,6 +227,9 @@ def lfr_panel(ax, inv_delta, curves, *, title=None, colors=None):
         curves: mapping from a legend label to LFR values on the grid.
         title: optional panel title.
         colors: one colour per curve (default: matplotlib's cycle).
+
+    Returns:
+        None; the lines are drawn on ``ax``.
     """
     for index, (label, values) in enumerate(curves.items()):
         ax.plot(
@@ -179,17 +243,17 @@ def lfr_panel(ax, inv_delta, curves, *, title=None, colors=None):
 
 
 def rdf_panel(
-    ax,
-    inv_delta,
-    curves,
+    ax: Axes,
+    inv_delta: ArrayLike,
+    curves: Mapping[Any, ArrayLike],
     *,
-    normalize=True,
-    title=None,
-    log_x=False,
-    legend=True,
-    colors=None,
-    styles=None,
-):
+    normalize: bool = True,
+    title: str | None = None,
+    log_x: bool = False,
+    legend: bool = True,
+    colors: Sequence[ColorType] | None = None,
+    styles: Sequence[str] | None = None,
+) -> None:
     """Plot the RDF against 1/delta, one line per curve.
 
     Args:
@@ -202,6 +266,9 @@ def rdf_panel(
         legend: draw the legend.
         colors: one colour per curve (default: matplotlib's cycle).
         styles: one line style per curve (default: solid).
+
+    Returns:
+        None; the lines are drawn on ``ax``.
     """
     for index, (label, values) in enumerate(curves.items()):
         midpoints, slopes = rdf(inv_delta, values)
@@ -227,15 +294,39 @@ def rdf_panel(
         ax.legend()
 
 
-def lfr_rdf_figure(inv_delta, curves, *, normalize_rdf=True, colors=None):
-    """Two panels side by side: (a) LFR, (b) RDF. Returns the Figure."""
+def lfr_rdf_figure(
+    inv_delta: ArrayLike,
+    curves: Mapping[Any, ArrayLike],
+    *,
+    normalize_rdf: bool = True,
+    colors: Sequence[ColorType] | None = None,
+) -> Figure:
+    """Two panels side by side: (a) LFR, (b) RDF. Returns the Figure.
+
+    Args:
+        inv_delta: the grid shared by all curves (strictly increasing).
+        curves: mapping from a legend label to LFR values on the grid.
+        normalize_rdf: divide each RDF by its own maximum.
+        colors: one colour per curve (default: matplotlib's cycle).
+
+    Returns:
+        The Figure.
+    """
     fig, (left, right) = subplots(1, 2, height=3.2)
     lfr_panel(left, inv_delta, curves, title="(a) LFR", colors=colors)
     rdf_panel(right, inv_delta, curves, normalize=normalize_rdf, title="(b) RDF", colors=colors)
     return fig
 
 
-def epochs_panel(ax, labels, epochs, cap, *, xlabel, title=None):
+def epochs_panel(
+    ax: Axes,
+    labels: Sequence[Any],
+    epochs: Sequence[Sequence[int | None]],
+    cap: int,
+    *,
+    xlabel: str,
+    title: str | None = None,
+) -> None:
     """Epochs to the designated error: every seed as a dot, the median as a line.
 
     Args:
@@ -245,6 +336,9 @@ def epochs_panel(ax, labels, epochs, cap, *, xlabel, title=None):
         cap: the epoch cap; capped runs are drawn at the cap as open triangles.
         xlabel: the x-axis title.
         title: optional panel title.
+
+    Returns:
+        None; the points and lines are drawn on ``ax``.
     """
     positions = np.arange(len(labels))
     medians = []
@@ -273,14 +367,36 @@ def epochs_panel(ax, labels, epochs, cap, *, xlabel, title=None):
     ax.legend()
 
 
-def epochs_figure(labels, epochs, cap, *, xlabel, title=None):
-    """One ``epochs_panel`` at the text width. Returns the Figure."""
+def epochs_figure(
+    labels: Sequence[Any],
+    epochs: Sequence[Sequence[int | None]],
+    cap: int,
+    *,
+    xlabel: str,
+    title: str | None = None,
+) -> Figure:
+    """One ``epochs_panel`` at the text width. Returns the Figure.
+
+    Args:
+        labels, epochs, cap, xlabel, title: as for ``epochs_panel``.
+
+    Returns:
+        The Figure.
+    """
     fig, ax = subplots(height=3.2)
     epochs_panel(ax, labels, epochs, cap, xlabel=xlabel, title=title)
     return fig
 
 
-def rdf_snapshots_figure(inv_delta, curves, layers, *, end_epoch=None, columns=2, label="layer {}"):
+def rdf_snapshots_figure(
+    inv_delta: ArrayLike,
+    curves: Mapping[int, Mapping[int, ArrayLike]],
+    layers: Sequence[int],
+    *,
+    end_epoch: int | None = None,
+    columns: int = 2,
+    label: str = "layer {}",
+) -> Figure:
     """One panel per recorded epoch, one normalised RDF per layer in each (Fig. 8's layout).
 
     Args:
@@ -319,7 +435,15 @@ def rdf_snapshots_figure(inv_delta, curves, layers, *, end_epoch=None, columns=2
     return fig
 
 
-def evidence_figure(xlabel, labels, series, *, ylabel, log=False, title=None):
+def evidence_figure(
+    xlabel: str,
+    labels: Sequence[Any],
+    series: Mapping[str, ArrayLike],
+    *,
+    ylabel: str,
+    log: bool = False,
+    title: str | None = None,
+) -> Figure:
     """A small panel of the numbers that decide a claim, against depth (or k).
 
     Args:
@@ -353,7 +477,13 @@ def evidence_figure(xlabel, labels, series, *, ylabel, log=False, title=None):
     return fig
 
 
-def sweep_heatmap(scores, axes, *, claim, cmap="RdYlGn"):
+def sweep_heatmap(
+    scores: Sequence[tuple[Mapping[str, Any], float]],
+    axes: Sequence[str],
+    *,
+    claim: str,
+    cmap: str = "RdYlGn",
+) -> Figure:
     """How much of a claim holds over a sweep's one or two axes.
 
     Each cell is the mean share of the claim that holds (``dfp.sweeps.sweep_scores``) over

@@ -9,8 +9,10 @@ import hashlib
 import os
 import platform
 import subprocess
+from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 __all__ = ["PACKAGES", "TRAINING_VERSION", "current_provenance", "fingerprint", "machine"]
 
@@ -50,7 +52,7 @@ def _git(root, *arguments):
         return ""
 
 
-def fingerprint(package, modules=None):
+def fingerprint(package: Path | str, modules: Iterable[str] | None = None) -> str:
     """SHA-256 of a package's source files (each file's relative path and bytes), as hex.
 
     Args:
@@ -98,15 +100,19 @@ def _gpus():
         return []
 
 
-def machine():
-    """The machine this process runs on: {hardware (CPU model and cores, OS), gpus (names)}."""
+def machine() -> dict[str, Any]:
+    """The machine this process runs on: {hardware (CPU model and cores, OS), gpus (names)}.
+
+    Returns:
+        {"hardware": a line of text, "gpus": a list of GPU names, empty without one}.
+    """
     return {
         "hardware": f"{_cpu()}, {os.cpu_count()} cores, {platform.system()} {platform.machine()}",
         "gpus": _gpus(),
     }
 
 
-def current_provenance(root="."):
+def current_provenance(root: Path | str = ".") -> dict[str, Any]:
     """What produced a result made now, from the repository at ``root``.
 
     Args:

@@ -7,6 +7,9 @@ A recipe trains; it does not cache. A page gets every trained network one way, v
 same configuration and training version exists (another figure's, or the GPU run's).
 """
 
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
 import keras
 import numpy as np
 
@@ -58,8 +61,17 @@ def resnet18_configs(params: dict) -> dict[int, dict]:
 
 
 def epochs_to_loss(
-    x, y, *, hidden_layers, width, activation, seeds, relative_threshold, max_epochs, learning_rate
-):
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    hidden_layers: int,
+    width: int,
+    activation: str,
+    seeds: Iterable[int],
+    relative_threshold: float,
+    max_epochs: int,
+    learning_rate: float,
+) -> list[int | None]:
     """Train one fresh network per seed to a designated error; the epochs each took.
 
     The designated error is ``relative_threshold * Var(y)``, so that targets of different
@@ -183,20 +195,20 @@ def train_resnet_variant(
 
 def train_deep_network(
     *,
-    depth,
-    residual,
-    optimizer,
-    learning_rates,
-    width,
-    train_size,
-    analysis_size,
-    snapshot_epoch,
-    inv_delta_range,
-    grid_points,
-    seed,
-    precision="float32",
-    batch_size=256,
-):
+    depth: int,
+    residual: str | None,
+    optimizer: str,
+    learning_rates: Mapping[str, float],
+    width: int,
+    train_size: int,
+    analysis_size: int,
+    snapshot_epoch: int,
+    inv_delta_range: Sequence[float],
+    grid_points: int,
+    seed: int,
+    precision: str = "float32",
+    batch_size: int = 256,
+) -> dict[str, Any]:
     """One network of Fig. 9: a very deep tanh MLP on MNIST, with the RDF of S^[-3].
 
     The arguments are Fig. 9's parameters for one network (its configuration as

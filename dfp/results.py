@@ -23,7 +23,9 @@ Imports no Keras: the workflow and the book's Sphinx extension use it.
 import base64
 import json
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import nbformat
 
@@ -72,10 +74,19 @@ class ResultError(ValueError):
     """A committed result that is incomplete or disagrees with its notebook."""
 
 
-def profile_note(name, profile, root="."):
+def profile_note(name: str, profile: str, root: Path | str = ".") -> str:
     """The comment that opens a notebook's profile file (notebooks/params/), as Markdown (a
     sentence, then its list): where each of the profile's settings comes from. Empty when
-    there is none."""
+    there is none.
+
+    Args:
+        name: the notebook, e.g. "fig8".
+        profile: the profile, e.g. "paper".
+        root: the repository.
+
+    Returns:
+        The Markdown, or "" when the profile file has no opening comment or does not exist.
+    """
     run = shared_run(name)
     path = Path(root) / "notebooks" / "params" / f"{run or name}.{profile}.yaml"
     if not path.exists():
@@ -119,7 +130,9 @@ def _claims(values):
     return claims
 
 
-def result_summary(executed, *, name, profile, provenance):
+def result_summary(
+    executed: Path | str, *, name: str, profile: str, provenance: Mapping[str, Any]
+) -> dict[str, Any]:
     """The summary of an executed notebook (see the module's docstring).
 
     Args:
@@ -168,9 +181,20 @@ def result_summary(executed, *, name, profile, provenance):
     }
 
 
-def write_result(executed, *, name, profile, provenance, root="."):
+def write_result(
+    executed: Path | str,
+    *,
+    name: str,
+    profile: str,
+    provenance: Mapping[str, Any],
+    root: Path | str = ".",
+) -> tuple[Path, Path]:
     """Keep an executed notebook as a committed result: results/<profile>/<name>.ipynb and
     its summary, each written to a temporary file and renamed into place.
+
+    Args:
+        executed, name, profile, provenance: as for ``result_summary``.
+        root: the repository.
 
     Returns:
         (the notebook's path, the summary's path).
@@ -185,8 +209,14 @@ def write_result(executed, *, name, profile, provenance, root="."):
     return notebook, summary_path
 
 
-def check_result(summary_path):
+def check_result(summary_path: Path | str) -> dict[str, Any]:
     """A committed result's summary, checked against its notebook.
+
+    Args:
+        summary_path: results/<profile>/<name>.summary.json.
+
+    Returns:
+        The summary dict.
 
     Raises:
         ResultError: a summary of another layout, a missing provenance field, or one whose
@@ -227,9 +257,17 @@ def check_result(summary_path):
     return summary
 
 
-def committed_results(name, root="."):
+def committed_results(name: str, root: Path | str = ".") -> dict[str, dict[str, Any]]:
     """{profile: summary} of the committed results of notebook ``name``, smallest rung first
-    (profiles outside ``LADDER`` after them), each checked against its notebook."""
+    (profiles outside ``LADDER`` after them), each checked against its notebook.
+
+    Args:
+        name: the notebook, e.g. "fig8".
+        root: the repository.
+
+    Returns:
+        {profile: summary}, empty when none is committed.
+    """
     found = {}
     for path in sorted((Path(root) / RESULTS).glob(f"*/{name}.summary.json")):
         found[path.parent.name] = check_result(path)
@@ -241,8 +279,15 @@ def _minutes(seconds):
     return f"{seconds / 60:.0f} min" if seconds >= 90 else f"{seconds:.0f} s"
 
 
-def provenance_line(summary):
-    """One sentence: when, where, how long and by which code a result was produced."""
+def provenance_line(summary: Mapping[str, Any]) -> str:
+    """One sentence: when, where, how long and by which code a result was produced.
+
+    Args:
+        summary: a result's summary (``check_result``).
+
+    Returns:
+        The sentence.
+    """
     p = summary["provenance"]
     gpus = ", ".join(p.get("gpus") or [])
     here = f"{p['hardware']}{'; GPU ' + gpus if gpus else ''}"
@@ -262,7 +307,9 @@ def provenance_line(summary):
     )
 
 
-def results_markdown(name, root=".", current_version=TRAINING_VERSION):
+def results_markdown(
+    name: str, root: Path | str = ".", current_version: int = TRAINING_VERSION
+) -> tuple[str, list[tuple[str, bytes, int | None]]]:
     """A figure page's section on the committed results of its notebook, as Markdown.
 
     Args:
@@ -323,12 +370,15 @@ def results_markdown(name, root=".", current_version=TRAINING_VERSION):
     return "\n".join(lines), figures
 
 
-def show_results(name: str, root: str = "..") -> None:
+def show_results(name: str, root: Path | str = "..") -> None:
     """Display ``results_markdown`` in a notebook: the text, then each result's figures.
 
     Args:
         name: the notebook, e.g. "fig8".
         root: the repository, from the notebook's folder.
+
+    Returns:
+        None; the text and figures are displayed.
     """
     from IPython.display import Image, Markdown, display  # deferred: only a notebook shows
 
@@ -339,9 +389,19 @@ def show_results(name: str, root: str = "..") -> None:
         display(Image(data=png, width=width))
 
 
-def ladder_cells(root=".", profiles=("medium", "paper")):
+def ladder_cells(
+    root: Path | str = ".", profiles: tuple[str, ...] = ("medium", "paper")
+) -> dict[tuple[str, str], str]:
     """The report's claims table by profile: {(claim, profile): cell text} over every
-    committed result, e.g. "✓ reproduces (commit 1a2b3c, 2026-12-03)"."""
+    committed result, e.g. "✓ reproduces (commit 1a2b3c, 2026-12-03)".
+
+    Args:
+        root: the repository.
+        profiles: the profiles (columns) to fill.
+
+    Returns:
+        {(claim, profile): cell text}.
+    """
     cells = {}
     for path in sorted((Path(root) / RESULTS).glob("*/*.summary.json")):
         summary = check_result(path)

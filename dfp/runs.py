@@ -48,7 +48,11 @@ CACHE_DIR_VARIABLE = "DFP_CACHE_DIR"
 
 
 def cache_dir() -> Path:
-    """Where finished runs are kept: ``$DFP_CACHE_DIR``, else ``~/.cache/dfp/runs``."""
+    """Where finished runs are kept: ``$DFP_CACHE_DIR``, else ``~/.cache/dfp/runs``.
+
+    Returns:
+        The folder (it may not exist yet).
+    """
     value = os.environ.get(CACHE_DIR_VARIABLE)
     return Path(value).expanduser() if value else Path.home() / ".cache" / "dfp" / "runs"
 
@@ -56,7 +60,11 @@ def cache_dir() -> Path:
 def keras_backend() -> str:
     """The Keras backend runs are trained on: Keras's own answer once Keras is loaded (a run is
     always computed after it is), else what Keras will choose ($KERAS_BACKEND, then its default
-    TensorFlow), so that the book's machinery keys runs without loading Keras."""
+    TensorFlow), so that the book's machinery keys runs without loading Keras.
+
+    Returns:
+        The backend's name, e.g. "tensorflow" or "jax".
+    """
     keras = sys.modules.get("keras")
     if keras is not None:
         return keras.backend.backend()
@@ -177,7 +185,11 @@ def used_runs() -> list[dict]:
     (24 hex digits), when and on which machine (hardware, GPUs) and backend it was computed,
     in how many seconds, and whether this process loaded it or computed it. A page lists them
     (``dfp.page.show_parameters``), so a result loaded from runs trained elsewhere names
-    where."""
+    where.
+
+    Returns:
+        A list of dicts (run, key, created, backend, hardware, gpus, seconds, loaded), copies.
+    """
     return [dict(entry) for entry in _USED]
 
 
@@ -192,6 +204,9 @@ def checkpoint_path() -> Path | None:
     interruption, continue from it; ``cached`` deletes it once the run's result is written.
     A compute function that runs several training loops gets one file per loop
     (``.<run>.checkpoint.npz``, then ``.checkpoint-2.npz``, ...), in the order they start.
+
+    Returns:
+        The checkpoint file of the training loop that asks, or None outside ``cached``.
     """
     current = _CHECKPOINT.get()
     if current is None:
@@ -204,6 +219,12 @@ def checkpoint_path() -> Path | None:
 def load_run(path: str | Path) -> tuple[dict, Any]:
     """A cached run's file: (its record without the result, the result).
 
+    Args:
+        path: the run's ``.npz`` file.
+
+    Returns:
+        (its record: key, configuration, backend, ...; the result).
+
     Raises:
         ValueError: a file of another layout; OSError or ValueError for one that is
             truncated or corrupted.
@@ -211,9 +232,16 @@ def load_run(path: str | Path) -> tuple[dict, Any]:
     return read_tree(path)
 
 
-def list_runs(directory: Path | None = None) -> list[dict]:
+def list_runs(directory: str | Path | None = None) -> list[dict]:
     """What the cache holds: one dict per file (path, size in bytes and its record, without
-    the result), oldest first; a file that cannot be read is listed with its error."""
+    the result), oldest first; a file that cannot be read is listed with its error.
+
+    Args:
+        directory: the cache folder (default: ``cache_dir()``).
+
+    Returns:
+        A list of dicts: path, size, and the record's fields or "error".
+    """
     directory = cache_dir() if directory is None else Path(directory)
     entries = []
     for path in sorted(directory.glob("*.npz")):
@@ -246,7 +274,14 @@ def _locked(path):
 
 
 def print_runs(directory: str | Path | None = None) -> None:
-    """Print a line per cached run (``python -m dfp runs``), then the total size."""
+    """Print a line per cached run (``python -m dfp runs``), then the total size.
+
+    Args:
+        directory: the cache folder (default: ``cache_dir()``).
+
+    Returns:
+        None; the lines go to stdout.
+    """
     directory = cache_dir() if directory is None else Path(directory)
     entries = list_runs(directory)
     print(f"{len(entries)} cached runs in {directory}")

@@ -47,6 +47,14 @@ def lfr_reference(
     Memory grows as n^2 (several n x n float64 arrays at once): use ``lfr`` for real data
     sets; this is the definition it is tested against. Same arguments, result and errors as
     ``lfr``.
+
+    Args:
+        x, y: inputs (n, d) or (n,) and targets (n, d_o) or (n,).
+        inv_delta: 1/delta values, a 1-D array of positive numbers.
+        normalize: divide each input dimension by its maximum absolute value first.
+
+    Returns:
+        float64 array with one LFR per entry of ``inv_delta``.
     """
     x, y = data_set(x, y, normalize)
     grid = as_grid(inv_delta)
@@ -164,7 +172,15 @@ def rdf(inv_delta: ArrayLike, lfr_values: ArrayLike) -> tuple[np.ndarray, np.nda
 
 
 def peak_inv_delta(inv_delta: ArrayLike, lfr_values: ArrayLike) -> float:
-    """The 1/delta where the RDF peaks: the midpoint of the steepest grid interval."""
+    """The 1/delta where the RDF peaks: the midpoint of the steepest grid interval.
+
+    Args:
+        inv_delta: strictly increasing 1/delta grid, at least two points.
+        lfr_values: the LFR at each grid point.
+
+    Returns:
+        The midpoint of the interval where the RDF is largest.
+    """
     midpoints, slopes = rdf(inv_delta, lfr_values)
     return float(midpoints[np.argmax(slopes)])
 

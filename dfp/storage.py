@@ -16,8 +16,9 @@ Pure numpy; no Keras.
 import json
 import os
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -44,7 +45,7 @@ class StorageError(ValueError):
     """A file that is not what it should be: truncated, corrupted or of another layout."""
 
 
-def atomic_write(path: str | Path, write) -> Path:
+def atomic_write(path: str | Path, write: Callable[[BinaryIO], object]) -> Path:
     """Write a file atomically: ``write(file)`` fills a temporary file beside ``path``,
     which is flushed to disk and renamed over ``path``.
 
@@ -70,7 +71,17 @@ def atomic_write(path: str | Path, write) -> Path:
 
 
 def jsonable(value: Any) -> Any:
-    """``json.dumps``'s ``default``: numpy arrays and scalars as lists and numbers."""
+    """``json.dumps``'s ``default``: numpy arrays and scalars as lists and numbers.
+
+    Args:
+        value: what ``json`` cannot write itself.
+
+    Returns:
+        A list (an array) or a Python number (a numpy scalar).
+
+    Raises:
+        TypeError: any other value.
+    """
     if isinstance(value, np.ndarray):
         return value.tolist()
     if isinstance(value, np.generic):
@@ -94,6 +105,12 @@ def write_json(path: str | Path, record: dict) -> Path:
 
 def read_json(path: str | Path) -> Any:
     """The JSON in ``path``.
+
+    Args:
+        path: the file.
+
+    Returns:
+        The value it holds.
 
     Raises:
         StorageError: naming the file, when it is not valid JSON (truncated, corrupted).
@@ -131,6 +148,9 @@ def read_tree(path: str | Path, *, tree: bool = True) -> tuple[dict, Any]:
         path: the file.
         tree: False to read the fields only (the tree comes back as None).
 
+    Returns:
+        (the fields written beside the tree, the tree or None).
+
     Raises:
         StorageError: a file of another layout, or one that cannot be read (truncated,
             corrupted), naming it.
@@ -152,13 +172,28 @@ def read_tree(path: str | Path, *, tree: bool = True) -> tuple[dict, Any]:
 
 
 def write_checkpoint(path: str | Path, state: dict) -> None:
-    """Write a training loop's state (a tree, as ``write_tree``) atomically."""
+    """Write a training loop's state (a tree, as ``write_tree``) atomically.
+
+    Args:
+        path: the checkpoint file.
+        state: the loop's state (a tree of numbers, strings, arrays, lists and dicts).
+
+    Returns:
+        None; the file is written.
+    """
     write_tree(path, state, checkpoint=True)
 
 
 def read_checkpoint(path: str | Path) -> dict | None:
     """The state ``write_checkpoint`` wrote, or None when there is none; an unreadable file
-    (truncated, of another layout) is ignored with a warning, and the loop starts over."""
+    (truncated, of another layout) is ignored with a warning, and the loop starts over.
+
+    Args:
+        path: the checkpoint file.
+
+    Returns:
+        The state, or None (no file, or an unreadable one).
+    """
     path = Path(path)
     if not path.exists():
         return None

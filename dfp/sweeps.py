@@ -27,7 +27,9 @@ import datetime
 import hashlib
 import itertools
 import json
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import nbformat
 import yaml
@@ -66,7 +68,7 @@ class SweepError(ValueError):
     """A sweep file that cannot be run, naming what is wrong and what is allowed."""
 
 
-def load_sweep(path, root="."):
+def load_sweep(path: Path | str, root: Path | str = ".") -> dict[str, Any]:
     """Read and check a sweep file; nothing runs before this passes.
 
     Args:
@@ -155,14 +157,25 @@ def load_sweep(path, root="."):
     return spec
 
 
-def sweep_point_name(notebook, parameters):
-    """A point's name: the first 12 hex digits of SHA-256 over its notebook and parameters."""
+def sweep_point_name(notebook: str, parameters: Mapping[str, Any]) -> str:
+    """A point's name: the first 12 hex digits of SHA-256 over its notebook and parameters.
+
+    Args:
+        notebook: the notebook's name, e.g. "fig8".
+        parameters: every parameter's value at the point.
+
+    Returns:
+        12 hex digits.
+    """
     text = json.dumps({"notebook": notebook, "parameters": parameters}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def sweep_points(spec):
+def sweep_points(spec: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Every point of a sweep, in the grid's order (the last key varying fastest).
+
+    Args:
+        spec: the sweep (``load_sweep``).
 
     Returns:
         A list of {name, grid (this point's grid values), overrides (what papermill is
@@ -185,7 +198,7 @@ def sweep_points(spec):
     return result
 
 
-def glued_values(notebook):
+def glued_values(notebook: nbformat.NotebookNode) -> dict[str, Any]:
     """What a notebook glued (MyST-NB's ``glue``), as Python values.
 
     Args:
@@ -235,7 +248,9 @@ def _point_result(spec, point, path):
     }
 
 
-def collect_sweep(spec, executed, provenance=None):
+def collect_sweep(
+    spec: Mapping[str, Any], executed: Path | str, provenance: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """A sweep's summary: each point's recorded parameters and glued claims.
 
     Args:
@@ -273,13 +288,27 @@ def collect_sweep(spec, executed, provenance=None):
     }
 
 
-def write_sweep_summary(path, summary):
-    """Write a summary as JSON, atomically (``dfp.storage.write_json``)."""
+def write_sweep_summary(path: Path | str, summary: Mapping[str, Any]) -> None:
+    """Write a summary as JSON, atomically (``dfp.storage.write_json``).
+
+    Args:
+        path: the summary's file, e.g. sweeps/depth.summary.json.
+        summary: what ``collect_sweep`` returned.
+
+    Returns:
+        None; the file is written.
+    """
     write_json(path, summary)
 
 
-def read_sweep_summary(path):
+def read_sweep_summary(path: Path | str) -> dict[str, Any] | None:
     """A summary written by ``write_sweep_summary``; None when the sweep has not been collected.
+
+    Args:
+        path: the summary's file.
+
+    Returns:
+        The summary, or None when the file does not exist.
 
     Raises:
         SweepError: a file that is not a summary of this layout.
@@ -301,7 +330,7 @@ def _text(value):
     return json.dumps(value) if isinstance(value, (list, dict)) else str(value)
 
 
-def sweep_scores(summary, claim):
+def sweep_scores(summary: Mapping[str, Any], claim: str) -> list[tuple[dict[str, Any], float]]:
     """Each point's share of the claim that holds: parts holding over parts, else 0 or 1.
 
     Args:
@@ -320,7 +349,7 @@ def sweep_scores(summary, claim):
     return scores
 
 
-def sweep_table(summary, claim):
+def sweep_table(summary: Mapping[str, Any], claim: str) -> str:
     """A Markdown table of a sweep: one row per point, its grid values, verdict and numbers.
 
     Args:
@@ -378,7 +407,11 @@ def _where(summary, claim, axes):
     return "\n".join(lines)
 
 
-def sweep_description(spec, summary, current_version=TRAINING_VERSION):
+def sweep_description(
+    spec: Mapping[str, Any],
+    summary: Mapping[str, Any] | None,
+    current_version: int = TRAINING_VERSION,
+) -> str:
     """A sweep page's text: what it varies and holds fixed, and what its summary is of.
 
     Args:

@@ -5,10 +5,12 @@ import contextlib
 import dataclasses
 import sys
 import time
+from typing import Any
 
 import keras
 import numpy as np
 from keras import ops
+from numpy.typing import ArrayLike
 
 from dfp._backend import PRECISIONS, dtype_policy, matmul_precision
 from dfp._vocabulary import LOSSES, OPTIMIZERS
@@ -44,8 +46,16 @@ class LossRun:
 
 
 def train_to_loss(
-    model, x, y, *, threshold, max_epochs, learning_rate=1e-3, chunk=1000, spectra=None
-):
+    model: keras.Model,
+    x: ArrayLike,
+    y: ArrayLike,
+    *,
+    threshold: float,
+    max_epochs: int,
+    learning_rate: float = 1e-3,
+    chunk: int = 1000,
+    spectra: keras.callbacks.Callback | None = None,
+) -> LossRun:
     """Full-batch Adam on the mean squared error until the loss falls below ``threshold``,
     in full float32 (TensorFloat-32 off).
 
@@ -208,7 +218,9 @@ class Diverged(FloatingPointError):
         seconds: the training time up to it.
     """
 
-    def __init__(self, epoch, loss, losses=(), seconds=0.0):
+    def __init__(
+        self, epoch: int, loss: float, losses: ArrayLike = (), seconds: float = 0.0
+    ) -> None:
         super().__init__(f"the training loss became {loss} at epoch {epoch}")
         self.epoch, self.losses, self.seconds = int(epoch), np.asarray(losses, np.float64), seconds
 
@@ -227,14 +239,23 @@ class StopAtLoss(keras.callbacks.Callback):
         epoch: that epoch, counted from 1 (the number of epochs trained), or None.
     """
 
-    def __init__(self, threshold):
+    def __init__(self, threshold: float) -> None:
         super().__init__()
         if not (np.isfinite(threshold) and threshold > 0):
             raise ValueError(f"threshold must be positive, got {threshold}")
         self.threshold = float(threshold)
         self.epoch = None
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        """Stop training once the epoch's loss is below the threshold.
+
+        Args:
+            epoch: the epoch, counted from 0 (Keras's convention).
+            logs: the epoch's logs, holding "loss".
+
+        Returns:
+            None; sets ``self.epoch`` and ``model.stop_training`` the first time.
+        """
         loss = (logs or {}).get("loss")
         if loss is None:
             raise ValueError("StopAtLoss needs the training loss in the epoch logs")
@@ -255,12 +276,21 @@ class Progress(keras.callbacks.Callback):
         epochs: the run's length (for the time left), if known.
     """
 
-    def __init__(self, every=10, label="", epochs=None):
+    def __init__(self, every: int = 10, label: str = "", epochs: int | None = None) -> None:
         super().__init__()
         self.every, self.label, self.total = int(every), label, epochs
         self._start, self._first = None, None
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        """Print the progress line when ``epoch + 1`` is a multiple of ``every``.
+
+        Args:
+            epoch: the epoch, counted from 0 (Keras's convention).
+            logs: the epoch's logs ("loss", and "val_accuracy" if any).
+
+        Returns:
+            None; the line goes to stderr.
+        """
         now = time.perf_counter()
         if self._start is None:  # the first epoch of this process (a resumed run's included)
             self._start, self._first = now, epoch
@@ -414,21 +444,21 @@ def _loss(name):
 
 
 def fit_with_spectra(
-    model,
-    x,
-    y,
+    model: keras.Model,
+    x: ArrayLike,
+    y: ArrayLike,
     *,
-    loss,
-    learning_rate,
-    batch_size,
-    max_epochs,
-    stop_loss,
-    spectra,
-    seed,
-    label="",
-    optimizer="adam",
-    precision="float32",
-):
+    loss: str,
+    learning_rate: float,
+    batch_size: int,
+    max_epochs: int,
+    stop_loss: float | None,
+    spectra: keras.callbacks.Callback,
+    seed: int,
+    label: str = "",
+    optimizer: str = "adam",
+    precision: str = "float32",
+) -> dict[str, Any]:
     """``model.fit`` with Adam (or plain SGD) until the training loss < ``stop_loss`` (or
     ``max_epochs``), recording ``spectra`` (a ``Spectra`` callback) on the way.
 
@@ -491,7 +521,7 @@ def fit_with_spectra(
     }
 
 
-def paper_learning_rate(epoch, epochs):
+def paper_learning_rate(epoch: int, epochs: int) -> float:
     """The paper's Resnet18 schedule, scaled to ``epochs``: 1e-3, then 1e-4, then 1e-5.
 
     The paper trains 80 epochs: 1e-3 for epochs 1-40, 1e-4 for 41-60, 1e-5 for 61-80. A run
@@ -500,6 +530,9 @@ def paper_learning_rate(epoch, epochs):
     Args:
         epoch: the epoch, counted from 1.
         epochs: E, the run's length.
+
+    Returns:
+        The learning rate of that epoch.
     """
     if int(epochs) != epochs or epochs < 1 or not 1 <= epoch <= epochs:
         raise ValueError(f"epoch must lie in 1 ... epochs, got epoch={epoch}, epochs={epochs}")

@@ -168,7 +168,7 @@ def halfway_points(optimizer, form):
             halfway.append(None)
             continue
         curves, floors = run["curves"][snapshot_epoch], run["floors"][snapshot_epoch]
-        halfway.append(dfp.claims.curve_positions(inv_delta, curves, floors)[-3][1])
+        halfway.append(dfp.verdicts.curve_positions(inv_delta, curves, floors)[-3][1])
     return halfway
 
 
@@ -191,7 +191,7 @@ scale = (
     f"{' and '.join(optimizers)}; verdict: {primary}"
 )
 for claim, checks in (("C8", c8), ("C9", c9)):
-    check = dfp.claims.decided_by(checks, primary)
+    check = dfp.verdicts.decided_by(checks, primary)
     dfp.page.glue_claim(claim, check, scale=scale)
 
 # %% [markdown]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from dfp import page, parameters, plots
-from dfp.claims import Check
+from dfp.verdicts import Check
 from tests.notebooks import ROOT
 
 CHECK = Check(holds=np.bool_(True), statistic="peaks 1 < 2", summary="peak 1 → 2")
@@ -33,7 +33,7 @@ def test_glue_claim_rejects_unknown_claims_a_missing_check_and_an_empty_scale(mo
     published = _published(monkeypatch)
     with pytest.raises(ValueError, match="unknown claim"):
         page.glue_claim("C10", CHECK, scale="tiny")
-    with pytest.raises(ValueError, match="must be a dfp.claims.Check"):
+    with pytest.raises(ValueError, match="must be a dfp.verdicts.Check"):
         page.glue_claim("C3", (True, "x", None), scale="tiny")
     with pytest.raises(ValueError, match="scale must be a non-empty"):
         page.glue_claim("C3", CHECK, scale="")

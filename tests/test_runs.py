@@ -9,6 +9,7 @@ import pytest
 
 from dfp import runs, storage
 from tests.notebooks import ROOT
+from tests.test_storage import a_tree, assert_same
 
 
 def test_the_key_holds_the_training_version_not_the_bytes_of_the_code(monkeypatch):
@@ -42,43 +43,14 @@ def cache(tmp_path, monkeypatch):
     return tmp_path
 
 
-def nested_result():
-    return {
-        "loss": np.array([1.0, 0.5, np.nan]),
-        "curves": {0: {-3: np.linspace(0, 1, 5, dtype=np.float32)}, 12: {-3: np.ones(5)}},
-        "labels": {"seconds": 1.5, "stopped": True, "epochs": None},
-        "pair": (1, "a"),
-        "list": [np.int64(3), 2.5],
-    }
-
-
-def assert_same(a, b):
-    assert type(a) is type(b), (a, b)
-    if isinstance(a, dict):
-        assert list(a) == list(b) and all(type(k) is type(l) for k, l in zip(a, b))
-        for key in a:
-            assert_same(a[key], b[key])
-    elif isinstance(a, (list, tuple)):
-        assert len(a) == len(b)
-        for x, y in zip(a, b):
-            assert_same(x, y)
-    elif isinstance(a, np.ndarray):
-        assert a.dtype == b.dtype
-        np.testing.assert_array_equal(a, b)
-    elif isinstance(a, float) and np.isnan(a):
-        assert np.isnan(b)
-    else:
-        assert a == b
-
-
 def test_a_run_is_computed_once_then_loaded_as_it_was(cache):
     calls = []
-    compute = lambda: calls.append(1) or nested_result()
+    compute = lambda: calls.append(1) or a_tree()
     first = runs.cached("demo", {"a": 1}, compute)
     loaded = runs.cached("demo", {"a": 1}, compute)
     assert len(calls) == 1
     # np.int64 comes back as an int: the record holds numbers, not numpy scalars.
-    expected = nested_result()
+    expected = a_tree()
     expected["list"][0] = 3
     assert_same(loaded, expected)
     assert first is not loaded
