@@ -80,7 +80,8 @@ h200: $(STAMP)
 test: $(STAMP) browser lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# The loop while working: lint and every test but the slow ones (notebook runs, book builds).
+# The loop while working: lint and every test but the slow ones (heavy subprocesses: Snakemake,
+# other Keras backends, notebook runs, book builds).
 test-fast: $(STAMP) lint
 	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
 

@@ -11,6 +11,9 @@ import pytest
 from tests._reference import dense_lfr
 from tests.notebooks import ROOT
 
+# Each test starts a Python under JAX (imports and compiles: seconds each): not in the fast loop.
+pytestmark = pytest.mark.slow
+
 SCRIPT = """
 import json, sys
 import numpy as np
@@ -19,7 +22,7 @@ import keras, dfp
 r = np.random.default_rng(1)
 x = r.normal(size=(300, 6)); y = np.eye(5)[r.integers(0, 5, 300)]
 grid = np.concatenate([np.linspace(0.05, 0.4, 8), [0.7, 2.0]])
-x1, y1 = dfp.sine(4, 1000); grid1 = np.linspace(10, 1000, 24)
+x1, y1 = dfp.data.sine(4, 1000); grid1 = np.linspace(10, 1000, 24)
 x2 = np.repeat(r.normal(size=(5, 8)), 60, axis=0) + 1e-4 * r.normal(size=(300, 8))
 grid2 = np.geomspace(0.1, 1e10, 12)
 print(json.dumps({"backend": keras.backend.backend(),
@@ -82,11 +85,11 @@ def test_device_side_sums_under_jax_match_the_dense_reference():
 TRAINING = """
 import json
 import keras, numpy as np, dfp
-from dfp import models, training
-x, y = dfp.cosines([1], 41)
+from dfp import callbacks, data, models, training
+x, y = data.cosines([1], 41)
 keras.utils.set_random_seed(0)
 model = models.mlp(1, 1, 8, seed=0)
-spectra = training.Spectra(x, y, [1], [0, 3], inv_delta=[1.0, 10.0])
+spectra = callbacks.Spectra(x, y, [1], [0, 3], inv_delta=[1.0, 10.0])
 run = training.train_to_loss(
     model, x, y, threshold=0.2, max_epochs=500, learning_rate=1e-2, spectra=spectra
 )

@@ -5,9 +5,12 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from tests.notebooks import ROOT
 
 
+@pytest.mark.slow  # a Python under JAX: imports, compiles and times the engine
 def test_spectral_benchmark_runs_under_jax_and_reports_each_size(tmp_path):
     env = dict(os.environ, KERAS_BACKEND="jax", PYTHONPATH=str(ROOT))
     command = [

@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import subprocess
-import time
 from urllib.parse import unquote, urlparse
 
 import pytest
@@ -134,17 +133,15 @@ def test_a_committed_result_is_shown_on_its_page_and_in_the_report(built_book):
     assert not list((work / "_build").glob("results/**/*.ipynb"))
 
 
-def test_an_unchanged_book_takes_seconds_and_a_dfp_change_reruns_the_notebooks(built_book):
+def test_an_unchanged_book_executes_nothing_and_a_dfp_change_reruns_the_notebooks(built_book):
     root, work = built_book
     again = snakemake(root, work, "--cores", "2", "--config", "profile=tiny")
     assert "Nothing to be done" in again.stdout + again.stderr
-    started = time.monotonic()
     code, log = render(work)
-    seconds = time.monotonic() - started
     assert code == 0, log[-4000:]
-    # Rendering executes nothing (the provenance substitutions make Sphinx read every page).
+    # Rendering executes nothing (the provenance substitutions make Sphinx read every page):
+    # what keeps it to seconds, said without timing it on a machine of unknown speed.
     assert "Executing" not in log
-    assert seconds < 120, f"rendering an unchanged book took {seconds:.0f} s"
     plots = root / "dfp" / "plots.py"
     original = plots.read_text()
     try:

@@ -161,12 +161,13 @@ def test_the_gpu_run_of_fig9_gives_the_runs_that_its_notebook_loads(tmp_path):
     assert len(used) == len(manifest["jobs"]) and all(u["loaded"] for u in used)
 
 
-@pytest.mark.slow
 def test_at_the_deadline_unfinished_runs_are_stopped_and_said_to_be(tmp_path):
     out = tmp_path / "out"
+    # A deadline already passed when the processes start: each is stopped at the first look,
+    # however fast the machine trains.
     stopped = run(
         H200 / "paper_run.py", "train", "--profile", "tiny", "--precision", "bf16",
-        "--control", "0", "--deadline", "3", "--out", out, env=jax_env(tmp_path, tmp_path / "c"),
+        "--control", "0", "--deadline", "0", "--out", out, env=jax_env(tmp_path, tmp_path / "c"),
     )  # fmt: skip
     assert stopped.returncode == 1
     manifest = json.loads((out / "manifest.json").read_text())

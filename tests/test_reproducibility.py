@@ -20,7 +20,7 @@ import dfp
 
 x, y = dfp.data.mnist(400, seed=0)
 model = dfp.models.mlp(784, 3, 32, activation="tanh", output_dim=10, seed=0)
-spectra = dfp.training.Spectra(x[:200], y[:200], [1, 2, 3], [0, 2], grid_points=12)
+spectra = dfp.callbacks.Spectra(x[:200], y[:200], [1, 2, 3], [0, 2], grid_points=12)
 run = dfp.training.fit_with_spectra(
     model, x, y, loss="mse", learning_rate=1e-3, batch_size=64, max_epochs=3, stop_loss=None,
     spectra=spectra, seed=0,

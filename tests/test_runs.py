@@ -76,14 +76,20 @@ def test_two_processes_asking_for_one_run_at_once_compute_it_once(cache):
 
 
 def _slow_run(directory, calls):
-    import os
     import time
+    from pathlib import Path
 
     os.environ[runs.CACHE_DIR_VARIABLE] = directory
+    arrived = Path(directory) / f"arrived-{os.getpid()}"
+    arrived.touch()
 
     def compute():
+        # The run is computed until the other process has asked for it too, so the two ask
+        # at once however fast the machine (a condition, with a timeout, not a race).
         calls.put(("computed", None))
-        time.sleep(2)
+        deadline = time.monotonic() + 60
+        while len(list(Path(directory).glob("arrived-*"))) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
         return {"answer": 42}
 
     calls.put(("result", runs.cached("shared", {"a": 1}, compute)["answer"]))

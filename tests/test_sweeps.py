@@ -56,9 +56,9 @@ def test_a_sweep_fills_its_defaults_and_lists_every_combination(root):
 
 def test_a_profile_is_the_base_and_fixed_values_override_it(root):
     tiny = yaml.safe_load((ROOT / "notebooks" / "params" / "fig8.tiny.yaml").read_text())
-    spec = sweeps.load_sweep(write(root, profile="tiny", fixed={"epochs": 2}), root=root)
+    spec = sweeps.load_sweep(write(root, profile="tiny", fixed={"max_epochs": 2}), root=root)
     overrides = sweeps.sweep_points(spec)[0]["overrides"]
-    assert overrides == {**tiny, "epochs": 2, "seed": 0}
+    assert overrides == {**tiny, "max_epochs": 2, "seed": 0}
 
 
 def test_point_names_ignore_order_and_change_with_any_parameter(root):
@@ -68,7 +68,7 @@ def test_point_names_ignore_order_and_change_with_any_parameter(root):
         p["name"] for p in sweeps.sweep_points(b)
     }
     c = sweeps.load_sweep(
-        write(root, grid={"seed": [0, 1], "width": [8, 16]}, fixed={"epochs": 7}), root=root
+        write(root, grid={"seed": [0, 1], "width": [8, 16]}, fixed={"max_epochs": 7}), root=root
     )
     assert not {p["name"] for p in sweeps.sweep_points(a)} & {
         p["name"] for p in sweeps.sweep_points(c)
@@ -196,7 +196,8 @@ def test_a_summary_that_is_not_one_is_refused(tmp_path):
 
 def test_scores_table_and_description_say_where_the_claim_holds(root, tmp_path):
     spec, folder = collected(root, tmp_path)
-    summary = sweeps.collect_sweep(spec, folder, provenance={"commit": "abc", "training_code": "x"})
+    provenance = {"commit": "abc", "training_version": 1}
+    summary = sweeps.collect_sweep(spec, folder, provenance=provenance)
     scores = sweeps.sweep_scores(summary, "C7")
     assert [share for _, share in scores] == pytest.approx([2 / 3, 2 / 3, 1.0, 2 / 3])
     table = sweeps.sweep_table(summary, "C7")
@@ -204,7 +205,7 @@ def test_scores_table_and_description_say_where_the_claim_holds(root, tmp_path):
     assert lines[0].startswith("| `hidden_layers` | `seed` | verdict")
     assert len(lines) == 2 + 4
     assert "| 2 | 0 | ✗ does not reproduce | (1) ✓ (2) ✗ (3) ✓ | a → b | 60 s |" in table
-    text = sweeps.sweep_description(spec, summary, current_code="x")
+    text = sweeps.sweep_description(spec, summary, current_version=1)
     # Seeds pooled: one line per number of hidden layers.
     assert "by `hidden_layers` (seeds pooled)" in text
     assert "`hidden_layers` = 2: C7 holds in full at 0 of 2 points" in text
@@ -212,7 +213,7 @@ def test_scores_table_and_description_say_where_the_claim_holds(root, tmp_path):
     assert "parts holding at every point: (1), (3); at none: (2)" in text  # 2 layers
     assert "older training code" not in text
     assert "4 min" in text  # 60 + 61 + 62 + 63 s of points
-    assert "older training code" in sweeps.sweep_description(spec, summary, current_code="y")
+    assert "older training code" in sweeps.sweep_description(spec, summary, current_version=2)
     figure = dfp.plots.sweep_heatmap(scores, ["hidden_layers", "seed"], claim="C7")
     assert [t.get_text() for t in figure.axes[0].texts] == ["0.67", "1.00", "0.67", "0.67"]
 

@@ -56,7 +56,7 @@ def two_point_sweep(root, name="pair", **changes):
         "title": "Two seeds",
         "notebook": "fig8",
         "profile": "tiny",
-        "fixed": {"epochs": 2},
+        "fixed": {"max_epochs": 2},
         "grid": {"seed": [0, 1]},
         "claims": ["C7"],
         "axes": ["seed"],
@@ -67,6 +67,7 @@ def two_point_sweep(root, name="pair", **changes):
     return spec
 
 
+@pytest.mark.slow  # Snakemake parses the workflow: seconds a run
 @pytest.mark.parametrize("profile", ["book", "tiny", "paper"])
 def test_the_dry_run_lists_one_job_per_notebook_and_page(tmp_path, profile):
     done = snakemake(ROOT, tmp_path, "-n", "--config", f"profile={profile}")
@@ -80,6 +81,7 @@ def test_the_dry_run_lists_one_job_per_notebook_and_page(tmp_path, profile):
     assert jobs(output, "result") == 0
 
 
+@pytest.mark.slow  # Snakemake parses the workflow: seconds a run
 def test_a_long_run_is_made_only_when_asked_for_and_of_a_larger_profile(tmp_path):
     asked = ("--config", "profile=paper", "results=fig3,fig8", "--forcerun", "result")
     done = snakemake(ROOT, tmp_path, "-n", *asked)
@@ -95,6 +97,7 @@ def test_a_long_run_is_made_only_when_asked_for_and_of_a_larger_profile(tmp_path
         assert done.returncode != 0 and message in done.stdout + done.stderr, config
 
 
+@pytest.mark.slow  # Snakemake parses the workflow: seconds a run
 def test_an_unknown_profile_or_sweep_is_refused(tmp_path):
     done = snakemake(ROOT, tmp_path, "-n", "--config", "profile=huge")
     assert done.returncode != 0 and "unknown profile 'huge'" in done.stdout + done.stderr
@@ -102,6 +105,7 @@ def test_an_unknown_profile_or_sweep_is_refused(tmp_path):
     assert done.returncode != 0 and "unknown sweep 'nosuch'" in done.stdout + done.stderr
 
 
+@pytest.mark.slow  # Snakemake parses the workflow: seconds a run
 def test_an_unknown_grid_key_is_refused_before_anything_runs(tmp_path):
     root = repository(tmp_path / "repo")
     two_point_sweep(root, grid={"depth_of_network": [2, 3]})
@@ -113,6 +117,7 @@ def test_an_unknown_grid_key_is_refused_before_anything_runs(tmp_path):
     assert not (tmp_path / "work" / "_build").exists()
 
 
+@pytest.mark.slow  # Snakemake parses the workflow: seconds a run
 def test_the_shipped_sweeps_list_their_points_and_resources(tmp_path):
     done = snakemake(ROOT, tmp_path, "-n", "--config", "sweep=depth,activation_loss,delta")
     assert done.returncode == 0, done.stderr[-3000:]
@@ -122,6 +127,7 @@ def test_the_shipped_sweeps_list_their_points_and_resources(tmp_path):
     assert "mem_mb=4000" in output and "runtime=30" in output
 
 
+@pytest.mark.slow  # Snakemake parses the workflow: seconds a run
 def test_the_slurm_profile_dry_run_lists_jobs_with_what_they_would_request(tmp_path):
     done = snakemake(
         ROOT,
@@ -145,14 +151,21 @@ def test_the_slurm_profile_dry_run_lists_jobs_with_what_they_would_request(tmp_p
 
 def test_with_gpus_gives_parallel_jobs_different_devices_and_hides_them_from_cpu_jobs(tmp_path):
     environment = {**os.environ, "DFP_GPUS": "0,1", "DFP_GPU_LOCKS": str(tmp_path / "locks")}
-    show = ["bash", "-c", 'echo "[$CUDA_VISIBLE_DEVICES]"; sleep 2']
+    show = ["bash", "-c", 'echo "[$CUDA_VISIBLE_DEVICES]"']
+    # Each job, once it holds its GPU, waits for the other to hold one too (for at most two
+    # minutes): the two hold their GPUs at the same time however fast the machine starts them.
+    met = tmp_path / "met"
+    met.mkdir()
+    meet = f'touch "{met}/$$"; for _ in $(seq 1200); do'
+    meet += f' (( $(ls "{met}" | wc -l) >= 2 )) && break; sleep 0.1; done'
+    together = ["bash", "-c", f'{meet}; echo "[$CUDA_VISIBLE_DEVICES]"']
     running = [
         subprocess.Popen(
-            [WITH_GPUS, "1", *show], env=environment, stdout=subprocess.PIPE, text=True
+            [WITH_GPUS, "1", *together], env=environment, stdout=subprocess.PIPE, text=True
         )
         for _ in range(2)
     ]
-    seen = sorted(p.communicate(timeout=60)[0].strip() for p in running)
+    seen = sorted(p.communicate(timeout=300)[0].strip() for p in running)
     assert seen == ["[0]", "[1]"]
     hidden = subprocess.run(
         [WITH_GPUS, "0", *show], env=environment, capture_output=True, text=True
@@ -169,6 +182,7 @@ def test_a_sweep_runs_in_parallel_once_resumes_and_reruns_after_a_dfp_change(tmp
     root = repository(tmp_path / "repo")
     work = tmp_path / "work"
     two_point_sweep(root)
+    cell_after_the_parameters(root, "fig8", MEET, tmp_path / "gate")
     run = ("--cores", "2", "--config", "sweep=pair")
     first = snakemake(root, work, *run)
     assert first.returncode == 0, (first.stdout + first.stderr)[-4000:]
@@ -177,11 +191,13 @@ def test_a_sweep_runs_in_parallel_once_resumes_and_reruns_after_a_dfp_change(tmp
     assert [p["grid"] for p in points] == [{"seed": 0}, {"seed": 1}]
     for point in points:
         assert point["parameters"]["seed"] == point["grid"]["seed"]  # as papermill recorded
-        assert point["parameters"]["epochs"] == 2
+        assert point["parameters"]["max_epochs"] == 2
         assert isinstance(point["claims"]["C7"]["holds"], bool)
         assert set(point["claims"]["C7"]["parts"]) == {"1", "2", "3"}
     assert summary["provenance"]["code"] and summary["provenance"]["packages"]["snakemake"]
-    # The two points ran at once (two jobs on two cores): one started before the other ended.
+    # The two points ran at once (two jobs on two cores): one started before the other ended
+    # (each waited in MEET for the other to start; run one after the other, the first would
+    # have waited alone and ended before the second started).
     assert (first.stdout + first.stderr).count("rule sweep_point:") == 2
     assert _overlapped(points), points
     # Nothing changed: nothing runs.
@@ -209,32 +225,103 @@ def _overlapped(points):
     return b < a + da
 
 
+# A finished sweep point's notebook (not its .failed.ipynb nor its .partial.ipynb).
+POINT_NOTEBOOK = "[0-9a-f]" * 12 + ".ipynb"
+
+# A cell put into a copy of a notebook, after its parameters: the second point
+# to start holds there, having said so, until the test lets it go (or for at most ten minutes).
+HOLD = """
+def _hold(gate):
+    import pathlib, time
+    gate = pathlib.Path(gate)
+    started = len(list(gate.glob("started-*")))
+    (gate / f"started-{started}").touch()
+    if started == 1:
+        (gate / "holding").touch()
+        deadline = time.monotonic() + 600
+        while not (gate / "release").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+
+
+_hold(%r)
+del _hold
+"""
+
+
+# The same place: each point, once started, waits (for at most five minutes) until two have
+# started, so two points that run at once are running at the same moment however fast they are.
+MEET = """
+def _meet(gate):
+    import os, pathlib, time
+    gate = pathlib.Path(gate)
+    (gate / f"started-{os.getpid()}").touch()
+    deadline = time.monotonic() + 300
+    while len(list(gate.glob("started-*"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+_meet(%r)
+del _meet
+"""
+
+
+def cell_after_the_parameters(root, notebook, template, gate):
+    """Put ``template`` (HOLD or MEET) on folder ``gate`` into the copy's ``notebook``, after its
+    parameters cell (and so after the cell papermill injects there too)."""
+    gate.mkdir()
+    path = root / "notebooks" / f"{notebook}.ipynb"
+    cells = nbformat.read(path, as_version=4)
+    tags = [c.get("metadata", {}).get("tags", []) for c in cells.cells]
+    (parameters,) = [i for i, t in enumerate(tags) if "parameters" in t]
+    cells.cells.insert(parameters + 1, nbformat.v4.new_code_cell(template % str(gate)))
+    nbformat.write(cells, path)
+
+
+def wait_for(condition, what, running, seconds=600):
+    """Poll ``condition`` until it holds; fail if ``running`` ends first or time runs out."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if running.poll() is not None:
+            pytest.fail(f"Snakemake ended before {what}: {running.communicate()[0][-4000:]}")
+        if time.monotonic() > deadline:
+            pytest.fail(f"not {what} within {seconds} s")
+        time.sleep(0.2)
+
+
 @pytest.mark.slow
 def test_an_interrupted_sweep_resumes_where_it_stopped(tmp_path):
     root = repository(tmp_path / "repo")
     work = tmp_path / "work"
-    seeds = [0, 1, 2, 3, 4]  # after the first point and the one running, some are left to run
+    gate = tmp_path / "gate"
+    seeds = [0, 1, 2]  # one point finishes, one is running at the interrupt, one never starts
     two_point_sweep(root, grid={"seed": seeds})
+    cell_after_the_parameters(root, "fig8", HOLD, gate)
     command = [SNAKEMAKE, "-s", str(root / "workflow" / "Snakefile"), "--directory", str(work)]
     command += ["--cores", "1", "--config", "sweep=pair"]
-    running = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # A session of its own, so that Ctrl-C can reach Snakemake and its jobs as a terminal's does.
+    running = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
     done_folder = work / "_build" / "sweeps" / "pair"
-    deadline = time.monotonic() + 600
-    while time.monotonic() < deadline and not list(done_folder.glob("*[0-9a-f].ipynb")):
-        time.sleep(1)
-    time.sleep(3)  # Snakemake records the finished job
-    finished = {p.name: p.stat().st_mtime for p in done_folder.glob("*[0-9a-f].ipynb")}
-    assert finished, "no point finished within 10 minutes"
-    running.send_signal(signal.SIGINT)  # Ctrl-C: Snakemake stops its running job
-    running.communicate(timeout=120)
-    interrupted = len(list(done_folder.glob("*[0-9a-f].ipynb")))
-    assert interrupted < len(seeds), "the sweep was not interrupted"
+    try:
+        # One core: the second point starts once Snakemake has recorded the first as done.
+        wait_for((gate / "holding").exists, "the second point started", running)
+        finished = {p.name: p.stat().st_mtime for p in done_folder.glob(POINT_NOTEBOOK)}
+        assert len(finished) == 1, finished
+        os.killpg(running.pid, signal.SIGINT)  # Ctrl-C, while the second point is running
+        output = running.communicate(timeout=120)[0]
+    finally:
+        (gate / "release").touch()  # a held point left behind by a failure ends
+        if running.poll() is None:
+            os.killpg(running.pid, signal.SIGKILL)
+            running.wait()
+    assert running.returncode != 0, output[-4000:]
+    assert sorted(p.name for p in done_folder.glob(POINT_NOTEBOOK)) == sorted(finished)
     resumed = snakemake(root, work, "--cores", "1", "--config", "sweep=pair")
     output = resumed.stdout + resumed.stderr
     assert resumed.returncode == 0, output[-4000:]
-    # What had finished is kept; the rest runs (a point whose notebook landed while Snakemake
-    # was stopping is incomplete to it, and runs again).
-    assert 1 <= output.count("rule sweep_point:") <= len(seeds) - len(finished)
+    # What had finished is kept; the interrupted point and the one never started run.
+    assert output.count("rule sweep_point:") == len(seeds) - 1, output[-4000:]
     for name, mtime in finished.items():
         assert (done_folder / name).stat().st_mtime == mtime
     summary = json.loads((root / "sweeps" / "pair.summary.json").read_text())
