@@ -18,6 +18,7 @@ import pytest
 import yaml
 
 from dfp import results, sweeps
+from dfp.claims import CLAIMS
 from tests.notebooks import ROOT, sources
 from tests.test_results import PROVENANCE, executed_notebook
 from tests.test_workflow import jobs, repository, snakemake, two_point_sweep
@@ -76,7 +77,7 @@ def test_whole_book_builds_with_every_figure_verdict_and_sweep(built_book):
         assert re.search(r"<img [^>]*src=\"[^\"]+\.png\"", page), f"{py.stem}: no figure"
         assert "Parameters this page ran with" in page, f"{py.stem}: no parameters table"
     report = (html / "book" / "report.html").read_text()
-    for claim in ("C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "parity"):
+    for claim in CLAIMS:
         row = re.search(rf"<td[^>]*><p>{claim}</p></td>(.*?)</tr>", report, re.S)
         assert row, f"report has no row for {claim}"
         verdict = rf"pasted-text\">[✓✗◐]</span> <span class=\"pasted-text\">({VERDICT})</span>"

@@ -34,6 +34,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))  # this checkout's dfp; its book machinery loads no Keras
+from dfp._vocabulary import PRECISIONS  # noqa: E402
 from dfp.parameters import SHARED, notebook_parameters, profile_file  # noqa: E402
 from dfp.provenance import machine  # noqa: E402
 from dfp.storage import write_json  # noqa: E402
@@ -338,7 +339,7 @@ def main(argv):
     first.add_argument("--out", required=True)
     training = commands.add_parser("train")
     training.add_argument("--profile", default="paper")
-    training.add_argument("--precision", default="bf16", choices=("float32", "tf32", "bf16"))
+    training.add_argument("--precision", default="bf16", choices=PRECISIONS)
     training.add_argument("--control", type=int, default=4, help="variant of the control; 0: none")
     training.add_argument("--deadline", type=float, required=True, help="seconds from the start")
     training.add_argument("--out", required=True)
@@ -348,7 +349,7 @@ def main(argv):
     one.add_argument("--variant", type=int, required=True)
     deep = commands.add_parser("fig9")
     deep.add_argument("--profile", default="paper")
-    deep.add_argument("--precision", default="bf16", choices=("float32", "tf32", "bf16"))
+    deep.add_argument("--precision", default="bf16", choices=PRECISIONS)
     deep.add_argument("--deadline", type=float, required=True, help="seconds from the start")
     deep.add_argument("--out", required=True)
     network = commands.add_parser("fig9-worker")
