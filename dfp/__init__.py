@@ -9,11 +9,13 @@ The top level is the paper's measure, nothing else::
 
 and the submodules, each one idea, loaded on first use (PEP 562, as numpy and scipy do), so
 ``import dfp`` costs nothing it does not use: ``dfp.spectral`` (the measure), ``dfp.grids``,
-``dfp.models``, ``dfp.data``, ``dfp.training`` (the loops), ``dfp.callbacks`` (spectra
-recorded during ``fit``), ``dfp.recipes`` (the experiments notebooks and the GPU run share),
-``dfp.verdicts`` (the one rule every comparison is decided by), ``dfp.claims`` (a check per
-claim of the paper), and the book's machinery, which imports no Keras:
-``dfp.parameters``, ``dfp.runs``, ``dfp.storage``, ``dfp.results``, ``dfp.sweeps``,
+``dfp.measure`` (any network's features in, curves and their positions out), ``dfp.probe``
+(any Keras model's layers, also during ``fit``), ``dfp.torch_probe`` (any PyTorch module,
+through forward hooks; imports torch), ``dfp.models``, ``dfp.data``, ``dfp.training`` (the
+loops), ``dfp.callbacks`` (spectra recorded during ``fit``), ``dfp.recipes`` (the experiments
+notebooks and the GPU run share), ``dfp.verdicts`` (the one rule every comparison is decided
+by), ``dfp.claims`` (a check per claim of the paper), and the book's machinery, which imports
+no Keras: ``dfp.parameters``, ``dfp.runs``, ``dfp.storage``, ``dfp.results``, ``dfp.sweeps``,
 ``dfp.provenance``, ``dfp.page`` (page glue) and ``dfp.plots``. Modules starting with ``_``
 are private.
 """
@@ -42,6 +44,9 @@ _MEASURE = {
 MODULES = (
     "spectral",
     "grids",
+    "measure",
+    "probe",
+    "torch_probe",
     "models",
     "data",
     "training",

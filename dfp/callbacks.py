@@ -17,7 +17,19 @@ from dfp.models import effective_target
 from dfp.spectral import lfr, lfr_floor
 from dfp.training import _at_policy, _quiet_retracing
 
-__all__ = ["Snapshots", "Spectra", "spectra_of_snapshots"]
+__all__ = [
+    "TRAINING_GRID_PAD",
+    "TRAINING_GRID_SPACING",
+    "Snapshots",
+    "Spectra",
+    "spectra_of_snapshots",
+]
+
+# The grid of curves recorded during training, when proposed from the first snapshot:
+# geometric, widened one decade below (training moves effective targets to low frequency) and
+# a third of a decade above.
+TRAINING_GRID_SPACING = "geometric"
+TRAINING_GRID_PAD = (1.0, 0.3)
 
 
 class _AtEpochs(keras.callbacks.Callback):
@@ -113,8 +125,8 @@ class Spectra(_AtEpochs):
         *,
         targets: str = "labels",
         grid_points: int = 60,
-        spacing: str = "geometric",
-        pad_decades: tuple[float, float] = (1.0, 0.3),
+        spacing: str = TRAINING_GRID_SPACING,
+        pad_decades: tuple[float, float] = TRAINING_GRID_PAD,
         batch_size: int = 1024,
     ) -> None:
         super().__init__(epochs)
