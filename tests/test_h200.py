@@ -13,7 +13,7 @@ import nbformat
 import pytest
 import yaml
 
-from dfp import parameters, results
+from dfp import parameters, results, sweeps
 from tests.notebooks import ROOT
 
 H200 = ROOT / "workflow" / "h200"
@@ -47,7 +47,7 @@ def execute_under_jax(tmp_path, notebook, profile, cache):
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     notebook = nbformat.read(executed, as_version=4)
-    return executed, results._load_sibling("sweeps").glued_values(notebook)["runs_used"]
+    return executed, sweeps.glued_values(notebook)["runs_used"]
 
 
 def test_data_travels_in_parts_byte_for_byte(tmp_path):

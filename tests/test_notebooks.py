@@ -10,7 +10,7 @@ from tests.notebooks import NOTEBOOKS, params, read_ipynb, sources
 
 pytestmark = pytest.mark.slow
 
-# The claims of ../shared/paper/FACTS.md each figure notebook checks (Fig. 4 shows structures).
+# The claims of the paper each figure notebook checks (Fig. 4 shows structures).
 EXPECTED_CLAIMS = {
     "fig1a": {"C1"},
     "fig1b": {"C2"},
@@ -85,7 +85,7 @@ def test_pages_read_as_prose_and_figures(py):
         i for i, c in enumerate(notebook.cells) if "parameters" in c.metadata.get("tags", [])
     )
     following = notebook.cells[index + 1]
-    assert f'dfp.check_parameters(globals(), "{py.stem}")' in following.source, (
+    assert f'params = dfp.page.begin(globals(), "{py.stem}")' in following.source, (
         f"{py.stem}: the cell after the parameters does not check them"
     )
 
