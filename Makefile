@@ -16,13 +16,20 @@ SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 export PATH := $(BIN):$(PATH)
 export PYTHONNOUSERSITE := 1
 
-.PHONY: install browser book render sweep results h200 test test-fast lint lock clean
+.PHONY: install browser book render sweep results h200 test test-fast test-cluster lint lock clean
 
 install: $(STAMP)
 
+# PyTorch, for dfp.torch_probe and its tests, lies outside the hashed lock: the CPU build is on
+# this machine's disk, but the lock is resolved by uv from PyPI, where the same version
+# resolves to a CUDA build of several GB.
+TORCH_VERSION := 2.13.0
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.lock
+	$(BIN)/python -m pip install -q --disable-pip-version-check torch==$(TORCH_VERSION)
+	# The package's distribution was named dfp before deep-frequency-principle: drop a stale one.
+	$(BIN)/python -m pip uninstall -q -y dfp 2>/dev/null || true
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e .
 	touch $@
 
@@ -78,12 +85,20 @@ h200: $(STAMP)
 # Lint, then unit tests, notebook pairing, every notebook through papermill at tiny
 # parameters, the JAX backend, and book builds (one that must succeed, one that must fail).
 test: $(STAMP) browser lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not cluster" $(PYTEST_ARGS)
 
 # The loop while working: lint and every test but the slow ones (heavy subprocesses: Snakemake,
 # other Keras backends, notebook runs, book builds).
 test-fast: $(STAMP) lint
-	$(BIN)/python -m pytest -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m "not slow and not cluster" $(PYTEST_ARGS)
+
+# The workflow on a real one-node SLURM cluster (tests/test_cluster.py, about 2 minutes): real
+# sbatch jobs through workflow/profiles/slurm. It installs Debian's slurm-wlm and munge
+# system-wide when missing (apt, as root or through sudo), starts munged, slurmctld and slurmd
+# for the test and stops them after; on a machine that already has SLURM it refuses.
+test-cluster: $(STAMP)
+	tests/cluster/slurm.sh install
+	$(BIN)/python -m pytest -m cluster tests/test_cluster.py $(PYTEST_ARGS)
 
 # ruff's lint and format check, configured in pyproject.toml.
 lint: $(STAMP)
@@ -97,7 +112,8 @@ UV_VERSION := 0.13.9
 LOCK_PYTHON := 3.11.5
 lock:
 	test -x .tools/bin/uv || ($(PYTHON) -m venv .tools && .tools/bin/pip install -q uv==$(UV_VERSION))
-	.tools/bin/uv pip compile pyproject.toml --extra book --extra workflow --extra test --generate-hashes \
+	.tools/bin/uv pip compile pyproject.toml --extra tensorflow --extra plot --extra book --extra workflow \
+	  --extra test --generate-hashes \
 	  --python-version $(LOCK_PYTHON) --python-platform x86_64-unknown-linux-gnu \
 	  $(if $(UPGRADE),--upgrade,) --quiet -o requirements.lock
 

@@ -54,7 +54,8 @@ def inv_delta_grid(
             measured during training).
 
     Returns:
-        A strictly increasing float64 array of ``points`` values of 1/delta.
+        A strictly increasing float64 array of ``points`` values of 1/delta, in units of
+        1 / (squared distance of the inputs, normalised when ``normalize``).
     """
     if spacing not in SPACINGS:
         raise ValueError(f"unknown spacing {spacing!r}: use one of {SPACINGS}")

@@ -8,18 +8,18 @@ sample of the data to another. What is measured, in reading order:
 1. **The points.** ``features`` of shape (n, ...) are flattened to (n, d); ``targets`` are
    (n,) or (n, d_o) real numbers (one-hot labels, a regression target, or a layer's effective
    target, eq. 11). With ``normalize=True`` (the paper's choice, the default) each input
-   dimension is divided by its largest |value| over the n points, so every coordinate lies in
+   dimension is divided by its largest absolute value over the n points, so every coordinate lies in
    [-1, 1] (a dimension that is zero everywhere is left as it is); ``normalize=False`` keeps
    the raw inputs. Integer class labels of shape (n,) are refused unless ``classes=`` says
    to one-hot encode them: filtering a label's number, as if class 7 lay between 6 and 8,
    would measure nothing of the network.
 2. **The LFR** (eqs. 3-5) at each 1/δ of a grid: the targets are smoothed by the Gaussian
-   filter G(x_i - x_j) = exp(-|x_i - x_j|² / (2δ)), normalised over each row, the point
+   filter ``G(x_i - x_j) = exp(-|x_i - x_j|² / (2δ))``, normalised over each row, the point
    itself included, and the LFR is the fraction of the targets' power that survives,
-   Σ_i |y_low_i|² / Σ_i |y_i|². δ is the variance of the filter on the (normalised) inputs,
+   ``Σ_i |y_low_i|² / Σ_i |y_i|²``. δ is the variance of the filter on the (normalised) inputs,
    so 1/δ has units of 1 / (squared distance of normalised inputs): 1/δ = 1 is a filter of
    standard deviation 1, the width of one normalised coordinate. The LFR rises from its
-   floor |mean y|² / mean |y|² (every point sees the mean of all targets) as 1/δ → 0 to 1
+   floor ``|mean y|² / mean |y|²`` (every point sees the mean of all targets) as 1/δ → 0 to 1
    as the filter keeps every frequency. It is computed exactly (within 1e-5) in memory
    linear in n by ``dfp.spectral.lfr``. Unless a grid is given, ``dfp.grids.inv_delta_grid``
    proposes one from the data that runs from where the LFR still sits at its floor to where
@@ -65,11 +65,11 @@ units of 1 / (squared distance of the normalised inputs, or of the raw inputs wh
 
 - "format" (string): "dfp.measurement/1".
 - "n" (integer): the number of points; "d" (integer): input dimensions after flattening.
-- "normalize" (boolean): whether each input dimension was divided by its max |value|.
+- "normalize" (boolean): whether each input dimension was divided by its max ``|value|``.
 - "inv_delta_unit" (string): the unit of 1/δ in words (for readers; ignored when read back).
 - "inv_delta" (K numbers): the grid of 1/δ, strictly increasing.
 - "lfr" (K numbers): the LFR at each grid value.
-- "floor" (number): |mean y|² / mean |y|², the LFR as 1/δ → 0.
+- "floor" (number): ``|mean y|² / mean |y|²``, the LFR as 1/δ → 0.
 - "k0" (K - 1 numbers): midpoints of consecutive grid values, where the RDF is given.
 - "rdf" (K - 1 numbers): dLFR/d(1/δ) at each k0.
 - "halfway" (number or null): the 1/δ where the LFR is half-way from its floor to 1; null
@@ -151,13 +151,13 @@ class Measurement:
 
     Made by ``measure``; the module docstring says what each quantity is. 1/δ (``inv_delta``,
     ``k0``, ``halfway``, ``peak`` and the intervals) is in units of 1 / (squared distance of
-    the normalised inputs, or of the raw inputs when ``normalize`` is False). Arrays are
+    the normalised inputs, or of the raw inputs when ``normalize`` is ``False``). Arrays are
     read-only float64. Two measurements are equal when their JSON records are.
 
     Attributes:
         inv_delta: the grid of 1/δ, shape (K,), strictly increasing.
         lfr: the LFR at each grid value, shape (K,).
-        floor: |mean y|² / mean |y|², the LFR as 1/δ → 0.
+        floor: ``|mean y|² / mean |y|²``, the LFR as 1/δ → 0.
         k0: midpoints of consecutive grid values, shape (K - 1,): where the RDF is given.
         rdf: dLFR/d(1/δ) at ``k0``, shape (K - 1,).
         halfway: the 1/δ where the LFR is half-way between its floor and 1; NaN when the
@@ -167,8 +167,9 @@ class Measurement:
             subsamples' half-way points, or None (no resampling, or fewer than half the
             subsamples bracket it).
         peak_interval: the same for the peak.
-        n: the number of points. d: the number of input dimensions after flattening.
-        normalize: whether each input dimension was divided by its max |value|.
+        n: the number of points.
+        d: the number of input dimensions after flattening.
+        normalize: whether each input dimension was divided by its max ``|value|``.
         resampling: {"repeats", "fraction", "level", "seed"}, or {} when none was done.
         halfway_samples: each subsample's half-way point (NaN where not bracketed), in the
             order drawn, shape (repeats,).
@@ -458,7 +459,7 @@ def measure(
             None (default): ``dfp.grids.inv_delta_grid`` proposes one from the data, from
             where the LFR sits at its floor to where it reaches 0.99.
         grid_points: the number of values of the proposed grid (ignored with ``inv_delta``).
-        normalize: divide each input dimension by its largest |value| first (the paper's
+        normalize: divide each input dimension by its largest ``|value|`` first (the paper's
             choice); 1/δ is then in units of 1 / (squared distance of normalised inputs).
         repeats: how many subsamples to measure for the intervals; 0: no intervals.
         fraction: each subsample holds round(fraction * n) distinct points, in (0, 1).

@@ -63,9 +63,9 @@ def layer_outputs(
         batch_size: points per forward pass.
 
     Returns:
-        {layer as given: its output on x as an (n, d) float32 array}, each point's output
-        flattened (d is the product of the output's non-batch dimensions; activations computed
-        in a lower precision are cast to float32).
+        A dict from each layer as given to its output on x, an (n, d) float32 array, each
+        point's output flattened (d is the product of the output's non-batch dimensions;
+        activations computed in a lower precision are cast to float32).
 
     Raises:
         TypeError: ``model`` is a subclassed model (no graph to read a layer's output from).

@@ -16,9 +16,10 @@ from typing import Any
 
 __all__ = ["PACKAGES", "TRAINING_VERSION", "current_provenance", "fingerprint", "machine"]
 
-# The packages whose versions are recorded, when installed.
+# The packages whose versions are recorded, when installed (distribution names: dfp itself is
+# "deep-frequency-principle").
 PACKAGES = (
-    "dfp",
+    "deep-frequency-principle",
     "keras",
     "tensorflow-cpu",
     "tensorflow",

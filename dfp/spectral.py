@@ -12,7 +12,7 @@ within about 1/delta. The low frequency ratio is the power that survives the fil
 
     LFR(1/delta) = sum_i |y_low_i|^2 / sum_i |y_i|^2                             (3)
 
-It rises from its floor |mean y|^2 / mean |y|^2 (every y_low_i the mean) at 1/delta -> 0 to
+It rises from its floor ``|mean y|^2 / mean |y|^2`` (every y_low_i the mean) at 1/delta -> 0 to
 1 as the filter keeps every frequency. The ratio density function is its derivative in
 1/delta, taken as the slope between consecutive grid points; where it peaks is where the
 power of the function sits in frequency::
@@ -50,7 +50,8 @@ def lfr_reference(
 
     Args:
         x, y: inputs (n, d) or (n,) and targets (n, d_o) or (n,).
-        inv_delta: 1/delta values, a 1-D array of positive numbers.
+        inv_delta: 1/delta values, a 1-D array of positive numbers, in units of
+            1 / (squared distance of the inputs, normalised when ``normalize``).
         normalize: divide each input dimension by its maximum absolute value first.
 
     Returns:
@@ -87,14 +88,15 @@ def lfr(
         x: inputs, shape (n, d) or (n,).
         y: targets, shape (n, d_o) or (n,).
         inv_delta: 1/delta values, a 1-D array of positive numbers (any order; a uniform
-            stretch is computed faster).
+            stretch is computed faster), in units of 1 / (squared distance of the inputs,
+            normalised when ``normalize``): delta is the variance of the Gaussian filter.
         normalize: divide each input dimension by its maximum absolute value first (the
             paper's choice for S^[l]).
-        distances: how squared distances are computed, as |a|^2 + |b|^2 - 2ab after
+        distances: how squared distances are computed, as ``|a|^2 + |b|^2 - 2ab`` after
             centring. "float32": one float32 product per block, on the backend; its
-            error is about 1e-7 (|a|^2 + |b|^2), too coarse for points much closer than
+            error is about ``1e-7 (|a|^2 + |b|^2)``, too coarse for points much closer than
             the data's radius, as in layers collapsed into class clusters. "float64": in
-            float64 on the host, whose error of about 1e-16 (|a|^2 + |b|^2) still gives
+            float64 on the host, whose error of about ``1e-16 (|a|^2 + |b|^2)`` still gives
             points 1e5 times closer than the radius their distance to a relative 1e-6,
             at the cost of an n^2 d float64 product. "auto" (default): "float64" where
             a sample of nearest-neighbour distances says float32 could move the LFR by
@@ -131,7 +133,7 @@ def lfr_floor(y: ArrayLike) -> float:
         y: targets, shape (n, d_o) or (n,).
 
     Returns:
-        |mean y|^2 / mean |y|^2, a float.
+        ``|mean y|^2 / mean |y|^2``, a float.
     """
     y = as_points(y, "y")
     power = power_of(y)
@@ -160,7 +162,8 @@ def rdf(inv_delta: ArrayLike, lfr_values: ArrayLike) -> tuple[np.ndarray, np.nda
         lfr_values: the LFR at each grid point.
 
     Returns:
-        (midpoints, slopes): two float64 arrays of length len(inv_delta) - 1.
+        The midpoints of consecutive grid values and the LFR's slope between them,
+        (midpoints, slopes), two float64 arrays of length len(inv_delta) - 1.
     """
     grid = as_grid(inv_delta, increasing=True)
     values = np.asarray(lfr_values, dtype=np.float64)

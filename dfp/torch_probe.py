@@ -56,8 +56,8 @@ def module_outputs(
         batch_size: points per forward pass.
 
     Returns:
-        {name: its output on x as an (n, d) float32 numpy array}, each point's output
-        flattened (d is the product of the output's non-batch dimensions).
+        A dict from each name to its output on x, an (n, d) float32 numpy array, each
+        point's output flattened (d is the product of the output's non-batch dimensions).
 
     Raises:
         ValueError: a name is not a submodule (the message lists the names there are),

@@ -217,7 +217,7 @@ def figure_problems(page, images):
 READ_PAGE = """
 const article = document.querySelector('article') || document.body;
 const prose = article.cloneNode(true);
-prose.querySelectorAll('pre, code, .highlight, script, style').forEach(e => e.remove());
+prose.querySelectorAll('pre, code, .highlight, .sig, script, style').forEach(e => e.remove());
 const parameters = Array.from(article.querySelectorAll('strong'))
     .filter(s => s.textContent.trim() === 'Parameters this page ran with')
     .map(s => {
@@ -312,7 +312,7 @@ def test_every_page_in_headless_chromium(built_book, tmp_path):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     html = built_book[1] / "_build" / "html"
     pages = (
-        ["book/intro", "book/method", "book/report"]
+        ["book/intro", "book/method", "book/measure", "book/reference", "book/report"]
         + [f"notebooks/{py.stem}" for py in sources()]
         + [f"sweeps/{name}" for name in ("depth", "activation_loss", "delta", "pair")]
     )

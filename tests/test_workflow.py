@@ -75,7 +75,7 @@ def test_the_dry_run_lists_one_job_per_notebook_and_page(tmp_path, profile):
     output = done.stdout + done.stderr
     assert jobs(output, "execute") == len(sources()), output[-2000:]
     assert jobs(output, "sweep_page") == len(list((ROOT / "sweeps").glob("*.yaml")))
-    assert jobs(output, "execute_page") == 1  # book/method.md holds code
+    assert jobs(output, "execute_page") == 2  # book/method.md and book/measure.md hold code
     # The book never starts a sweep's points, nor a long run kept in results/.
     assert jobs(output, "sweep_point") == 0
     assert jobs(output, "result") == 0

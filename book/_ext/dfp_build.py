@@ -21,6 +21,9 @@ from dfp.claims import CLAIMS
 from dfp.provenance import current_provenance
 from dfp.results import ladder_cells
 
+# dfp's distribution name, under which its version is recorded (dfp.provenance.PACKAGES).
+DISTRIBUTION = "deep-frequency-principle"
+
 
 def execution_table(srcdir, pages):
     """A Markdown table of the executed pages, from papermill's record in each notebook."""
@@ -57,9 +60,9 @@ def _substitutions(app, config):
     repository = (srcdir / "dfp").resolve().parent
     origin = current_provenance(repository)
     gpus = ", ".join(origin["gpus"])
-    packages = {k: v for k, v in origin["packages"].items() if k != "dfp"}
+    packages = {k: v for k, v in origin["packages"].items() if k != DISTRIBUTION}
     substitutions = {
-        "dfp_version": origin["packages"].get("dfp", "unknown"),
+        "dfp_version": origin["packages"].get(DISTRIBUTION, "unknown"),
         "git_commit": origin["commit"],
         "build_time": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "python_version": origin["python"],
