@@ -177,7 +177,7 @@ dfp.page.glue_claim(
 # %% [markdown]
 # **How long the paper trains.** The stop rule "loss below $10^{-2}$" ends this page's run
 # at the epoch printed above. The authors' lab's later notes show this figure's panels at
-# epochs 0 to 800 (`shared/paper/LAB_NOTES.md`). Two readings could give that horizon.
+# epochs 0 to 800 ({doc}`sources <../book/sources>`). Two readings could give that horizon.
 # (a) "Epoch" means a minibatch step: then 800 steps are under seven epochs of 30,000
 # images in batches of 256, far before the loss reaches $10^{-2}$, so the panels would show
 # early training, not its end. (b) The loss is summed over the 10 outputs rather than
