@@ -22,13 +22,13 @@ install: $(STAMP)
 
 # PyTorch, for dfp.torch_probe and its tests, lies outside the hashed lock: the CPU build is on
 # this machine's disk, but the lock is resolved by uv from PyPI, where the same version
-# resolves to a CUDA build of several GB.
+# resolves to a CUDA build of several GB. The distribution was named dfp before
+# deep-frequency-principle: a stale one is dropped before the editable install.
 TORCH_VERSION := 2.13.0
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements.lock
 	$(BIN)/python -m pip install -q --disable-pip-version-check torch==$(TORCH_VERSION)
-	# The package's distribution was named dfp before deep-frequency-principle: drop a stale one.
 	$(BIN)/python -m pip uninstall -q -y dfp 2>/dev/null || true
 	$(BIN)/python -m pip install -q --disable-pip-version-check --no-deps -e .
 	touch $@

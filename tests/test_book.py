@@ -312,7 +312,14 @@ def test_every_page_in_headless_chromium(built_book, tmp_path):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     html = built_book[1] / "_build" / "html"
     pages = (
-        ["book/intro", "book/method", "book/measure", "book/report", "book/sources", "book/reference"]
+        [
+            "book/intro",
+            "book/method",
+            "book/measure",
+            "book/report",
+            "book/sources",
+            "book/reference",
+        ]
         + [f"notebooks/{py.stem}" for py in sources()]
         + [f"sweeps/{name}" for name in ("depth", "activation_loss", "delta", "pair")]
     )
