@@ -188,3 +188,14 @@ def test_a_result_that_loaded_its_training_says_how_much_and_from_where(tmp_path
     # A result that trained everything itself says nothing of the kind.
     summary["provenance"]["loaded_training_seconds"] = 0
     assert "run cache" not in results.provenance_line(summary)
+
+
+def test_the_summary_records_the_parameters_the_page_glued(tmp_path):
+    # dfp.page.begin glues what the page ran with; the summary takes that, not the cell.
+    path = executed_notebook(tmp_path / "executed.ipynb")
+    notebook = nbformat.read(path, as_version=4)
+    ran = {"epochs": 3, "seed": 0, "precision": "bf16"}
+    notebook.cells[2].outputs.append(_glued("parameters", ran))
+    nbformat.write(notebook, path)
+    summary = results.result_summary(path, name="fig8", profile="paper", provenance=PROVENANCE)
+    assert summary["configuration"] == ran and summary["provenance"]["precision"] == "bf16"
