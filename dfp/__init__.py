@@ -9,7 +9,9 @@ The top level is the paper's measure, nothing else::
 
 and the submodules, each one idea, loaded on first use (PEP 562, as numpy and scipy do), so
 ``import dfp`` costs nothing it does not use: ``dfp.spectral`` (the measure), ``dfp.grids``,
-``dfp.measure`` (any network's features in, curves and their positions out), ``dfp.probe``
+``dfp.measure`` (any network's features in, curves and their positions out),
+``dfp.intervals`` (how far a position moves with the sample: subsamples without duplicates),
+``dfp.probe``
 (any Keras model's layers, also during ``fit``), ``dfp.torch_probe`` (any PyTorch module,
 through forward hooks; imports torch), ``dfp.models``, ``dfp.data``, ``dfp.training`` (the
 loops), ``dfp.callbacks`` (spectra recorded during ``fit``), ``dfp.recipes`` (the experiments
@@ -45,6 +47,7 @@ MODULES = (
     "spectral",
     "grids",
     "measure",
+    "intervals",
     "probe",
     "torch_probe",
     "models",

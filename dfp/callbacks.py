@@ -13,6 +13,7 @@ from numpy.typing import ArrayLike
 from dfp._backend import matmul_precision
 from dfp._checks import as_grid
 from dfp.grids import inv_delta_grid
+from dfp.intervals import RESAMPLE_FRACTION, RESAMPLE_REPEATS, position_draws, subsamples
 from dfp.models import effective_target
 from dfp.spectral import lfr, lfr_floor
 from dfp.training import _at_policy, _quiet_retracing
@@ -95,6 +96,13 @@ class Spectra(_AtEpochs):
     which training ends is always recorded too. Between chosen epochs the callback does
     nothing but compare an integer, so its cost is the snapshots alone (``seconds``).
 
+    For the curves' positions' intervals (``dfp.intervals``) it also records, at the epochs
+    ``resample_epochs``, each layer's half-way point and RDF peak on ``repeats`` subsamples of
+    ``fraction`` of the analysis points (without duplicates). The subsamples are drawn once,
+    here, so the draws are paired across layers and epochs: draw r of every curve is measured
+    on the same points. They cost about ``repeats * fraction**2`` times the curves of a
+    snapshot (the kernel sums are quadratic in the number of points).
+
     Args:
         x, y: the analysis set (inputs and the targets of the effective target function).
         layers: layer indices l (negative as in eq. 10), e.g. [1, 2, 3, 4, 5] or [-3].
@@ -107,10 +115,19 @@ class Spectra(_AtEpochs):
             The default pads one decade below (training moves effective targets to low
             frequency) and a third of a decade above.
         batch_size: for the forward pass over the analysis set.
+        repeats: how many subsamples give the positions' draws, at least 2; 0: no draws.
+        fraction: each subsample holds round(fraction * n) of the n analysis points.
+        resample_epochs: the epochs whose snapshots also get draws (an epoch that is not
+            recorded gets none); None: every recorded epoch.
+        seed: seeds ``numpy.random.default_rng`` for the subsamples.
 
     Attributes:
         curves: {epoch: {layer: LFR array on inv_delta}}.
         floors: {epoch: {layer: LFR floor}} (the targets' |mean|^2 / mean |.|^2).
+        draws: {epoch: {layer: {"halfway": array (repeats,), "peak": array (repeats,)}}},
+            each subsample's positions (``dfp.intervals.position_draws``; NaN where the grid
+            does not bracket the half-way point).
+        subsets: the subsamples, (repeats, round(fraction * n)) indices, or None.
         inv_delta: the grid.
         seconds: time spent in snapshots.
     """
@@ -128,6 +145,10 @@ class Spectra(_AtEpochs):
         spacing: str = TRAINING_GRID_SPACING,
         pad_decades: tuple[float, float] = TRAINING_GRID_PAD,
         batch_size: int = 1024,
+        repeats: int = RESAMPLE_REPEATS,
+        fraction: float = RESAMPLE_FRACTION,
+        resample_epochs: Iterable[int] | None = None,
+        seed: int = 0,
     ) -> None:
         super().__init__(epochs)
         if targets not in ("labels", "output"):
@@ -143,21 +164,45 @@ class Spectra(_AtEpochs):
         self.inv_delta, self.grid_points, self.pad_decades = inv_delta, grid_points, pad_decades
         self.spacing = spacing
         self.batch_size = batch_size
-        self.curves, self.floors = {}, {}
+        if isinstance(repeats, bool) or int(repeats) != repeats or repeats < 0:
+            raise ValueError(f"repeats must be an integer >= 0 (0: no draws), got {repeats}")
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+            # A resumed run draws its subsets again: only a fixed seed gives the same ones.
+            raise ValueError(f"seed must be an integer, got {seed!r}")
+        self.repeats, self.fraction, self.seed = int(repeats), float(fraction), int(seed)
+        # Drawn once: every layer and every epoch is resampled on the same subsets.
+        self.subsets = (
+            subsamples(len(x), repeats=self.repeats, fraction=self.fraction, seed=self.seed)
+            if self.repeats
+            else None
+        )
+        if resample_epochs is not None:
+            resample_epochs = sorted({int(e) for e in resample_epochs})
+            if resample_epochs and resample_epochs[0] < 0:
+                raise ValueError(
+                    f"resample_epochs must be non-negative integers or None, got {resample_epochs}"
+                )
+        self.resample_epochs = resample_epochs
+        self.curves, self.floors, self.draws = {}, {}, {}
 
-    _STATE = ("seconds", "curves", "floors", "inv_delta")
+    _STATE = ("seconds", "curves", "floors", "draws", "inv_delta")
 
     def record(self) -> dict[str, Any]:
-        """What ``fit_with_spectra`` returns of it: inv_delta, curves, floors, spectra_seconds.
+        """What ``fit_with_spectra`` returns of it: inv_delta, curves, floors, draws,
+        resample, spectra_seconds.
 
         Returns:
             {"inv_delta": the grid, "curves": {epoch: {layer: LFR}}, "floors": {epoch:
-            {layer: floor}}, "spectra_seconds": time spent in snapshots}.
+            {layer: floor}}, "draws": {epoch: {layer: {"halfway": array, "peak": array}}},
+            "resample": {"repeats", "fraction", "seed"}, "spectra_seconds": time spent in
+            snapshots}.
         """
         return {
             "inv_delta": self.inv_delta,
             "curves": self.curves,
             "floors": self.floors,
+            "draws": self.draws,
+            "resample": {"repeats": self.repeats, "fraction": self.fraction, "seed": self.seed},
             "spectra_seconds": self.seconds,
         }
 
@@ -181,6 +226,15 @@ class Spectra(_AtEpochs):
                 l: lfr(f, t, self.inv_delta) for l, (f, t) in zip(self.layers, pairs)
             }
         self.floors[epoch] = {l: lfr_floor(t) for l, (_, t) in zip(self.layers, pairs)}
+        if self.subsets is not None and (
+            self.resample_epochs is None or epoch in self.resample_epochs
+        ):
+            with matmul_precision("float32"):
+                found = position_draws(pairs, self.inv_delta, self.subsets)
+            self.draws[epoch] = {
+                l: {"halfway": found["halfway"][i], "peak": found["peak"][i]}
+                for i, l in enumerate(self.layers)
+            }
 
 
 class Snapshots(_AtEpochs):
@@ -218,26 +272,27 @@ def spectra_of_snapshots(
     x: ArrayLike,
     y: ArrayLike,
     layers: Iterable[int],
-    **grid: Any,
+    **options: Any,
 ) -> dict[str, Any]:
-    """The ``Spectra`` of a finished run, from its ``Snapshots``: the curves a ``Spectra``
-    callback would have recorded during training, on the grid given by ``grid``.
+    """The ``Spectra`` of a finished run, from its ``Snapshots``: the curves (and positions'
+    draws) a ``Spectra`` callback would have recorded during training, with ``options``.
 
     Args:
         model: a model of the run's architecture (its weights are overwritten).
         weights: ``Snapshots.weights`` ({epoch: weights}).
         x, y: the analysis set.
         layers: layer indices l.
-        **grid: ``Spectra``'s grid arguments (inv_delta, grid_points, spacing, pad_decades)
-            and targets; with inv_delta="auto" the grid is proposed at the first epoch, as
-            during training.
+        **options: ``Spectra``'s keyword arguments: the grid's (inv_delta, grid_points,
+            spacing, pad_decades), targets, batch_size, and the draws' (repeats, fraction,
+            resample_epochs, seed); with inv_delta="auto" the grid is proposed at the first
+            epoch, as during training.
 
     Returns:
-        ``Spectra.record()``: inv_delta, curves, floors, spectra_seconds.
+        ``Spectra.record()``: inv_delta, curves, floors, draws, resample, spectra_seconds.
     """
     if not weights:
         raise ValueError("no snapshots to analyse")
-    spectra = Spectra(x, y, layers, sorted(weights), **grid)
+    spectra = Spectra(x, y, layers, sorted(weights), **options)
     spectra.set_model(model)
     for epoch in sorted(weights):
         model.set_weights(weights[epoch])

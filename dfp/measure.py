@@ -32,18 +32,23 @@ sample of the data to another. What is measured, in reading order:
    Smaller means the targets' power sits at lower frequency: the deep frequency principle
    says it moves lower layer after layer.
 5. **The peak**: the midpoint k0 of the grid interval where the RDF is largest.
-6. **Intervals**, by resampling without duplicates: ``repeats`` subsamples of
-   round(fraction · n) distinct points (drawn with ``numpy.random.default_rng(seed)``), each
-   measured on the same grid, each keeping the full set's normalisation (a subset of the same
-   point cloud). The interval of the half-way point and of the peak is the central ``level``
-   quantile range of the subsamples' values (NaNs dropped; None when fewer than half the
-   repeats give a finite value). It is a measure of the spread due to the finite sample,
-   centred on the subsamples, not on the full set: a subsample of fraction f sees its nearest
-   neighbours farther apart, so its LFR rises at larger distances, and its positions sit
-   systematically lower in 1/δ than the full set's. The interval is reported as it is, not
-   shifted. Cost: the kernel sums are quadratic in n, so the resampling costs about
-   repeats · fraction² times the full measurement (the defaults, 20 × 0.5² = 5 times);
-   ``repeats=0`` gives no intervals.
+6. **Intervals**, by resampling without duplicates (``dfp.intervals``): ``repeats``
+   subsamples of round(fraction · n) distinct points (drawn with
+   ``numpy.random.default_rng(seed)``), each measured on the same grid, each keeping the full
+   set's normalisation (a subset of the same point cloud). A subsample of fraction f sees its
+   nearest neighbours farther apart, so its LFR rises at larger distances and its positions
+   sit systematically lower in 1/δ than the full set's: the subsamples give the spread of a
+   position, not its centre. The interval of the half-way point and of the peak is centred
+   on the full set's value on a log scale, ``value · exp(± z · s · sqrt(f / (1 - f)))``, with
+   s the standard deviation of the subsamples' log positions, z the standard normal quantile
+   of (1 + level) / 2, and sqrt(f / (1 - f)) the half-sampling rule's factor that turns the
+   spread of f-subsamples into the standard error of the full set (1 for f = 1/2). It always
+   contains the full set's value, and over many samples of n points from one distribution it
+   covers their typical (median) position about ``level`` of the time (NaNs dropped; None
+   when fewer than half the repeats give a finite value). Cost: the kernel sums are
+   quadratic in n, so the resampling costs about repeats · fraction² times the full
+   measurement (5 times with the defaults, ``dfp.intervals.RESAMPLE_REPEATS`` subsamples of
+   ``dfp.intervals.RESAMPLE_FRACTION`` of the points); ``repeats=0`` gives no intervals.
 
 Example::
 
@@ -58,12 +63,13 @@ Example::
 From the command line, on saved arrays: ``python -m dfp measure FEATURES.npy TARGETS.npy
 --out rdf.json --plot rdf.png`` (``python -m dfp measure --help``).
 
-**The JSON format "dfp.measurement/1"** (``Measurement.to_json``; ``Measurement.from_json``
-reads it back). One object; every number a JSON number, NaN written as null; 1/δ and k0 in
-units of 1 / (squared distance of the normalised inputs, or of the raw inputs when
-"normalize" is false), the RDF in units of δ, the LFR and its floor dimensionless in [0, 1]:
+**The JSON format "dfp.measurement/2"** (``Measurement.to_json``; ``Measurement.from_json``
+reads it back, and reads "dfp.measurement/1" records as said below). One object; every
+number a JSON number, NaN written as null; 1/δ and k0 in units of 1 / (squared distance of
+the normalised inputs, or of the raw inputs when "normalize" is false), the RDF in units of
+δ, the LFR and its floor dimensionless in [0, 1]:
 
-- "format" (string): "dfp.measurement/1".
+- "format" (string): "dfp.measurement/2".
 - "n" (integer): the number of points; "d" (integer): input dimensions after flattening.
 - "normalize" (boolean): whether each input dimension was divided by its max ``|value|``.
 - "inv_delta_unit" (string): the unit of 1/δ in words (for readers; ignored when read back).
@@ -75,13 +81,18 @@ units of 1 / (squared distance of the normalised inputs, or of the raw inputs wh
 - "halfway" (number or null): the 1/δ where the LFR is half-way from its floor to 1; null
   when the grid does not bracket it.
 - "peak" (number): the k0 where the RDF is largest.
-- "halfway_interval", "peak_interval" ([low, high] or null): the central "level" quantile
-  range over the subsamples; null without resampling or when fewer than half the subsamples
-  give a value.
+- "halfway_interval", "peak_interval" ([low, high] or null): the "level" interval centred
+  on the full set's value (paragraph 6); null without resampling, when the full set's
+  position is null, or when fewer than half the subsamples give a value.
 - "resampling" (object): {"repeats": integer, "fraction": number, "level": number, "seed":
   integer or null}, or {} when no subsamples were measured.
 - "halfway_samples", "peak_samples" (``repeats`` numbers or null each): the position in
   each subsample, in the order drawn.
+
+"dfp.measurement/1" has the same fields, but its intervals are the central "level" quantile
+ranges of the subsamples, biased low in 1/δ. ``Measurement.from_json`` reads such a record
+by recomputing its intervals from its samples as paragraph 6 says (everything else is
+unchanged), and refuses one that lacks the samples.
 """
 
 import dataclasses
@@ -93,6 +104,13 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from dfp.grids import inv_delta_grid
+from dfp.intervals import (
+    RESAMPLE_FRACTION,
+    RESAMPLE_REPEATS,
+    interval,
+    position_draws,
+    subsamples,
+)
 from dfp.spectral import halfway_inv_delta, lfr, lfr_floor, peak_inv_delta, rdf
 
 if TYPE_CHECKING:
@@ -100,8 +118,11 @@ if TYPE_CHECKING:
 
 __all__ = ["FORMAT", "Measurement", "measure", "plot"]
 
-# The name and version of the JSON format written by ``Measurement.to_json``.
-FORMAT = "dfp.measurement/1"
+# The name and version of the JSON format written by ``Measurement.to_json``: /2 since the
+# intervals are centred on the full set's value (/1: quantiles of the subsamples, read back by
+# recomputing the intervals from the samples).
+FORMAT = "dfp.measurement/2"
+_FORMAT_1 = "dfp.measurement/1"
 
 # The fields of a record, each checked by ``Measurement.from_json``.
 _ARRAYS = ("inv_delta", "lfr", "k0", "rdf")
@@ -163,9 +184,10 @@ class Measurement:
         halfway: the 1/δ where the LFR is half-way between its floor and 1; NaN when the
             grid does not bracket it.
         peak: the ``k0`` where the RDF is largest.
-        halfway_interval: (low, high), the central ``level`` quantile range of the
-            subsamples' half-way points, or None (no resampling, or fewer than half the
-            subsamples bracket it).
+        halfway_interval: (low, high), the ``level`` interval of the half-way point, centred
+            on it on a log scale, its width from the subsamples' spread
+            (``dfp.intervals.interval``), or None (no resampling, the full set's half-way
+            point is NaN, or fewer than half the subsamples bracket it).
         peak_interval: the same for the peak.
         n: the number of points.
         d: the number of input dimensions after flattening.
@@ -220,7 +242,7 @@ class Measurement:
         return self.to_json() == other.to_json()
 
     def to_json(self) -> dict:
-        """The measurement as a JSON-ready dict in the format "dfp.measurement/1".
+        """The measurement as a JSON-ready dict in the format "dfp.measurement/2".
 
         The format is documented field by field in the ``dfp.measure`` module docstring:
         "format", "n", "d", "normalize", "inv_delta_unit", "inv_delta", "lfr", "floor",
@@ -260,26 +282,33 @@ class Measurement:
         """Read back a record written by ``to_json`` (for example from ``json.load``).
 
         Args:
-            record: a dict in the format "dfp.measurement/1"; "inv_delta_unit",
-                "halfway_samples" and "peak_samples" may be absent.
+            record: a dict in the format "dfp.measurement/2"; "inv_delta_unit",
+                "halfway_samples" and "peak_samples" may be absent. A "dfp.measurement/1"
+                record (intervals that were quantiles of the subsamples) is read with its
+                intervals recomputed from its samples, centred on the full set's values.
 
         Returns:
-            The ``Measurement``, equal to the one that wrote the record.
+            The ``Measurement``, equal to the one that wrote the record (for a /1 record:
+            the one ``measure`` now gives on the same data).
 
         Raises:
             ValueError: the record is not a dict, names another format (or none), lacks a
-                field, or its arrays do not fit together.
+                field, its arrays do not fit together, or it is a /1 record with intervals
+                but without the samples to recompute them from.
         """
         if not isinstance(record, Mapping):
             raise ValueError(f"a measurement record is a JSON object, got {type(record).__name__}")
         found = record.get("format")
-        if found != FORMAT:
+        if found not in (FORMAT, _FORMAT_1):
             raise ValueError(
-                f"not a dfp measurement record: its format is {found!r}, expected {FORMAT!r}"
+                f"not a dfp measurement record: its format is {found!r}, expected {FORMAT!r} "
+                f"(or the older {_FORMAT_1!r})"
             )
         missing = [name for name in _REQUIRED if name not in record]
         if missing:
-            raise ValueError(f"the {FORMAT} record lacks {', '.join(missing)}")
+            raise ValueError(f"the {found} record lacks {', '.join(missing)}")
+        if found == _FORMAT_1:
+            record = _from_format_1(record)
         return cls(
             inv_delta=record["inv_delta"],
             lfr=record["lfr"],
@@ -297,6 +326,28 @@ class Measurement:
             halfway_samples=record.get("halfway_samples", []),
             peak_samples=record.get("peak_samples", []),
         )
+
+
+def _from_format_1(record):
+    """A "dfp.measurement/1" record with its intervals recomputed as /2 defines them."""
+    record = dict(record)
+    resampling = record["resampling"] or {}
+    if not resampling:
+        return record  # no resampling: no intervals, the same in both formats
+    for position in ("halfway", "peak"):
+        samples = record.get(f"{position}_samples")
+        if samples is None or len(samples) != resampling["repeats"]:
+            raise ValueError(
+                f"this {_FORMAT_1} record has intervals that were quantiles of the subsamples "
+                f"(biased low), and lacks the {position}_samples to recompute them centred on "
+                "the full set's value: measure the data again"
+            )
+        value = math.nan if record[position] is None else record[position]
+        draws = [math.nan if v is None else v for v in samples]
+        record[f"{position}_interval"] = interval(
+            value, draws, resampling["fraction"], resampling["level"]
+        )
+    return record
 
 
 def _real_array(values, name):
@@ -392,6 +443,8 @@ def _grid(inv_delta):
 def _check_resampling(n, repeats, fraction, level):
     if int(repeats) != repeats or repeats < 0:
         raise ValueError(f"repeats must be an integer >= 0 (0: no intervals), got {repeats}")
+    if repeats == 1:
+        raise ValueError("repeats must be 0 (no intervals) or at least 2: a spread needs two")
     if not 0 < fraction < 1:
         raise ValueError(f"fraction must lie in (0, 1), got {fraction}")
     if not 0 < level < 1:
@@ -413,21 +466,6 @@ def _halfway(grid, values, floor):
         return math.nan
 
 
-def _interval(samples, level):
-    finite = samples[np.isfinite(samples)]
-    if len(finite) == 0 or 2 * len(finite) < len(samples):
-        return None
-    low, high = np.quantile(finite, [(1 - level) / 2, (1 + level) / 2])
-    return float(low), float(high)
-
-
-def _column_scale(x):
-    """Each column's largest |value| (float64); 1 for a column that is zero everywhere."""
-    scale = np.maximum(x.max(axis=0), -x.min(axis=0)).astype(np.float64)
-    scale[scale == 0] = 1.0
-    return scale
-
-
 def measure(
     features: ArrayLike,
     targets: ArrayLike,
@@ -435,8 +473,8 @@ def measure(
     *,
     grid_points: int = 60,
     normalize: bool = True,
-    repeats: int = 20,
-    fraction: float = 0.5,
+    repeats: int = RESAMPLE_REPEATS,
+    fraction: float = RESAMPLE_FRACTION,
     level: float = 0.9,
     seed: int | None = 0,
     classes: int | None = None,
@@ -461,9 +499,12 @@ def measure(
         grid_points: the number of values of the proposed grid (ignored with ``inv_delta``).
         normalize: divide each input dimension by its largest ``|value|`` first (the paper's
             choice); 1/δ is then in units of 1 / (squared distance of normalised inputs).
-        repeats: how many subsamples to measure for the intervals; 0: no intervals.
+        repeats: how many subsamples to measure for the intervals, at least 2; 0: no
+            intervals.
         fraction: each subsample holds round(fraction * n) distinct points, in (0, 1).
-        level: each interval is the central ``level`` quantile range, in (0, 1).
+        level: the intervals' coverage, in (0, 1): each is centred on the full set's
+            position, ``z`` standard errors wide on a log scale, ``z`` the standard normal
+            quantile of (1 + level) / 2.
         seed: seeds ``numpy.random.default_rng`` for the subsamples (None: fresh entropy).
         classes: one-hot encode integer labels of shape (n,) into this many classes.
 
@@ -474,13 +515,13 @@ def measure(
         ValueError: features and targets with different numbers of points, fewer than 4
             points, NaN or inf in either, targets zero everywhere, integer labels without
             ``classes``, a grid that is not positive and strictly increasing, ``repeats``
-            < 0, ``fraction`` or ``level`` outside (0, 1), or a fraction whose subsamples
+            < 0 or 1, ``fraction`` or ``level`` outside (0, 1), or a fraction whose subsamples
             would hold fewer than 2 or all n points.
     """
     x = _features(features)
     y = _targets(targets, classes, len(x))
     n, d = x.shape
-    size = _check_resampling(n, repeats, fraction, level)
+    _check_resampling(n, repeats, fraction, level)
     if inv_delta is None:
         if int(grid_points) != grid_points or grid_points < 2:
             raise ValueError(f"grid_points must be an integer >= 2, got {grid_points}")
@@ -492,21 +533,17 @@ def measure(
     floor = lfr_floor(y)
     k0, density = rdf(grid, values)
 
-    halfway_samples = np.full(int(repeats), math.nan)
-    peak_samples = np.full(int(repeats), math.nan)
+    halfway = _halfway(grid, values, floor)
+    peak = peak_inv_delta(grid, values)
+    halfway_samples = peak_samples = np.empty(0)
+    halfway_interval = peak_interval = None
     if repeats:
         # Subsamples keep the full set's normalisation: each is a subset of one point cloud.
-        scale = _column_scale(x) if normalize else None
-        rng = np.random.default_rng(seed)
-        for r in range(int(repeats)):
-            rows = np.sort(rng.choice(n, size=size, replace=False))
-            sub_x = x[rows] / scale if normalize else x[rows]
-            sub_y = y[rows]
-            if not np.any(sub_y):  # a sparse target can vanish on a subsample
-                continue
-            sub_values = lfr(sub_x, sub_y, grid, normalize=False)
-            halfway_samples[r] = _halfway(grid, sub_values, lfr_floor(sub_y))
-            peak_samples[r] = peak_inv_delta(grid, sub_values)
+        subsets = subsamples(n, repeats=int(repeats), fraction=fraction, seed=seed)
+        draws = position_draws([(x, y)], grid, subsets, normalize=normalize)
+        halfway_samples, peak_samples = draws["halfway"][0], draws["peak"][0]
+        halfway_interval = interval(halfway, halfway_samples, fraction, level)
+        peak_interval = interval(peak, peak_samples, fraction, level)
         resampling = {
             "repeats": int(repeats),
             "fraction": float(fraction),
@@ -522,10 +559,10 @@ def measure(
         floor=floor,
         k0=k0,
         rdf=density,
-        halfway=_halfway(grid, values, floor),
-        peak=peak_inv_delta(grid, values),
-        halfway_interval=_interval(halfway_samples, level) if repeats else None,
-        peak_interval=_interval(peak_samples, level) if repeats else None,
+        halfway=halfway,
+        peak=peak,
+        halfway_interval=halfway_interval,
+        peak_interval=peak_interval,
         n=n,
         d=d,
         normalize=normalize,
@@ -569,17 +606,15 @@ def plot(measurement: Measurement, path: str | None = None, *, log: bool | None 
     top.axhline((m.floor + 1) / 2, color="0.6", linestyle="--", label="half-way level")
     density = m.k0 * m.rdf if log else m.rdf
     bottom.plot(m.k0, density, "o-", markersize=3, color="C1")
-    for axes, value, interval, name, color in (
+    for axes, value, span, name, color in (
         (top, m.halfway, m.halfway_interval, "half-way point", "C0"),
         (bottom, m.peak, m.peak_interval, "RDF peak" + (" (of dLFR/d(1/δ))" if log else ""), "C1"),
     ):
         if math.isfinite(value):
             axes.axvline(value, color=color, linewidth=1, label=f"{name} {value:.3g}")
-        if interval is not None:
+        if span is not None:
             level = m.resampling.get("level", math.nan)
-            axes.axvspan(
-                *interval, color=color, alpha=0.15, label=f"{level:.0%} interval over subsamples"
-            )
+            axes.axvspan(*span, color=color, alpha=0.15, label=f"{level:.0%} interval")
         axes.legend(fontsize="small")
     top.set_ylabel("LFR")
     if log:

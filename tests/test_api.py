@@ -65,6 +65,7 @@ def test_importing_dfp_and_the_book_machinery_loads_no_keras():
         assert _loaded_after(f"import dfp.{name}") == [], f"dfp.{name} loads Keras"
     # The definition of the measure and the RDF need numpy only; the fast engine loads Keras.
     assert _loaded_after("import dfp; dfp.lfr_reference; dfp.rdf") == []
+    assert _loaded_after("import dfp.intervals") == [], "dfp.intervals loads Keras"
     assert "keras" in _loaded_after("import numpy as np, dfp; dfp.lfr(np.eye(3), np.eye(3), [1.0])")
 
 

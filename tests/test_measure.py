@@ -1,9 +1,15 @@
-"""The measure (dfp.spectral): the LFR and RDF of eqs. 3-6 against an independent reference."""
+"""The measure (dfp.spectral): the LFR and RDF of eqs. 3-6 against an independent reference;
+and dfp.measure's intervals of the curve's positions, calibrated on many draws of one
+distribution."""
+
+import json
 
 import numpy as np
 import pytest
 
 import dfp
+from dfp import intervals
+from dfp.measure import FORMAT, Measurement, measure
 from tests._data_sets import collapsed_clusters, one_hot_set
 from tests._reference import dense_lfr
 
@@ -155,3 +161,72 @@ def test_the_definition_agrees_with_the_independent_reference():
         dense_lfr(x, y, grid, normalize=False),
         atol=1e-12,
     )
+
+
+def _sine_set(seed, n=200, noise=0.3):
+    """n points of sin(3 pi x) plus noise, x uniform in [-1, 1]: one draw of one distribution."""
+    r = np.random.default_rng(seed)
+    x = r.uniform(-1, 1, n)
+    return x, np.sin(3 * np.pi * x) + noise * r.normal(size=n)
+
+
+SINE_GRID = np.geomspace(3, 3000, 40)
+
+
+def test_measure_intervals_are_centred_on_the_full_set():
+    x, y = _sine_set(0)
+    m = measure(x, y, SINE_GRID, repeats=12, fraction=0.5, level=0.9, seed=3)
+    assert m.resampling == {"repeats": 12, "fraction": 0.5, "level": 0.9, "seed": 3}
+    for value, span, samples in (
+        (m.halfway, m.halfway_interval, m.halfway_samples),
+        (m.peak, m.peak_interval, m.peak_samples),
+    ):
+        assert samples.shape == (12,) and np.all(np.isfinite(samples))
+        assert span == pytest.approx(intervals.interval(value, samples, 0.5, 0.9), rel=1e-12)
+        assert span[0] <= value <= span[1]
+    # Sparser subsamples rise at larger distances: their half-way points sit lower in 1/delta.
+    assert np.median(m.halfway_samples) < m.halfway
+    # The same seed draws the same subsamples, those of dfp.intervals.subsamples.
+    again = measure(x, y, SINE_GRID, repeats=12, fraction=0.5, level=0.9, seed=3)
+    np.testing.assert_array_equal(again.halfway_samples, m.halfway_samples)
+    rows = intervals.subsamples(len(x), repeats=12, fraction=0.5, seed=3)
+    draws = intervals.position_draws([(x, y)], SINE_GRID, rows)
+    np.testing.assert_allclose(draws["halfway"][0], m.halfway_samples, rtol=1e-12)
+    with pytest.raises(ValueError, match="repeats must be 0 .* or at least 2"):
+        measure(x, y, SINE_GRID, repeats=1)
+
+
+def test_measure_intervals_cover_the_typical_half_way_point_at_their_level():
+    """Calibration: 100 independent data sets of one distribution; each set's 90% interval of
+    its half-way point covers the median over the sets about 90% of the time."""
+    values, spans = [], []
+    for seed in range(100):
+        x, y = _sine_set(1000 + seed)
+        m = measure(x, y, SINE_GRID, repeats=20, fraction=0.5, level=0.9, seed=seed)
+        values.append(m.halfway)
+        spans.append(m.halfway_interval)
+    typical = np.median(values)
+    covered = np.mean([low <= typical <= high for low, high in spans])
+    assert 0.75 <= covered <= 0.99, f"the 90% intervals cover the median {covered:.0%} of the time"
+
+
+def test_json_format_2_and_format_1_records_read_with_centred_intervals():
+    x, y = _sine_set(2, n=120)
+    m = measure(x, y, SINE_GRID, repeats=6, seed=1)
+    record = json.loads(json.dumps(m.to_json(), allow_nan=False))
+    assert record["format"] == FORMAT == "dfp.measurement/2"
+    assert Measurement.from_json(record) == m
+    # A /1 record held quantiles of the subsamples: read back, its intervals are recomputed.
+    old = {**record, "format": "dfp.measurement/1"}
+    quantiles = np.quantile(m.halfway_samples, [0.05, 0.95]).tolist()
+    old["halfway_interval"] = old["peak_interval"] = quantiles
+    assert Measurement.from_json(old) == m
+    with pytest.raises(ValueError, match="lacks the halfway_samples"):
+        Measurement.from_json({k: v for k, v in old.items() if k != "halfway_samples"})
+    # Without resampling the two formats say the same.
+    bare = measure(x, y, SINE_GRID, repeats=0)
+    bare_record = {**bare.to_json(), "format": "dfp.measurement/1"}
+    del bare_record["halfway_samples"], bare_record["peak_samples"]
+    assert Measurement.from_json(bare_record) == bare
+    with pytest.raises(ValueError, match="format is 'dfp.measurement/3'"):
+        Measurement.from_json({**record, "format": "dfp.measurement/3"})
