@@ -41,3 +41,29 @@ ACTIVATIONS = (
     "exponential",
     "linear",
 )
+
+# Each claim's figure page and, in a few words, what the paper says (the report's first table).
+CLAIM_PAGES = {
+    "C1": ("fig1a", "Fig. 1a", "more hidden layers reach a fixed error in fewer epochs"),
+    "C2": ("fig1b", "Fig. 1b", "a lower-frequency target reaches it in fewer epochs"),
+    "C3": ("fig3", "Fig. 3", "the RDF peak of sin(kπx) moves to larger 1/δ with k"),
+    "C4": ("fig5", "Fig. 5", "deeper Resnet18 variants train faster and validate better"),
+    "C5": (
+        "fig6",
+        "Fig. 6",
+        "S[-3]: deeper starts higher, moves to low frequency faster, ends lower",
+    ),
+    "C6": ("fig7", "Fig. 7", "the same for {(f[-3], f[-1])}"),
+    "C7": ("fig8", "Fig. 8", "deeper hidden layers start higher, move faster, end lower"),
+    "C8": ("fig9", "Fig. 9a", "no residual: deeper learns slower; residual: alike"),
+    "C9": ("fig9", "Fig. 9b", "no residual: deeper is higher frequency; residual: alike"),
+    "parity": ("parity", "Parity", "deeper layers end lower for the parity function"),
+}
+
+# Fig. 9's forms of network (dfp.models.mlp's ``residual``) and their names everywhere.
+RESIDUAL_FORMS = (None, "unscaled", "scaled")
+RESIDUAL_FORM_NAMES = {
+    None: "no residual",
+    "unscaled": "unscaled residual",
+    "scaled": "scaled residual (1/√(L−2))",
+}

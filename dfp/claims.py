@@ -6,139 +6,481 @@ deeper Resnet18 variants train faster and validate better (``accuracy_check``); 
 the deep frequency principle (``deep_frequency_check``, ``resnet_deep_frequency_check``); C8 and
 C9 (Fig. 9): very deep networks with and without residual connections
 (``very_deep_speed_check``, ``very_deep_frequency_check``); and the parity function of the
-Discussion (``parity_check``). Every comparison is decided by the one rule of ``dfp.verdicts``;
-``dfp.page.glue_claim`` glues the result into the notebook, so the book's text and the report
-quote what was measured. Imports no Keras, no plotting and no notebook machinery.
+Discussion (``parity_check``).
+
+Every comparison is decided against its uncertainty by the one rule of ``dfp.verdicts``
+(``RULE``: the interval level and the smallest effects): a part holds when it is resolved in
+the stated direction, fails when it is resolved against it (or resolved the same within the
+smallest effect), and is not resolved at this scale otherwise. Each check takes the small
+arrays it reads (curves, subsample draws, epochs per seed, accuracies, losses) and records
+them in its ``Check.inputs``, so ``redecide`` decides a committed result again under a changed
+rule without training. ``dfp.page.glue_claim`` glues the result into the notebook. Imports no
+Keras, no plotting and no notebook machinery.
 """
 
 import dataclasses
-from collections.abc import Sequence
+import functools
+import inspect
+import math
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from numpy.typing import ArrayLike
 
-from dfp._vocabulary import CLAIMS
+from dfp._vocabulary import CLAIMS, RESIDUAL_FORM_NAMES
 from dfp.grids import grid_step_at
 from dfp.spectral import halfway_inv_delta
 from dfp.verdicts import (
+    RULE,
     Check,
-    curve_positions,
-    describe_epochs,
-    epochs_to,
-    grid_tie,
-    longest_ordered_prefix,
-    median_epochs,
-    ordered_on_grid,
-    ordering,
-    same_on_grid,
+    Estimate,
+    Part,
+    Rule,
+    alike,
+    combine,
+    compare,
+    crossing,
+    decided_by,
+    interval,
+    ordered,
+    position,
+    proportion,
+    seeds,
+    show,
     span,
 )
 
 __all__ = [
     "CLAIMS",
-    "SAME_SPEED_RATIO",
+    "DESIGNATED_LOSS",
+    "TRAINING_FRACTIONS",
     "Check",
     "accuracy_check",
     "deep_frequency_check",
-    "faster_toward_low_frequency",
     "fewer_epochs_check",
+    "intermediate_epoch",
     "parity_check",
     "precision_control",
     "rdf_peaks_check",
+    "redecide",
     "resnet_deep_frequency_check",
+    "snapshots",
     "very_deep_frequency_check",
     "very_deep_speed_check",
 ]
 
+# C4: the training accuracies whose epochs are compared, as fractions of the best accuracy
+# that every variant reaches.
+TRAINING_FRACTIONS = (0.5, 0.7, 0.9)
+# C8: a network's speed is the epochs it takes to bring its training loss below this
+# fraction of its first recorded loss (the paper: "epochs needed to reach a designated error").
+DESIGNATED_LOSS = 0.1
 
-def faster_toward_low_frequency(
-    inv_delta: ArrayLike, before: ArrayLike, after: ArrayLike, *, labels: Sequence
-) -> tuple[bool, str, np.ndarray]:
-    """Does a deeper layer (or variant) move toward low frequency more?
+_CHECKS = {}
 
-    The move of each curve is log10(before / after) of its half-way 1/delta: how many
-    decades it shifted toward low frequency. The moves must increase along ``labels``; the
-    tie is one grid step at the positions involved, in decades.
+
+def _encode(value):
+    """A check's argument as JSON: arrays and tuples as lists, estimates tagged, inf/NaN as
+    strings."""
+    if isinstance(value, Estimate):
+        return {"estimate": value.to_json()}
+    if isinstance(value, Mapping):
+        return {str(k): _encode(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [_encode(v) for v in value]
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return float(value) if math.isfinite(value) else str(float(value))
+    if value is None or isinstance(value, str):
+        return value
+    raise TypeError(f"a check's argument must be JSON-like, not {type(value).__name__}")
+
+
+def _decode(value):
+    if isinstance(value, Mapping):
+        if set(value) == {"estimate"}:
+            return Estimate.from_json(value["estimate"])
+        return {k: _decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    if value in ("inf", "-inf", "nan"):
+        return float(value)
+    return value
+
+
+def _recorded(check):
+    """Registers a check and records its arguments in the ``Check`` it returns (``inputs``)."""
+    signature = inspect.signature(check)
+
+    @functools.wraps(check)
+    def recorded(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        arguments = {k: v for k, v in bound.arguments.items() if k != "rule"}
+        result = check(*args, **kwargs)
+        return dataclasses.replace(
+            result, inputs={"check": check.__name__, "arguments": _encode(arguments)}
+        )
+
+    _CHECKS[check.__name__] = recorded
+    return recorded
+
+
+def redecide(inputs: Mapping, *, rule: Rule = RULE) -> Check:
+    """Decide a claim again from the inputs its check recorded (``Check.inputs``).
 
     Args:
-        inv_delta: the grid the positions were measured on.
-        before, after: the half-way 1/delta of each curve at the earlier and the later time.
-        labels: the curves' names, in the order of the claim.
+        inputs: {"check": name, "arguments": JSON}, as a committed result keeps them.
+        rule: the rule to decide it by (default: the current one).
 
     Returns:
-        (holds, reason, moves): moves in decades, one per label.
+        The ``Check`` the named check returns today on those arguments.
     """
-    before, after = np.asarray(before, np.float64), np.asarray(after, np.float64)
-    if np.any(np.isnan(before)) or np.any(np.isnan(after)):
-        return (
-            False,
-            "undecided: the grid does not bracket every half-way point",
-            np.full(len(before), np.nan),
-        )
-    moves = np.log10(before / after)
-    # One grid step where a curve sits, in decades: the same tie as everywhere else.
-    tie = max(np.log10(1 + grid_tie(inv_delta, [v]) / v) for v in np.concatenate([before, after]))
-    holds, reason = ordering(moves, tie=tie, increasing=True, labels=labels)
-    return holds, reason, moves
+    name = inputs.get("check")
+    if name == "decided_by":  # one claim checked in several settings, decided by one
+        arguments = inputs["arguments"]
+        checks = {s: redecide(i, rule=rule) for s, i in arguments["checks"].items()}
+        return decided_by(checks, arguments["name"])
+    if name not in _CHECKS:
+        raise ValueError(f"unknown check {name!r}; the checks are {sorted(_CHECKS)}")
+    arguments = _decode(dict(inputs["arguments"]))
+    return _CHECKS[name](**arguments, rule=rule)
 
 
-def deep_frequency_check(
-    inv_delta: ArrayLike,
-    start: tuple,
-    end: tuple,
+def _effect(label, step, outcome):
+    """A deciding effect for the report's summary figure."""
+    transform = math.exp if step.log else (lambda v: v)
+    value = lambda v: None if math.isnan(v) else (transform(v) if math.isfinite(v) else None)
+    return {
+        "label": label,
+        "effect": value(step.difference),
+        "low": value(step.low) if step.low != -math.inf else 0.0 if step.log else None,
+        "high": value(step.high),
+        "ratio": step.log,
+        "outcome": outcome,
+    }
+
+
+def _percent(level):
+    """A level in percent, as many digits as it has (0.9: "90%", 0.999: "99.9%")."""
+    return f"{100 * level:.4g}%"
+
+
+def _first_to_last(estimates, labels, log=True, rule=RULE):
+    return compare(estimates[0], estimates[-1], log=log, rule=rule)
+
+
+def _with_intervals(estimates, log=True, rule=RULE):
+    """The evidence panel's values and intervals of a series of estimates."""
+    values = [np.nan if e is None or not math.isfinite(e.value) else e.value for e in estimates]
+    intervals = [None if e is None else interval(e, log=log, rule=rule) for e in estimates]
+    intervals = [
+        None if i is None or not all(np.isfinite(i)) else (float(i[0]), float(i[1]))
+        for i in intervals
+    ]
+    return values, intervals
+
+
+# --- C1, C2: epochs over seeds ---------------------------------------------------------------
+
+
+@_recorded
+def fewer_epochs_check(
+    runs: Sequence,
+    cap: int,
     *,
+    increasing: bool,
     labels: Sequence,
-    epochs: tuple[int, int],
     xlabel: str,
     ticks: Sequence | None = None,
+    rule: Rule = RULE,
+) -> Check:
+    """Do the epochs to a loss over seeds follow an order (Figs. 1a, 1b)?
+
+    Each consecutive pair of settings is compared by the Hodges-Lehmann ratio of their
+    epochs over seeds, with the distribution-free interval of the exact Mann-Whitney test;
+    a capped run counts as the cap (a lower bound).
+
+    Args:
+        runs: for each setting, the epochs each seed took (None: capped at ``cap``).
+        cap: the epoch cap.
+        increasing: the order the claim states, from the first setting to the last.
+        labels: one name per setting, for the statistic and the summary.
+        xlabel: the evidence panel's x axis title (e.g. "hidden layers").
+        ticks: short names of the settings on the panel's x axis (default: ``labels``).
+        rule: the rule.
+
+    Returns:
+        A ``Check`` of one part; values: "medians", the median epochs of each setting.
+    """
+    estimates = [seeds(epochs, cap=cap) for epochs in runs]
+    part = ordered(estimates, increasing=increasing, labels=labels, rule=rule)
+    seeds_listed = "; ".join(
+        f"{label}: {', '.join(f'>={cap}' if e is None else str(e) for e in epochs)}"
+        for label, epochs in zip(labels, runs)
+    )
+    medians = [e.value for e in estimates]
+    values, intervals = _with_intervals(estimates, rule=rule)
+    end = _first_to_last(estimates, labels, rule=rule)
+    return Check(
+        outcome=part.outcome,
+        statistic=(
+            f"epochs to the error by seed ({seeds_listed}); ratio of each setting to the one "
+            f"before, with its {_percent(rule.level)} interval: {part.reason}"
+        ),
+        summary=span("median epochs", labels, medians) + f" (×{math.exp(end.difference):.3g})",
+        evidence=dict(
+            xlabel=xlabel,
+            labels=labels if ticks is None else ticks,
+            series={"median epochs": values},
+            intervals={"median epochs": intervals},
+            ylabel="epochs to the error (range over seeds)",
+            log=True,
+        ),
+        values={"medians": medians},
+        effects=[_effect(f"{labels[0]} → {labels[-1]}, epochs", end, part.outcome)],
+    )
+
+
+# --- C3: RDF peaks by frequency --------------------------------------------------------------
+
+
+def _positions(inv_delta, curves, floors, draws, which, fraction, pairing):
+    """Estimates of one position of each curve, with their draws where given."""
+    if draws is not None and len(draws) != len(curves):
+        raise ValueError(f"{len(draws)} sets of draws for {len(curves)} curves")
+    return [
+        position(
+            inv_delta,
+            curve,
+            floor,
+            None if draws is None or draws[i] is None else draws[i],
+            which=which,
+            fraction=fraction,
+            pairing=pairing,
+        )
+        for i, (curve, floor) in enumerate(zip(curves, floors))
+    ]
+
+
+@_recorded
+def rdf_peaks_check(
+    inv_delta: ArrayLike,
+    curves: Sequence,
+    floors: Sequence,
+    *,
+    labels: Sequence,
+    draws: Mapping | None = None,
+    fraction: float = 0.5,
+    rule: Rule = RULE,
+) -> Check:
+    """C3 (Fig. 3): does the RDF peak move to larger 1/delta as k in sin(k pi x) grows?
+
+    Args:
+        inv_delta: the grid shared by the curves.
+        curves: one LFR curve per k, in increasing k.
+        floors: each curve's LFR floor.
+        labels: the k values.
+        draws: {"peak": [...], "halfway": [...]}, each one array of subsample positions per
+            curve (``dfp.intervals.position_draws``, the same subsamples for every curve), or
+            None for no intervals.
+        fraction: the fraction of the points each subsample holds.
+        rule: the rule.
+
+    Returns:
+        A ``Check`` of one part: the peaks must increase with k, step by step; the half-way
+        points are reported beside them as a second measure. Values: "peaks", "halfway".
+    """
+    draws = draws or {}
+    peaks = _positions(inv_delta, curves, floors, draws.get("peak"), "peak", fraction, "k")
+    halfway = _positions(inv_delta, curves, floors, draws.get("halfway"), "halfway", fraction, "k")
+    part = ordered(peaks, increasing=True, labels=[f"k={k}" for k in labels], rule=rule)
+    values, intervals = _with_intervals(peaks, rule=rule)
+    halfway_values, halfway_intervals = _with_intervals(halfway, rule=rule)
+    statistic = (
+        "RDF peak 1/δ by k: "
+        + ", ".join(f"{k}: {show(p)}" for k, p in zip(labels, peaks))
+        + f" ({part.reason}); half-way 1/δ: "
+        + ", ".join(show(h) for h in halfway)
+    )
+    end = _first_to_last(peaks, labels, rule=rule)
+    return Check(
+        outcome=part.outcome,
+        statistic=statistic,
+        summary=span("RDF peak 1/δ", [f"k={k}" for k in labels], peaks),
+        evidence=dict(
+            xlabel="k in sin(kπx)",
+            labels=labels,
+            ylabel="1/δ",
+            series={"RDF peak": values, "half-way": halfway_values},
+            intervals={"RDF peak": intervals, "half-way": halfway_intervals},
+        ),
+        values={"peaks": [p.value for p in peaks], "halfway": [h.value for h in halfway]},
+        effects=[_effect(f"k={labels[0]} → k={labels[-1]}, RDF peak", end, part.outcome)],
+    )
+
+
+# --- C5, C6, C7: the deep frequency principle ------------------------------------------------
+
+
+def intermediate_epoch(epochs: Sequence[int], candidates: Sequence[int] | None = None) -> int:
+    """The snapshot part (2) of C5-C7 is read at: the one nearest the middle of the run,
+    half-way between the first snapshot and the last.
+
+    Args:
+        epochs: the snapshot epochs, ascending (at least three).
+        candidates: the epochs that may be chosen (e.g. those with subsample draws); default
+            every snapshot but the first and the last.
+
+    Returns:
+        The epoch; ties go to the earlier one.
+    """
+    epochs = sorted(int(e) for e in epochs)
+    if len(epochs) < 3:
+        raise ValueError(f"part (2) needs a snapshot between the first and the last: {epochs}")
+    inner = [e for e in epochs[1:-1] if candidates is None or e in candidates] or epochs[1:-1]
+    middle = (epochs[0] + epochs[-1]) / 2
+    return min(inner, key=lambda e: (abs(e - middle), e))
+
+
+def snapshots(spectra: Mapping, layers: Sequence) -> dict:
+    """``deep_frequency_check``'s per-snapshot arguments from one network's spectra.
+
+    Args:
+        spectra: what ``dfp.callbacks.Spectra.record()`` (or ``spectra_of_snapshots``)
+            returned: curves, floors and, where resampled, draws, by epoch and layer.
+        layers: the layers compared, shallow to deep.
+
+    Returns:
+        {"epochs", "curves", "floors", "draws", "fraction"}: keyword arguments of
+        ``deep_frequency_check``.
+    """
+    epochs = sorted(spectra["curves"])
+    draws = spectra.get("draws") or {}
+    return dict(
+        epochs=epochs,
+        curves=[[spectra["curves"][e][l] for l in layers] for e in epochs],
+        floors=[[spectra["floors"][e][l] for l in layers] for e in epochs],
+        draws=[[draws[e][l]["halfway"] for l in layers] if e in draws else None for e in epochs],
+        fraction=(spectra.get("resample") or {}).get("fraction", 0.5),
+    )
+
+
+def _moves(before, after):
+    """Each curve's move toward low frequency, in decades (log10 before/after), as estimates:
+    draw by draw where both have paired draws."""
+    moves = []
+    for a, b in zip(before, after):
+        value = math.log10(a.value / b.value) if a.value > 0 and b.value > 0 else float("nan")
+        if a.kind == b.kind == "subsamples" and len(a.draws) == len(b.draws):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                draws = np.log10(np.asarray(a.draws) / np.asarray(b.draws))
+            moves.append(
+                Estimate(value, "subsamples", tuple(draws), fraction=a.fraction, pairing=a.pairing)
+            )
+        else:
+            moves.append(Estimate(value))
+    return moves
+
+
+@_recorded
+def deep_frequency_check(
+    inv_delta: ArrayLike,
+    epochs: Sequence[int],
+    curves: Sequence,
+    floors: Sequence,
+    draws: Sequence | None = None,
+    *,
+    labels: Sequence,
+    xlabel: str,
+    ticks: Sequence | None = None,
+    fraction: float = 0.5,
+    rule: Rule = RULE,
 ) -> Check:
     """The three parts of the deep frequency principle (C5, C6, C7), in order of depth.
 
-    (1) at ``epochs[0]`` the half-way 1/delta increases with depth (deeper sits at higher
-    frequency); (2) the move toward low frequency from ``epochs[0]`` to ``epochs[1]``, in
-    decades, increases with depth; (3) at ``epochs[1]`` the half-way 1/delta decreases with
-    depth. Ties are one grid step, as everywhere.
+    (1) at the first snapshot the half-way 1/delta increases with depth (deeper sits at higher
+    frequency); (2) by the intermediate snapshot (``intermediate_epoch``) a deeper layer has
+    moved further toward low frequency (log10 of its half-way point then over at the first
+    snapshot, in decades), tested on its own so it can fail while (1) and (3) hold; (3) at the
+    last snapshot the half-way 1/delta decreases with depth. Every step is decided by
+    ``dfp.verdicts.ordered`` against the subsample intervals (the draws of one snapshot and
+    of one layer share their subsamples, so the comparisons are paired).
 
     Args:
         inv_delta: the grid shared by every curve.
-        start, end: (curves, floors) at the two epochs, each a list ordered from the
-            shallowest to the deepest layer (or variant).
-        labels: names in the same order, for the statistic and the summary.
-        epochs: the two epochs.
+        epochs: the snapshot epochs, ascending.
+        curves, floors: per snapshot, one LFR curve (and floor) per layer, shallow to deep.
+        draws: per snapshot, one array of subsample half-way points per layer, or None for a
+            snapshot without them; None for no intervals at all.
+        labels: the layers' (or variants') names, shallow to deep.
         xlabel: the evidence panel's x axis title (e.g. "hidden layer").
         ticks: short names on the panel's x axis (default: ``labels``).
+        fraction: the fraction of the points each subsample holds.
+        rule: the rule.
 
     Returns:
-        A ``Check`` with parts {1, 2, 3}; the summary gives the half-way 1/delta of the
-        shallowest and the deepest at both epochs; values: "halfway" and "peaks" (each
-        (at epochs[0], at epochs[1]), one per curve) and "moves" (decades, one per curve).
+        A ``Check`` with parts {1, 2, 3}; values: "halfway" (first, intermediate, last: one
+        value per layer), "moves" (decades by the intermediate snapshot), "epochs".
     """
-    halfway = []
-    peaks = []
-    for curves, floors in (start, end):
-        positions = curve_positions(inv_delta, dict(enumerate(curves)), dict(enumerate(floors)))
-        halfway.append([positions[i][1] for i in range(len(curves))])
-        peaks.append([positions[i][0] for i in range(len(curves))])
-    first, last = epochs
-    part1 = ordered_on_grid(inv_delta, halfway[0], increasing=True, labels=labels)
-    part3 = ordered_on_grid(inv_delta, halfway[1], increasing=False, labels=labels)
-    part2_holds, part2_reason, moves = faster_toward_low_frequency(
-        inv_delta, halfway[0], halfway[1], labels=labels
-    )
-    listing = lambda values, digits=3: ", ".join(f"{v:.{digits}g}" for v in values)
+    epochs = [int(e) for e in epochs]
+    if not (len(curves) == len(floors) == len(epochs)):
+        raise ValueError(f"{len(curves)} curves and {len(floors)} floors for {len(epochs)} epochs")
+    draws = draws if draws is not None else [None] * len(epochs)
+    with_draws = [e for e, d in zip(epochs, draws) if d is not None]
+    first, last = 0, len(epochs) - 1
+    middle = epochs.index(intermediate_epoch(epochs, with_draws)) if len(epochs) >= 3 else None
+    at = {
+        i: _positions(inv_delta, curves[i], floors[i], draws[i], "halfway", fraction, "analysis")
+        for i in {first, last} | ({middle} if middle is not None else set())
+    }
+    part1 = ordered(at[first], increasing=True, labels=labels, rule=rule)
+    part3 = ordered(at[last], increasing=False, labels=labels, rule=rule)
+    if middle is None:
+        moves = [Estimate(float("nan"))] * len(labels)
+        part2 = Part("not resolved", "no snapshot between the first and the last")
+    else:
+        moves = _moves(at[first], at[middle])
+        part2 = ordered(
+            moves,
+            increasing=True,
+            labels=labels,
+            log=False,
+            smallest=math.log10(rule.smallest_ratio),
+            rule=rule,
+        )
+    listing = lambda estimates: ", ".join(show(e) for e in estimates)
+    mid_epoch = epochs[middle] if middle is not None else None
     statistic = (
-        f"half-way 1/δ ({', '.join(map(str, labels))}) at epoch {first}: {listing(halfway[0])} "
-        f"[(1) {part1[1]}]; at epoch {last}: {listing(halfway[1])} [(3) {part3[1]}]; "
-        f"move toward low frequency (decades): {listing(moves, 2)} [(2) {part2_reason}]; "
-        f"RDF peaks at epoch {first}: {listing(peaks[0])}, at epoch {last}: {listing(peaks[1])}"
+        f"half-way 1/δ ({', '.join(map(str, labels))}) with {_percent(rule.level)} intervals, at "
+        f"epoch {epochs[first]}: {listing(at[first])} [(1) {part1.outcome}: {part1.reason}]; "
+        f"at epoch {epochs[last]}: {listing(at[last])} [(3) {part3.outcome}: {part3.reason}]; "
+        f"move toward low frequency by epoch {mid_epoch} (decades): "
+        f"{', '.join(show(m, log=False) for m in moves)} [(2) {part2.outcome}: {part2.reason}]"
     )
-    parts = {1: bool(part1[0]), 2: bool(part2_holds), 3: bool(part3[0])}
+    parts = {1: part1.outcome, 2: part2.outcome, 3: part3.outcome}
+    first_values, first_intervals = _with_intervals(at[first], rule=rule)
+    last_values, last_intervals = _with_intervals(at[last], rule=rule)
+    effects = [
+        _effect(
+            f"(1) epoch {epochs[first]}, half-way",
+            _first_to_last(at[first], labels, rule=rule),
+            part1.outcome,
+        ),
+        _effect(
+            f"(3) epoch {epochs[last]}, half-way",
+            _first_to_last(at[last], labels, rule=rule),
+            part3.outcome,
+        ),
+    ]
     return Check(
-        holds=all(parts.values()),
+        outcome=combine(parts),
         statistic=statistic,
         summary=(
-            f"half-way 1/δ at epoch {first}: {span('', labels, halfway[0])}; "
-            f"at epoch {last}: {span('', labels, halfway[1])}"
+            f"half-way 1/δ at epoch {epochs[first]}: {span('', labels, at[first])}; "
+            f"at epoch {epochs[last]}: {span('', labels, at[last])}"
         ),
         parts=parts,
         evidence=dict(
@@ -146,52 +488,59 @@ def deep_frequency_check(
             labels=labels if ticks is None else ticks,
             ylabel="half-way 1/δ",
             log=True,
-            series={f"epoch {first}": halfway[0], f"epoch {last}": halfway[1]},
+            series={f"epoch {epochs[first]}": first_values, f"epoch {epochs[last]}": last_values},
+            intervals={
+                f"epoch {epochs[first]}": first_intervals,
+                f"epoch {epochs[last]}": last_intervals,
+            },
         ),
-        values={"halfway": (halfway[0], halfway[1]), "peaks": (peaks[0], peaks[1]), "moves": moves},
+        values={
+            "halfway": tuple([e.value for e in at[i]] for i in sorted(at)),
+            "moves": [m.value for m in moves],
+            "epochs": (epochs[first], mid_epoch, epochs[last]),
+        },
+        effects=effects,
     )
 
 
-def resnet_deep_frequency_check(runs: dict, *, targets: str) -> Check:
+def resnet_deep_frequency_check(runs: dict, *, targets: str, rule: Rule = RULE) -> Check:
     """C5 (Fig. 6) or C6 (Fig. 7): ``deep_frequency_check`` on the Resnet18 variants.
 
-    Depth runs from the variant with the highest number (the shallowest) to Resnet18-1;
-    the epochs compared are the first and the last snapshot.
+    Depth runs from the variant with the highest number (the shallowest) to Resnet18-1.
 
     Args:
-        runs: what ``dfp.recipes.train_resnet_variants`` returned.
+        runs: {variant: what ``dfp.recipes.train_resnet_variant`` returned}.
         targets: "labels" for S^[-3] = {(f^[-3], y)} (C5), "output" for the learning
             component's function {(f^[-3], f^[-1])} (C6).
+        rule: the rule.
 
     Returns:
-        ``deep_frequency_check``'s ``Check``, its statistic followed by the floors at the last
-        snapshot, its values also holding "order" (the variants, shallow to deep) and
-        "epochs" (the two epochs compared).
+        ``deep_frequency_check``'s ``Check``, its values also holding "order" (the variants,
+        shallow to deep).
     """
     if targets not in ("labels", "output"):
         raise ValueError(f"targets must be 'labels' or 'output', got {targets!r}")
     order = sorted(runs, reverse=True)
     spectra = {v: runs[v][targets] for v in order}
-    snapshots = sorted(spectra[order[0]]["curves"])
-    first, last = snapshots[0], snapshots[-1]
+    epochs = sorted(spectra[order[0]]["curves"])
+
+    def draws_at(epoch):
+        found = [spectra[v].get("draws", {}).get(epoch) for v in order]
+        return None if any(d is None for d in found) else [d["halfway"] for d in found]
+
     check = deep_frequency_check(
         runs[order[0]]["inv_delta"],
-        (
-            [spectra[v]["curves"][first] for v in order],
-            [spectra[v]["floors"][first] for v in order],
-        ),
-        ([spectra[v]["curves"][last] for v in order], [spectra[v]["floors"][last] for v in order]),
+        epochs,
+        [[spectra[v]["curves"][e] for v in order] for e in epochs],
+        [[spectra[v]["floors"][e] for v in order] for e in epochs],
+        [draws_at(e) for e in epochs],
         labels=[f"Resnet18-{v}" for v in order],
-        epochs=(first, last),
         xlabel="variant, shallow to deep",
         ticks=order,
+        fraction=spectra[order[0]].get("resample", {}).get("fraction", 0.5),
+        rule=rule,
     )
-    floors = ", ".join(f"{spectra[v]['floors'][last]:.3f}" for v in order)
-    return dataclasses.replace(
-        check,
-        statistic=check.statistic + f"; floors at epoch {last}: " + floors,
-        values={**check.values, "order": order, "epochs": (first, last)},
-    )
+    return dataclasses.replace(check, values={**check.values, "order": order})
 
 
 def precision_control(reference: dict, other: dict) -> dict:
@@ -199,11 +548,11 @@ def precision_control(reference: dict, other: dict) -> dict:
     trained twice on the same data and seed, in float32 and at another precision (bf16).
 
     The positions that decide C5 and C6 are the half-way points of the RDFs at each
-    snapshot; the two runs agree when every pair is closer than one grid step (the tie of
-    every ordering here), so an ordering decided by the float32 run is decided alike.
+    snapshot; the two runs agree when every pair is closer than one grid step, so an
+    ordering decided by the float32 run is decided alike.
 
     Args:
-        reference: one variant's result from ``dfp.recipes.train_resnet_variants`` in float32.
+        reference: one variant's result from ``dfp.recipes.train_resnet_variant`` in float32.
         other: the same variant's at the other precision (same configuration otherwise).
 
     Returns:
@@ -242,377 +591,405 @@ def precision_control(reference: dict, other: dict) -> dict:
     }
 
 
-def fewer_epochs_check(
-    runs: Sequence,
-    cap: int,
-    *,
-    increasing: bool,
-    labels: Sequence,
-    xlabel: str,
-    ticks: Sequence | None = None,
-) -> Check:
-    """Do the median epochs to a loss over seeds follow an order (Figs. 1a, 1b)?
-
-    Args:
-        runs: for each setting, the epochs each seed took (None: capped at ``cap``).
-        cap: the epoch cap; a capped run counts as the cap, a lower bound.
-        increasing: the order the claim states, from the first setting to the last.
-        labels: one name per setting, for the statistic and the summary.
-        xlabel: the evidence panel's x axis title (e.g. "hidden layers").
-        ticks: short names of the settings on the panel's x axis (default: ``labels``).
-
-    Returns:
-        A ``Check``: any step against the order breaks it (no ties); the statistic lists
-        every seed, the reason, and how far from the first setting the order holds; values:
-        "medians", the median epochs of each setting.
-    """
-    medians = [median_epochs(epochs, cap) for epochs in runs]
-    holds, reason = ordering(medians, tie=0, increasing=increasing, labels=labels)
-    held = longest_ordered_prefix(medians, tie=0, increasing=increasing)
-    word = "increase" if increasing else "decrease"
-    statistic = "; ".join(
-        describe_epochs(label, epochs, cap) for label, epochs in zip(labels, runs)
-    )
-    return Check(
-        holds=holds,
-        statistic=(
-            f"{statistic} ({reason}; medians {word} from {labels[0]} to {labels[held - 1]})"
-        ),
-        summary=span("median epochs", labels, medians),
-        evidence=dict(
-            xlabel=xlabel,
-            labels=labels if ticks is None else ticks,
-            series={"median epochs": medians},
-            ylabel="epochs to the error",
-            log=True,
-        ),
-        values={"medians": medians},
-    )
+# --- C4: Resnet18 variants' training speed and validation accuracy ---------------------------
 
 
-def rdf_peaks_check(
-    inv_delta: ArrayLike, curves: Sequence, floors: Sequence, *, labels: Sequence
-) -> Check:
-    """C3 (Fig. 3): does the RDF peak move to larger 1/delta as k in sin(k pi x) grows?
-
-    Args:
-        inv_delta: the grid shared by the curves.
-        curves: one LFR curve per k, in increasing k.
-        floors: each curve's LFR floor.
-        labels: the k values.
-
-    Returns:
-        A ``Check``: the peaks must increase with k, ties within ``grid_tie``; the
-        half-way points are reported beside them as a second measure. Values: "peaks" and
-        "halfway", one per k.
-    """
-    positions = curve_positions(inv_delta, dict(enumerate(curves)), dict(enumerate(floors)))
-    peaks = [positions[i][0] for i in range(len(curves))]
-    halfway = [positions[i][1] for i in range(len(curves))]
-    holds, reason = ordered_on_grid(inv_delta, peaks, increasing=True, labels=labels)
-    statistic = (
-        "RDF peak 1/δ by k: "
-        + ", ".join(f"{k}: {p:.1f}" for k, p in zip(labels, peaks))
-        + f" ({reason}; grid step {grid_tie(inv_delta, peaks):.2f}); half-way 1/δ: "
-        + ", ".join(f"{h:.1f}" for h in halfway)
-    )
-    return Check(
-        holds=bool(holds),
-        statistic=statistic,
-        summary=span("RDF peak 1/δ", [f"k={k}" for k in labels], peaks),
-        evidence=dict(
-            xlabel="k in sin(kπx)",
-            labels=labels,
-            ylabel="1/δ",
-            series={"RDF peak": peaks, "half-way": halfway},
-        ),
-        values={"peaks": peaks, "halfway": halfway},
-    )
+def _decide_all(parts):
+    """One part from several (e.g. one per threshold): holds if all hold, fails if any fails."""
+    outcomes = [p.outcome for p in parts]
+    if all(o == "holds" for o in outcomes):
+        return "holds"
+    return "fails" if "fails" in outcomes else "not resolved"
 
 
+@_recorded
 def accuracy_check(
     accuracies: Sequence,
     validation_accuracies: Sequence,
     *,
-    threshold: float,
+    validation_size: int,
     labels: Sequence,
+    fractions: Sequence[float] = TRAINING_FRACTIONS,
     ticks: Sequence | None = None,
     xlabel: str = "variant, shallow to deep",
+    rule: Rule = RULE,
 ) -> Check:
     """C4 (Fig. 5): do deeper variants train faster and validate better?
 
-    (1) the epochs to the training accuracy ``threshold`` decrease with depth, a variant
-    that never gets there counting as one epoch more than were trained; (2) the final
-    validation accuracy increases with depth. No ties: any step the wrong way breaks it.
+    (1) the epochs to each of several training accuracies (``fractions`` of the best
+    accuracy every variant reaches) decrease with depth; one run's epochs to an accuracy is
+    the range from its first crossing to the epoch after which it stays above. It holds when
+    it holds at every accuracy, fails when it fails at any. (2) the final validation accuracy
+    increases with depth, each step compared against the binomial uncertainty of accuracies
+    on ``validation_size`` images.
 
     Args:
         accuracies, validation_accuracies: per variant, shallow to deep, the accuracy of
             every epoch.
-        threshold: the training accuracy to reach.
+        validation_size: the number of validation images.
         labels: the variants' names, shallow to deep.
+        fractions: the training accuracies compared, as fractions of the best every variant
+            reaches.
         ticks: their short names on the evidence panel's x axis (default: ``labels``).
         xlabel: the panel's x axis title.
+        rule: the rule.
 
     Returns:
-        A ``Check`` with parts {1, 2}; values: "reached" (epochs to the threshold, None
-        where never) and "validation" (final validation accuracies).
+        A ``Check`` with parts {1, 2}; values: "thresholds", "reached" (per threshold, the
+        epochs of each variant, None where never) and "validation".
     """
     if len(accuracies) != len(labels) or len(validation_accuracies) != len(labels):
         raise ValueError(
             f"{len(accuracies)} and {len(validation_accuracies)} runs for {len(labels)} labels"
         )
-    epochs = len(accuracies[0])
-    reached = [epochs_to(a, threshold) for a in accuracies]
-    validation = [float(v[-1]) for v in validation_accuracies]
-    faster, faster_reason = ordering(
-        [epochs + 1 if e is None else e for e in reached], tie=0, increasing=False, labels=labels
+    best = min(float(np.max(a)) for a in accuracies)
+    thresholds = [f * best for f in fractions]
+    reached = [[crossing(a, t, below=False) for a in accuracies] for t in thresholds]
+    faster = [ordered(r, increasing=False, labels=labels, rule=rule) for r in reached]
+    validation = [proportion(float(v[-1]), validation_size) for v in validation_accuracies]
+    better = ordered(validation, increasing=True, labels=labels, log=False, rule=rule)
+    parts = {1: _decide_all(faster), 2: better.outcome}
+    per_threshold = "; ".join(
+        f"to {t:.3f}: {', '.join(show(e) for e in r)} ({p.outcome}: {p.reason})"
+        for t, r, p in zip(thresholds, reached, faster)
     )
-    better, better_reason = ordering(validation, tie=0, increasing=True, labels=labels)
-    shown = [f">{epochs}" if e is None else str(e) for e in reached]
     statistic = (
-        f"epochs to training accuracy {threshold} ({', '.join(labels)}): {', '.join(shown)} "
-        f"[(1) {faster_reason}]; final validation accuracy: "
-        f"{', '.join(f'{v:.3f}' for v in validation)} [(2) {better_reason}]"
+        f"epochs to training accuracy ({', '.join(labels)}), as ranges [first crossing, "
+        f"stays above] {per_threshold} [(1) {parts[1]}]; final validation accuracy on "
+        f"{validation_size:,} images: {', '.join(show(v, log=False) for v in validation)} "
+        f"[(2) {better.outcome}: {better.reason}]"
     )
-    parts = {1: bool(faster), 2: bool(better)}
+    middle = len(thresholds) // 2
+    values, intervals = _with_intervals(validation, log=False, rule=rule)
     return Check(
-        holds=all(parts.values()),
+        outcome=combine(parts),
         statistic=statistic,
         summary=(
-            f"epochs to {threshold}: {shown[0]} → {shown[-1]}; "
-            + span("validation accuracy", labels, validation)
+            f"epochs to {thresholds[middle]:.2f}: {show(reached[middle][0])} → "
+            f"{show(reached[middle][-1])}; "
+            + span("validation accuracy", labels, [v.value for v in validation])
         ),
         parts=parts,
         evidence=dict(
             xlabel=xlabel,
             labels=labels if ticks is None else ticks,
             ylabel="final accuracy",
-            series={
-                "training": [float(a[-1]) for a in accuracies],
-                "validation": validation,
-            },
+            series={"training": [float(a[-1]) for a in accuracies], "validation": values},
+            intervals={"validation": intervals},
         ),
-        values={"reached": reached, "validation": validation},
+        values={
+            "thresholds": thresholds,
+            "reached": [[None if math.isinf(e.value) else e.value for e in r] for r in reached],
+            "validation": [v.value for v in validation],
+        },
+        effects=[
+            _effect(
+                f"(1) epochs to {thresholds[middle]:.2f}",
+                _first_to_last(reached[middle], labels, rule=rule),
+                parts[1],
+            ),
+            _effect(
+                "(2) validation accuracy",
+                _first_to_last(validation, labels, log=False, rule=rule),
+                parts[2],
+            ),
+        ],
     )
 
 
-# Two training losses differ (one network learns faster) when one is more than this many
-# times the other (C8).
-SAME_SPEED_RATIO = 1.25
+# --- C8, C9: very deep networks --------------------------------------------------------------
 
 
-def _diverged(values, depths, name, digits):
-    """Fig. 9's numbers by depth, None for a network that diverged: (the labels of the
-    diverged ones, the values as floats with NaN in their place, the words of each value)."""
-    values = list(values)
-    if len(values) != len(depths):
-        raise ValueError(f"{len(values)} {name} values for depths {list(depths)}")
-    diverged = [f"L={d}" for d, v in zip(depths, values) if v is None]
-    numbers = np.array([np.nan if v is None else v for v in values], np.float64)
-    words = ["diverged" if v is None else f"{v:.{digits}g}" for v in values]
-    return diverged, numbers, ", ".join(words)
+def _form_name(form):
+    return RESIDUAL_FORM_NAMES.get(form, str(form))
 
 
-def _by_depth(quantity, values, depths, optimizer, residual_form):
-    """Fig. 9's summary and evidence: {"plain": by depth, "residual": by depth}, None for a
-    network that diverged, as the summary (first and last depth of each) and the panel."""
-    labels = [f"L={d}" for d in depths]
-    prefix = f"{optimizer}, " if optimizer else ""
-    residual = f"residual ({residual_form})" if residual_form else "residual"
+def _diverged(items, depths):
+    return [f"L={d}" for d, v in zip(depths, items) if v is None]
+
+
+def _not_evaluated(diverged):
+    return Part("fails", f"not evaluated: {', '.join(diverged)} diverged")
+
+
+def _fig9_evidence(quantity, estimates, depths, residual_form, log=True, rule=RULE):
+    """Fig. 9's evidence panel: one series per form, a diverged network a gap."""
+    series, intervals = {}, {}
+    residual_name = _form_name(residual_form) if residual_form else "residual"
+    for key, name in (("none", _form_name(None)), ("residual", residual_name)):
+        values, bars = _with_intervals(estimates[key], log=log, rule=rule)
+        series[name], intervals[name] = values, bars
     return dict(
-        summary=(
-            f"{prefix}{quantity}: plain "
-            + span("", labels, values["plain"], missing="diverged")
-            + "; residual "
-            + span("", labels, values["residual"], missing="diverged")
-        ),
-        evidence=dict(
-            xlabel="layers L",
-            labels=depths,
-            ylabel=quantity,
-            log=True,
-            series={  # a diverged network leaves a gap
-                name: [np.nan if v is None else v for v in values[key]]
-                for key, name in (("plain", "plain"), ("residual", residual))
-            },
-        ),
+        xlabel="layers L",
+        labels=list(depths),
+        ylabel=quantity,
+        log=True,
+        series=series,
+        intervals=intervals,
     )
 
 
+@_recorded
 def very_deep_speed_check(
-    plain: Sequence,
+    no_residual: Sequence,
     residual: Sequence,
     *,
     depths: Sequence[int],
-    epoch: int,
-    ratio: float = SAME_SPEED_RATIO,
+    designated: float = DESIGNATED_LOSS,
     optimizer: str | None = None,
     residual_form: str | None = None,
+    rule: Rule = RULE,
 ) -> Check:
     """C8 (Fig. 9a): without residual connections very deep networks learn slower; with them,
     at about the same speed.
 
-    (1) every plain network deeper than the first has a loss above ``ratio`` times the
-    first's; (2) the residual networks' losses lie within a factor ``ratio`` of each other.
-    A network that diverged (None) never counts for the claim: its part is not evaluated,
-    and fails, with the statistic saying which diverged.
+    A network's speed is the epochs it takes to bring its training loss below ``designated``
+    times its first recorded loss, as the range from the first crossing to the epoch after
+    which it stays below (a loss that jumps back widens it); a network that never gets there
+    is slower than every one that does. (1) without residual connections, the epochs increase
+    with depth; (2) with them, they are the same at every depth (within the smallest effect).
+    A network that diverged (None) never counts: its part fails, not evaluated.
 
     Args:
-        plain, residual: the training loss at ``epoch`` by depth, shallow to deep; None for
-            a network whose training diverged.
+        no_residual, residual: the training loss of every epoch, by depth (shallow to deep);
+            None for a network whose training diverged.
         depths: the numbers of layers.
-        epoch: the epoch of the losses, for the statistic.
-        ratio: the factor by which two losses differ.
-        optimizer: the optimiser they were trained with, named first in the summary.
-        residual_form: the residual networks' form, named in the evidence panel's legend.
+        designated: the loss to reach, as a fraction of the first recorded loss.
+        optimizer: the training setting, named first in the summary.
+        residual_form: the residual networks' form ("unscaled" or "scaled").
+        rule: the rule.
 
     Returns:
-        A ``Check`` with parts {1, 2}; values: "plain" and "residual", the losses as given.
+        A ``Check`` with parts {1, 2}; values: "none" and "residual", the epochs (inf where
+        never reached, None where diverged).
     """
-    if len(depths) < 2:
-        raise ValueError(f"C8 compares at least two depths, got {list(depths)}")
-    given = [v for v in [*plain, *residual] if v is not None]
-    losses = {"plain": list(plain), "residual": list(residual)}
-    plain_diverged, plain, plain_words = _diverged(plain, depths, "plain", 4)
-    residual_diverged, residual, residual_words = _diverged(residual, depths, "residual", 4)
-    if not np.all(np.isfinite(np.asarray(given, np.float64))):
-        raise ValueError("the losses contain NaN or inf; pass None for a diverged network")
-    yes_no = {True: "yes", False: "no"}
-
-    def part(diverged, holds, text):
-        if diverged:
-            return False, f"not evaluated: {', '.join(diverged)} diverged"
-        return holds, f"{text}: {yes_no[holds]}"
-
-    slower, slower_text = part(
-        plain_diverged,
-        bool(np.all(plain[1:] > ratio * plain[0])),
-        f"deeper slower by more than {ratio:g}x",
+    if len(depths) < 2 or len(no_residual) != len(depths) or len(residual) != len(depths):
+        raise ValueError(
+            f"C8 compares at least two depths, one loss curve each: {len(no_residual)} and "
+            f"{len(residual)} curves for depths {list(depths)}"
+        )
+    for curve in [*no_residual, *residual]:
+        if curve is not None and not np.all(np.isfinite(np.asarray(curve, np.float64))):
+            raise ValueError("a loss curve contains NaN or inf; pass None for a diverged network")
+    epochs = {
+        key: [None if c is None else crossing(c, designated * float(c[0])) for c in curves]
+        for key, curves in (("none", no_residual), ("residual", residual))
+    }
+    labels = [f"L={d}" for d in depths]
+    diverged = {key: _diverged(values, depths) for key, values in epochs.items()}
+    slower = (
+        _not_evaluated(diverged["none"])
+        if diverged["none"]
+        else ordered(epochs["none"], increasing=True, labels=labels, rule=rule)
     )
-    spread = "" if residual_diverged else f"max/min {residual.max() / residual.min():.2f}, "
-    same, same_text = part(
-        residual_diverged,
-        bool(residual.max() <= ratio * residual.min()),
-        f"same speed within {ratio:g}x",
+    same = (
+        _not_evaluated(diverged["residual"])
+        if diverged["residual"]
+        else alike(epochs["residual"], labels=labels, rule=rule)
     )
+    words = lambda values: ", ".join(show(v, missing="diverged") for v in values)
+    prefix = f"{optimizer}: " if optimizer else ""
     statistic = (
-        f"loss at epoch {epoch} by L={'/'.join(map(str, depths))}: plain "
-        f"{plain_words} ((1) {slower_text}), residual "
-        f"{residual_words} ({spread}(2) {same_text})"
+        f"epochs to {designated:g}× the first loss by L={'/'.join(map(str, depths))}: "
+        f"{_form_name(None)} {words(epochs['none'])} ((1) {slower.outcome}: {slower.reason}), "
+        f"{_form_name(residual_form)} {words(epochs['residual'])} "
+        f"((2) {same.outcome}: {same.reason})"
     )
-    parts = {1: slower, 2: same}
+    parts = {1: slower.outcome, 2: same.outcome}
+    effects = []
+    for key, part, name in (("none", slower, "(1)"), ("residual", same, "(2)")):
+        if not diverged[key]:
+            step = _first_to_last(epochs[key], labels, rule=rule)
+            effects.append(
+                _effect(
+                    f"{name} {_form_name(None if key == 'none' else residual_form)}, epochs",
+                    step,
+                    part.outcome,
+                )
+            )
     return Check(
-        holds=all(parts.values()),
+        outcome=combine(parts),
         statistic=statistic,
+        summary=(
+            f"{prefix}epochs to {designated:g}× the first loss: {_form_name(None)} "
+            + span("", labels, epochs["none"], missing="diverged")
+            + f"; {_form_name(residual_form)} "
+            + span("", labels, epochs["residual"], missing="diverged")
+        ),
         parts=parts,
-        values=losses,
-        **_by_depth("loss", losses, depths, optimizer, residual_form),
+        evidence=_fig9_evidence(
+            f"epochs to {designated:g}× the first loss", epochs, depths, residual_form, rule=rule
+        ),
+        values={
+            key: [None if e is None else e.value for e in values] for key, values in epochs.items()
+        },
+        effects=effects,
     )
 
 
+@_recorded
 def very_deep_frequency_check(
     inv_delta: ArrayLike,
-    plain: Sequence,
+    no_residual: Sequence,
     residual: Sequence,
     *,
     depths: Sequence[int],
     epoch: int,
+    fraction: float = 0.5,
     optimizer: str | None = None,
     residual_form: str | None = None,
+    rule: Rule = RULE,
 ) -> Check:
     """C9 (Fig. 9b): without residual connections a deeper network's effective target has more
     high-frequency power; with them, depth makes almost no difference.
 
-    (1) the plain networks' half-way 1/delta increases with depth, ties within
-    ``grid_tie``; (2) the residual networks' half-way points lie within one ``grid_tie``.
-    A network that diverged before the snapshot (None) has no curve: its part is not
-    evaluated, and fails.
+    (1) the half-way 1/delta of S^[-3] without residual connections increases with depth;
+    (2) with them, it is the same at every depth (within the smallest effect). A network that
+    diverged before the snapshot (None) has no curve: its part fails, not evaluated.
 
     Args:
         inv_delta: the grid shared by the curves.
-        plain, residual: the half-way 1/delta of S^[-3] by depth, shallow to deep; None for
-            a network whose training diverged before the snapshot.
+        no_residual, residual: by depth, shallow to deep, {"curve", "floor", "draws"} of
+            S^[-3] at the snapshot (draws: subsample half-way points, or None); None for a
+            network whose training diverged before the snapshot.
         depths: the numbers of layers.
         epoch: the snapshot's epoch, for the statistic.
-        optimizer: the optimiser they were trained with, named first in the summary.
-        residual_form: the residual networks' form, named in the evidence panel's legend.
+        fraction: the fraction of the points each subsample holds.
+        optimizer: the training setting, named first in the summary.
+        residual_form: the residual networks' form ("unscaled" or "scaled").
+        rule: the rule.
 
     Returns:
-        A ``Check`` with parts {1, 2}; values: "plain" and "residual", the half-way points
-        as given.
+        A ``Check`` with parts {1, 2}; values: "none" and "residual", the half-way points.
     """
     labels = [f"L={d}" for d in depths]
-    halfway = {"plain": list(plain), "residual": list(residual)}
-    plain_diverged, plain, plain_words = _diverged(plain, depths, "plain", 3)
-    residual_diverged, residual, residual_words = _diverged(residual, depths, "residual", 3)
-    if plain_diverged:
-        more_high, more_reason = False, f"not evaluated: {', '.join(plain_diverged)} diverged"
-    else:
-        more_high, more_reason = ordered_on_grid(inv_delta, plain, increasing=True, labels=labels)
-    if residual_diverged:
-        same = False
-        same_reason = f"(2) not evaluated: {', '.join(residual_diverged)} diverged"
-    else:
-        same, spread = same_on_grid(inv_delta, residual)
-        same_reason = f"{spread}; (2) no difference: {'yes' if same else 'no'}"
+    halfway = {
+        key: [
+            None
+            if r is None
+            else position(
+                inv_delta,
+                r["curve"],
+                r["floor"],
+                r.get("draws"),
+                fraction=fraction,
+                pairing="analysis",
+            )
+            for r in records
+        ]
+        for key, records in (("none", no_residual), ("residual", residual))
+    }
+    diverged = {key: _diverged(values, depths) for key, values in halfway.items()}
+    more_high = (
+        _not_evaluated(diverged["none"])
+        if diverged["none"]
+        else ordered(halfway["none"], increasing=True, labels=labels, rule=rule)
+    )
+    same = (
+        _not_evaluated(diverged["residual"])
+        if diverged["residual"]
+        else alike(halfway["residual"], labels=labels, rule=rule)
+    )
+    words = lambda values: ", ".join(show(v, missing="diverged") for v in values)
+    prefix = f"{optimizer}: " if optimizer else ""
     statistic = (
-        f"half-way 1/δ of S[-3] at epoch {epoch} by L={'/'.join(map(str, depths))}: plain "
-        f"{plain_words} ((1) {more_reason}), residual {residual_words} ({same_reason})"
+        f"half-way 1/δ of S[-3] at epoch {epoch} by L={'/'.join(map(str, depths))}: "
+        f"{_form_name(None)} {words(halfway['none'])} ((1) {more_high.outcome}: "
+        f"{more_high.reason}), {_form_name(residual_form)} {words(halfway['residual'])} "
+        f"((2) {same.outcome}: {same.reason})"
     )
-    parts = {1: bool(more_high), 2: bool(same)}
+    parts = {1: more_high.outcome, 2: same.outcome}
+    effects = []
+    for key, part, name in (("none", more_high, "(1)"), ("residual", same, "(2)")):
+        if not diverged[key]:
+            step = _first_to_last(halfway[key], labels, rule=rule)
+            effects.append(
+                _effect(
+                    f"{name} {_form_name(None if key == 'none' else residual_form)}, half-way",
+                    step,
+                    part.outcome,
+                )
+            )
     return Check(
-        holds=all(parts.values()),
+        outcome=combine(parts),
         statistic=statistic,
+        summary=(
+            f"{prefix}half-way 1/δ: {_form_name(None)} "
+            + span("", labels, halfway["none"], missing="diverged")
+            + f"; {_form_name(residual_form)} "
+            + span("", labels, halfway["residual"], missing="diverged")
+        ),
         parts=parts,
-        values=halfway,
-        **_by_depth("half-way 1/δ", halfway, depths, optimizer, residual_form),
+        evidence=_fig9_evidence("half-way 1/δ", halfway, depths, residual_form, rule=rule),
+        values={
+            key: [None if e is None else e.value for e in values] for key, values in halfway.items()
+        },
+        effects=effects,
     )
 
 
+# --- Parity ----------------------------------------------------------------------------------
+
+
+@_recorded
 def parity_check(
-    inv_delta: ArrayLike, curves: dict, floors: dict, *, layers: Sequence[int], epoch: int
+    inv_delta: ArrayLike,
+    curves: Sequence,
+    floors: Sequence,
+    draws: Sequence | None = None,
+    *,
+    layers: Sequence[int],
+    epoch: int,
+    fraction: float = 0.5,
+    rule: Rule = RULE,
 ) -> Check:
     """Parity (Sec. 5): at the end of training, do deeper hidden layers sit at lower frequency?
 
-    The half-way 1/delta must decrease over the hidden layers, ties within ``grid_tie``;
-    where it holds only over the first layers, the statistic says how far.
+    The half-way 1/delta must decrease over the hidden layers, step by step, against the
+    subsample intervals; the statistic gives every step.
 
     Args:
         inv_delta: the grid shared by the curves.
-        curves, floors: {layer: LFR curve}, {layer: floor} at ``epoch``; layer 0 (the
-            input), when present, is reported but not compared.
+        curves, floors: one LFR curve (and floor) per hidden layer in ``layers``, at ``epoch``.
+        draws: one array of subsample half-way points per layer, or None.
         layers: the hidden layers compared, shallow to deep.
         epoch: the epoch of the curves.
+        fraction: the fraction of the points each subsample holds.
+        rule: the rule.
 
     Returns:
-        A ``Check``; values: "halfway" and "peaks", by layer in the order of ``layers``.
+        A ``Check`` of one part; values: "halfway" and "peaks", by layer.
     """
-    positions = curve_positions(inv_delta, curves, floors)
-    halfway = [positions[l][1] for l in layers]
-    holds, reason = ordered_on_grid(
-        inv_delta, halfway, increasing=False, labels=[f"layer {l}" for l in layers]
-    )
+    if not len(curves) == len(floors) == len(layers):
+        raise ValueError(f"{len(curves)} curves, {len(floors)} floors for layers {list(layers)}")
+    halfway = _positions(inv_delta, curves, floors, draws, "halfway", fraction, "analysis")
+    peaks = _positions(inv_delta, curves, floors, None, "peak", fraction, None)
+    labels = [f"layer {l}" for l in layers]
+    part = ordered(halfway, increasing=False, labels=labels, rule=rule)
+    values, intervals = _with_intervals(halfway, rule=rule)
     statistic = (
-        f"half-way 1/δ at epoch {epoch} by layer {layers[0]}-{layers[-1]}: "
-        f"{', '.join(f'{v:.3g}' for v in halfway)} ({reason}); RDF peaks: "
-        f"{', '.join(f'{positions[l][0]:.3g}' for l in layers)}"
+        f"half-way 1/δ at epoch {epoch} by layer {layers[0]}-{layers[-1]}, with "
+        f"{_percent(rule.level)} intervals: {', '.join(show(h) for h in halfway)} ({part.reason}); "
+        f"RDF peaks: {', '.join(f'{p.value:.3g}' for p in peaks)}"
     )
-    if 0 in positions and 0 not in layers:
-        statistic += f"; the input (layer 0): half-way {positions[0][1]:.3g}"
-    if not holds and not np.any(np.isnan(halfway)):
-        held = longest_ordered_prefix(halfway, tie=grid_tie(inv_delta, halfway), increasing=False)
-        statistic += f"; decreasing over layers {layers[0]}-{layers[held - 1]} only"
     return Check(
-        holds=bool(holds),
+        outcome=part.outcome,
         statistic=statistic,
-        summary=f"half-way 1/δ at epoch {epoch}: "
-        + span("", [f"layer {l}" for l in layers], halfway),
+        summary=f"half-way 1/δ at epoch {epoch}: " + span("", labels, halfway),
         evidence=dict(
             xlabel="hidden layer",
-            labels=layers,
+            labels=list(layers),
             ylabel="half-way 1/δ",
             log=True,
-            series={f"epoch {epoch}": halfway},
+            series={f"epoch {epoch}": values},
+            intervals={f"epoch {epoch}": intervals},
         ),
-        values={"halfway": halfway, "peaks": [positions[l][0] for l in layers]},
+        values={"halfway": [h.value for h in halfway], "peaks": [p.value for p in peaks]},
+        effects=[
+            _effect(
+                f"{labels[0]} → {labels[-1]}, half-way",
+                _first_to_last(halfway, labels, rule=rule),
+                part.outcome,
+            )
+        ],
     )
