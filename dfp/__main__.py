@@ -36,7 +36,7 @@ is half-way from its floor to 1) and the RDF's peak, each with the interval over
 MEASURE_EPILOG = """\
 cost: time grows as n^2 d (plus the grid's length); the intervals cost about
 repeats * fraction^2 times the full measurement (5x by default; --repeats 0 skips them);
-memory is linear in n. The JSON written by --out is the format "dfp.measurement/1",
+memory is linear in n. The JSON written by --out is the format "dfp.measurement/2",
 documented in the dfp.measure module (python -c "import dfp.measure; help(dfp.measure)").
 
 example:
@@ -131,6 +131,16 @@ def _parser():
     commands.add_parser(
         "sync", help="copy each shared run's parameters from its first notebook into the others"
     )
+    c = commands.add_parser(
+        "results", help="check the committed results, or decide them again from their data"
+    )
+    c.add_argument(
+        "--redecide",
+        action="store_true",
+        help="decide every claim again from the data its result carries, under the current "
+        "rule (no training), and rewrite the summaries",
+    )
+    c.add_argument("--root", default=".", help="the repository (default: %(default)s)")
     return parser
 
 
@@ -171,8 +181,8 @@ def _position(name, value, interval, resampling):
     text = f"{name} 1/delta = {value:.4g}" if np.isfinite(value) else f"{name}: not on the grid"
     if interval is not None:
         text += (
-            f" ({resampling['level']:.0%} interval {interval[0]:.4g} to {interval[1]:.4g} over "
-            "the subsamples)"
+            f" ({resampling['level']:.0%} interval {interval[0]:.4g} to {interval[1]:.4g}, "
+            "centred on all the points, its width from the subsamples)"
         )
     elif resampling:
         text += " (no interval: fewer than half the subsamples give one)"
@@ -246,6 +256,26 @@ def _measure(args):
         raise InputError(f"cannot write: {error}") from None
 
 
+def _results(args):
+    """``python -m dfp results [--redecide]``: one line per committed result."""
+    from dfp import results  # deferred: only this command reads results
+
+    if args.redecide:
+        changed = results.redecide_results(args.root)
+        for path, moved in changed:
+            print(f"re-decided {path}" + (f": {', '.join(moved)} changed" if moved else ""))
+        if not changed:
+            print("every committed result is decided under the current rule")
+    for path in sorted(Path(args.root, results.RESULTS).glob("*/*.summary.json")):
+        try:
+            summary = results.check_result(path)
+        except results.ResultError as error:
+            print(f"dfp results: error: {error}", file=sys.stderr)
+            sys.exit(2)
+        for claim, fields in summary["claims"].items():
+            print(f"{path}: {claim} {fields['mark']} {fields['verdict']}")
+
+
 def main(argv: list[str]) -> None:
     """Run one command of ``python -m dfp``.
 
@@ -264,6 +294,8 @@ def main(argv: list[str]) -> None:
             sys.exit(2)
     elif args.command == "runs":
         runs.print_runs(args.directory)
+    elif args.command == "results":
+        _results(args)
     elif args.command == "sync":
         for path in parameters.sync_shared_parameters():
             print(f"rewrote {path} and its .ipynb")

@@ -2,11 +2,15 @@
 
 Only notebooks use it. ``begin`` opens every page: it reads and checks the notebook's
 parameters once and returns them, for the page to pass on. ``glue_claim`` glues a
-``dfp.verdicts.Check`` into the notebook as ``<claim>_holds`` (a bool), ``<claim>_verdict`` (in
+``dfp.verdicts.Check`` into the notebook as ``<claim>_outcome``, ``<claim>_verdict`` (in
 words), ``<claim>_statistic`` (the numbers behind it) and the rest, so that the book's text
-and the report page quote what was measured; ``show_results`` and ``show_parameters`` end
-every figure page.
+and the report page quote what was measured; ``glue_run`` glues the training run's facts
+for a sweep; ``show_results`` and ``show_parameters`` end every figure page.
 """
+
+import json
+import math
+from typing import Any
 
 from IPython.display import Markdown, display
 from myst_nb import glue
@@ -16,9 +20,9 @@ from dfp.parameters import Parameters, profile_file, read_parameters
 from dfp.plots import evidence_figure, inline_image
 from dfp.results import show_results as _show_committed_results
 from dfp.runs import used_runs
-from dfp.verdicts import Check, verdict
+from dfp.verdicts import Check
 
-__all__ = ["begin", "glue_claim", "show_parameters", "show_results"]
+__all__ = ["begin", "glue_claim", "glue_run", "show_parameters", "show_results"]
 
 
 def begin(namespace: dict, notebook: str) -> Parameters:
@@ -42,21 +46,23 @@ def begin(namespace: dict, notebook: str) -> Parameters:
     return params
 
 
-def glue_claim(claim: str, check: Check, *, scale: str, note: str = "") -> None:
+def glue_claim(claim: str, check: Check, *, scale: str) -> None:
     """Glue a claim's verdict, in words and as a bool, and the numbers behind it.
 
-    Glued names: ``<claim>_holds`` (bool), ``<claim>_verdict`` (words), ``<claim>_mark``
-    (✓, ✗ or ◐), ``<claim>_statistic`` (every number, for the figure page),
-    ``<claim>_summary`` (the two or three numbers that decide it, for the report),
-    ``<claim>_scale`` (the scale of the run), with parts, ``<claim>_parts`` ({part: bool},
-    for sweeps' tables) and, with evidence, ``<claim>_panel`` (a small figure of the
-    deciding numbers, for the report). The verdict and statistic are also printed.
+    Glued names: ``<claim>_outcome`` ("holds", "fails", "not resolved" or "in part"),
+    ``<claim>_holds`` (bool: the whole claim holds), ``<claim>_verdict`` (words),
+    ``<claim>_mark`` (✓, ✗, ◐ or ?), ``<claim>_statistic`` (every number, for the figure
+    page), ``<claim>_summary`` (the two or three numbers that decide it, for the report),
+    ``<claim>_scale`` (the scale of the run), ``<claim>_inputs`` (the arrays the check read,
+    from which ``dfp.claims.redecide`` decides it again), ``<claim>_effects`` (the deciding
+    effects with their intervals, for the report's summary figure), with parts
+    ``<claim>_parts`` ({part: outcome}) and, with evidence, ``<claim>_panel`` (a small figure
+    of the deciding numbers, for the report). The verdict and statistic are also printed.
 
     Args:
         claim: one of ``dfp.claims.CLAIMS``.
         check: what the claim's check in ``dfp.claims`` returned.
         scale: the scale of the run in a few words, from its parameters.
-        note: more numbers appended to the statistic.
 
     Returns:
         None.
@@ -67,20 +73,74 @@ def glue_claim(claim: str, check: Check, *, scale: str, note: str = "") -> None:
         raise ValueError(f"check must be a dfp.verdicts.Check, got {type(check).__name__}")
     if not isinstance(scale, str) or not scale:
         raise ValueError("scale must be a non-empty string")
-    statistic = check.statistic + note
-    phrase, mark = verdict(check.holds, check.parts)
+    statistic = check.statistic
+    phrase, mark = check.verdict()
+    glue(f"{claim}_outcome", check.outcome, display=False)
     glue(f"{claim}_holds", check.holds, display=False)
     glue(f"{claim}_verdict", phrase, display=False)
     glue(f"{claim}_mark", mark, display=False)
     glue(f"{claim}_statistic", statistic, display=False)
     glue(f"{claim}_summary", check.summary, display=False)
     glue(f"{claim}_scale", scale, display=False)
+    glue(f"{claim}_effects", check.effects, display=False)
+    if check.inputs is not None:  # as JSON text: a long list would be cut by the repr glue
+        glue(f"{claim}_inputs", json.dumps(check.inputs, allow_nan=False), display=False)
     if check.parts is not None:
-        glue(f"{claim}_parts", {int(k): bool(v) for k, v in check.parts.items()}, display=False)
+        glue(f"{claim}_parts", {int(k): str(v) for k, v in check.parts.items()}, display=False)
     if check.evidence is not None:
-        panel = evidence_figure(title=f"{claim} {mark}", **check.evidence)
+        evidence = dict(check.evidence)
+        if not _has_values(evidence):  # e.g. no network reached the loss: an empty panel
+            evidence.update(log=False, intervals=None)
+        panel = evidence_figure(title=f"{claim} {mark}", **evidence)
         glue(f"{claim}_panel", inline_image(panel, alt=f"{claim}: {phrase}"), display=False)
     print(f"{claim} {phrase}: {statistic}")
+
+
+def glue_run(**values: Any) -> None:
+    """Glue facts of the page's training run, for a sweep to collect (``dfp.sweeps``).
+
+    Each is glued as ``run_<name>``, not displayed: e.g. ``final_loss`` (the last epoch's
+    training loss), ``epochs`` (trained), ``stop_loss`` (the loss it stopped below, or
+    None). A sweep flags a point whose final loss is not below its stop loss as
+    under-trained.
+
+    Args:
+        **values: {name: value}; a value is None, a bool, an int, a float or a string (a
+            numpy scalar is taken as its Python value; a float that is not finite is glued
+            as its text, e.g. "nan", which a sweep reads as not below any loss).
+
+    Returns:
+        None.
+
+    Raises:
+        ValueError: no values, or a value of another type (naming it); nothing is glued then.
+    """
+    if not values:
+        raise ValueError("glue_run needs at least one named value, e.g. final_loss=0.01")
+    glued = {}
+    for name, value in values.items():
+        if hasattr(value, "item") and getattr(value, "shape", None) == ():
+            value = value.item()
+        if isinstance(value, float) and not math.isfinite(value):
+            value = str(value)
+        if value is not None and not isinstance(value, (bool, int, float, str)):
+            raise ValueError(
+                f"glue_run: {name} is a {type(value).__name__}; a run's fact is None, a bool, "
+                "an int, a float or a string"
+            )
+        glued[name] = value
+    for name, value in glued.items():
+        glue(f"run_{name}", value, display=False)
+
+
+def _has_values(evidence):
+    """Whether an evidence panel has a finite value to draw (a claim whose networks all
+    diverged has none)."""
+    return any(
+        isinstance(v, (int, float)) and math.isfinite(v)
+        for series in evidence["series"].values()
+        for v in series
+    )
 
 
 def show_results(params: Parameters) -> None:

@@ -7,10 +7,18 @@ and its summary ``results/<profile>/<name>.summary.json``::
     {"format": 1, "notebook": "fig8", "profile": "paper",
      "parameters": {...},        # what papermill injected (its record in the notebook)
      "configuration": {...},     # every parameter the run used: defaults, then injected
-     "claims": {"C7": {"holds", "verdict", "mark", "statistic", "summary", "scale", "parts"}},
+     "claims": {"C7": {"outcome", "holds", "verdict", "mark", "statistic", "summary", "scale",
+                       "parts", "effects", "inputs", "rule"}},
      "provenance": {"commit", "commit_date", "code", "training_version", "packages", "python",
                     "backend", "precision", "hardware", "gpus", "trained_on",
                     "training_seconds", "started", "wall_seconds", "recorded"}}
+
+A claim's ``inputs`` are the small arrays its check read (curves and their subsample draws,
+epochs per seed, accuracies, losses): ``redecide_summary`` (``python -m dfp results
+--redecide``) decides every claim again from them under the current rule of ``dfp.verdicts``
+without training, and ``check_result`` refuses a summary whose verdicts are not what the
+current rule decides from its inputs. A result made before results carried their inputs is
+shown with the rule it was decided by (``rule`` is None: one grid step as the tie).
 
 ``make results PROFILE=paper FIG=fig8`` makes one (workflow/Snakefile, rule ``result``);
 ``make book`` never does. Each figure page shows the committed results of its notebook
@@ -21,6 +29,7 @@ Imports no Keras: the workflow and the book's Sphinx extension use it.
 """
 
 import base64
+import dataclasses
 import json
 import shutil
 from collections.abc import Mapping
@@ -29,6 +38,7 @@ from typing import Any
 
 import nbformat
 
+from dfp._vocabulary import CLAIM_PAGES, CLAIMS
 from dfp.parameters import assignments, shared_run
 from dfp.provenance import TRAINING_VERSION
 from dfp.storage import StorageError, atomic_write, read_json, write_json
@@ -39,10 +49,15 @@ __all__ = [
     "PROVENANCE_FIELDS",
     "ResultError",
     "check_result",
+    "claims_overview",
     "committed_results",
+    "forest_rows",
+    "page_claims",
     "ladder_cells",
     "profile_note",
     "provenance_line",
+    "redecide_results",
+    "redecide_summary",
     "result_summary",
     "results_markdown",
     "show_results",
@@ -65,7 +80,29 @@ PROVENANCE_FIELDS = (
     "started",
     "wall_seconds",
 )
-CLAIM_FIELDS = ("holds", "verdict", "mark", "statistic", "summary", "scale", "parts")
+CLAIM_FIELDS = (
+    "outcome",
+    "holds",
+    "verdict",
+    "mark",
+    "statistic",
+    "summary",
+    "scale",
+    "parts",
+    "effects",
+    "inputs",
+)
+# What a claim's verdict is, as against the data it was decided from.
+DECISION_FIELDS = (
+    "outcome",
+    "holds",
+    "verdict",
+    "mark",
+    "statistic",
+    "summary",
+    "parts",
+    "effects",
+)
 FORMAT = 1
 RESULTS = "results"
 
@@ -119,15 +156,94 @@ def _configuration(notebook, values):
 
 
 def _claims(values):
-    """{claim: its glued fields} for every claim a notebook glued a verdict for."""
+    """{claim: its glued fields} for every claim a notebook glued a verdict for; ``rule`` is
+    the rule it was decided by (None for a notebook made before verdicts had intervals)."""
     names = sorted(k.removesuffix("_verdict") for k in values if k.endswith("_verdict"))
     claims = {}
     for claim in names:
         fields = {field: values.get(f"{claim}_{field}") for field in CLAIM_FIELDS}
+        if isinstance(fields["inputs"], str):  # glued as JSON text
+            fields["inputs"] = json.loads(fields["inputs"])
         if fields["parts"] is not None:
             fields["parts"] = {str(k): v for k, v in fields["parts"].items()}
+        fields["rule"] = _rule() if fields["inputs"] is not None else None
         claims[claim] = fields
     return claims
+
+
+def _rule():
+    from dfp.verdicts import RULE  # deferred: numpy only, kept out of the import graph's top
+
+    return dataclasses.asdict(RULE)
+
+
+def _decided(claim, fields):
+    """A claim's fields decided again from its inputs under the current rule."""
+    from dfp.claims import redecide  # deferred: the checks are needed only to re-decide
+
+    try:
+        check = redecide(fields["inputs"])
+    except (ValueError, TypeError, KeyError) as error:
+        raise ResultError(
+            f"{claim} cannot be decided again from the data it carries: {error}"
+        ) from error
+    phrase, mark = check.verdict()
+    decided = dict(
+        fields,
+        outcome=check.outcome,
+        holds=check.holds,
+        verdict=phrase,
+        mark=mark,
+        statistic=check.statistic,
+        summary=check.summary,
+        parts=None if check.parts is None else {str(k): v for k, v in check.parts.items()},
+        effects=check.effects,
+        rule=_rule(),
+    )
+    # The same JSON a summary holds (tuples as lists, ...).
+    return json.loads(json.dumps(decided))
+
+
+def redecide_summary(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """A result's summary with every claim that carries its inputs decided again under the
+    current rule (``dfp.claims.redecide``), without training.
+
+    Args:
+        summary: a result summary.
+
+    Returns:
+        The summary, its claims' verdicts, statistics, parts and effects re-decided; claims
+        without inputs (made before results carried them) unchanged.
+    """
+    claims = {
+        claim: _decided(claim, fields) if fields.get("inputs") is not None else dict(fields)
+        for claim, fields in summary["claims"].items()
+    }
+    return dict(summary, claims=claims)
+
+
+def redecide_results(root: Path | str = ".") -> list[tuple[Path, list[str]]]:
+    """Decide every committed result again under the current rule and rewrite its summary.
+
+    Args:
+        root: the repository.
+
+    Returns:
+        [(summary path, [claims whose verdict changed])] for every summary rewritten.
+    """
+    changed = []
+    for path in sorted((Path(root) / RESULTS).glob("*/*.summary.json")):
+        summary = read_json(path)
+        again = redecide_summary(summary)
+        moved = [
+            claim
+            for claim, fields in again["claims"].items()
+            if fields.get("verdict") != summary["claims"][claim].get("verdict")
+        ]
+        if json.dumps(again, sort_keys=True) != json.dumps(summary, sort_keys=True):
+            write_json(path, again)
+            changed.append((path, moved))
+    return changed
 
 
 def result_summary(
@@ -244,9 +360,10 @@ def check_result(summary_path: Path | str) -> dict[str, Any]:
         profile=summary["profile"],
         provenance=summary["provenance"],
     )
-    for key in ("parameters", "configuration", "claims"):
+    for key in ("parameters", "configuration"):
         if json.dumps(again[key], sort_keys=True) != json.dumps(summary[key], sort_keys=True):
             raise ResultError(f"{summary_path}: its {key} disagree with {notebook}")
+    _check_claims(summary_path, summary["claims"], again["claims"], notebook)
     for key in ("started", "wall_seconds", "precision"):
         if again["provenance"][key] != summary["provenance"][key]:
             raise ResultError(f"{summary_path}: its {key} disagrees with {notebook}")
@@ -255,6 +372,33 @@ def check_result(summary_path: Path | str) -> dict[str, Any]:
             f"{summary_path}: a {summary['profile']} result in another profile's folder"
         )
     return summary
+
+
+def _check_claims(path, claims, glued, notebook):
+    """A summary's claims: the data as its notebook glued them, and (for claims that carry
+    their inputs) the verdicts the current rule decides from that data."""
+    same = lambda a, b: json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+    if set(claims) != set(glued):
+        raise ResultError(
+            f"{path}: its claims {sorted(claims)} are not {notebook}'s {sorted(glued)}"
+        )
+    for claim, fields in claims.items():
+        if fields.get("inputs") is None:  # made before results carried their data: the
+            # fields it has, as its notebook glued them
+            if not same(fields, {k: glued[claim].get(k) for k in fields}):
+                raise ResultError(f"{path}: its claim {claim} disagrees with {notebook}")
+            continue
+        if (
+            not same(fields["inputs"], glued[claim]["inputs"])
+            or fields["scale"] != glued[claim]["scale"]
+        ):
+            raise ResultError(f"{path}: the data of {claim} disagree with {notebook}")
+        decided = _decided(claim, fields)
+        if not all(same(fields.get(k), decided[k]) for k in (*DECISION_FIELDS, "rule")):
+            raise ResultError(
+                f"{path}: {claim} was decided under another rule or code than the current one; "
+                "`python -m dfp results --redecide` decides it again from its data"
+            )
 
 
 def committed_results(name: str, root: Path | str = ".") -> dict[str, dict[str, Any]]:
@@ -415,3 +559,112 @@ def ladder_cells(
                 f"({fields['scale']}; commit {p['commit'][:7]}, {when})"
             )
     return cells
+
+
+def page_claims(executed: Path | str) -> dict[str, dict[str, Any]]:
+    """{claim: its glued fields} of one executed figure notebook (this build's quick rung).
+
+    Args:
+        executed: the executed notebook.
+
+    Returns:
+        {claim: fields}, as a result summary holds them.
+    """
+    return _claims(glued_values(nbformat.read(executed, as_version=4)))
+
+
+# The rungs' names in the report: the book's own build is the quick rung.
+RUNG_NAMES = {"book": "quick", "medium": "medium", "paper": "paper"}
+
+
+def _by_rung(root, quick):
+    """{claim: {rung: (fields, summary or None)}} over this build's run and the committed
+    results."""
+    rungs = {claim: {} for claim in CLAIMS}
+    for claim, fields in (quick or {}).items():
+        if claim in rungs:
+            rungs[claim]["book"] = (fields, None)
+    for path in sorted((Path(root) / RESULTS).glob("*/*.summary.json")):
+        summary = check_result(path)
+        if summary["profile"] not in LADDER:
+            continue
+        for claim, fields in summary["claims"].items():
+            rungs.setdefault(claim, {})[summary["profile"]] = (fields, summary)
+    return rungs
+
+
+def claims_overview(root: Path | str = ".", quick: Mapping | None = None) -> str:
+    """The report's first table: one line per claim, its verdict at the largest scale run.
+
+    Each line gives the paper's claim in a few words, the verdict at the largest rung that
+    has one (paper, then medium, then this build's quick run) with its deciding numbers and
+    their intervals, that rung and its scale, and the ladder as marks (quick · medium ·
+    paper), linking to the figure page. A committed result decided before verdicts had
+    intervals says so.
+
+    Args:
+        root: the repository.
+        quick: {claim: glued fields} of this build's run (``dfp.sweeps.glued_values`` of each
+            executed page, as ``_claims`` reads them), or None.
+
+    Returns:
+        The Markdown table.
+    """
+    rows = [
+        "| claim | the paper says | verdict at the largest scale run | scale | "
+        "quick · medium · paper |",
+        "|---|---|---|---|---|",
+    ]
+    for claim, rungs in _by_rung(root, quick).items():
+        page, figure, says = CLAIM_PAGES[claim]
+        marks = " · ".join(rungs[r][0]["mark"] if r in rungs else "–" for r in LADDER)
+        largest = next((r for r in reversed(LADDER) if r in rungs), None)
+        if largest is None:
+            verdict_cell, scale = "not run", ""
+        else:
+            fields, summary = rungs[largest]
+            verdict_cell = f"{fields['mark']} {fields['verdict']}: {fields['summary']}"
+            if summary is not None and fields.get("rule") is None:
+                verdict_cell += " (decided by the earlier rule: one grid step as the tie)"
+            where = "this build" if summary is None else f"results/{largest}/{page}"
+            scale = f"{RUNG_NAMES[largest]} ({where}): {fields['scale']}"
+        rows.append(
+            f"| [{claim}](../notebooks/{page}.ipynb) | {says} | {verdict_cell} | {scale} | "
+            f"{marks} |"
+        )
+    return "\n".join(rows)
+
+
+def forest_rows(root: Path | str = ".", quick: Mapping | None = None) -> list[dict]:
+    """The deciding effects of every claim at every rung, for ``dfp.plots.forest_figure``.
+
+    Args:
+        root, quick: as for ``claims_overview``.
+
+    Returns:
+        [{"claim", "label", "scale", "effect", "low", "high", "outcome"}], ratios only (the
+        figure's axis), claims in the paper's order, the largest rung first.
+    """
+    rows = []
+    for claim, rungs in _by_rung(root, quick).items():
+        for rung in reversed(LADDER):
+            if rung not in rungs:
+                continue
+            for effect in rungs[rung][0].get("effects") or []:
+                if not effect.get("ratio", True):
+                    continue
+                bounds = (effect["low"], effect["high"])
+                if None in bounds or not bounds[0] > 0:  # unbounded: the point alone
+                    bounds = (None, None)
+                rows.append(
+                    dict(
+                        claim=claim,
+                        label=effect["label"],
+                        scale=RUNG_NAMES[rung],
+                        effect=effect["effect"],
+                        low=bounds[0],
+                        high=bounds[1],
+                        outcome=effect["outcome"],
+                    )
+                )
+    return rows

@@ -1,15 +1,18 @@
 import base64
 import io
+import json
 import re
 
+import nbformat
 import numpy as np
 import pytest
 
-from dfp import page, parameters, plots
+from dfp import claims, page, parameters, plots
+from dfp.sweeps import glued_values
 from dfp.verdicts import Check
 from tests.notebooks import ROOT
 
-CHECK = Check(holds=np.bool_(True), statistic="peaks 1 < 2", summary="peak 1 → 2")
+CHECK = Check(outcome="holds", statistic="peaks 1 < 2", summary="peak 1 → 2")
 
 
 def _published(monkeypatch):
@@ -40,33 +43,78 @@ def test_glue_claim_rejects_unknown_claims_a_missing_check_and_an_empty_scale(mo
     assert published == []  # nothing glued before the checks
 
 
-def test_glue_claim_glues_the_verdict_in_words_beside_the_bool(capsys, monkeypatch):
+def test_glue_claim_glues_the_outcome_and_the_verdict_in_words(capsys, monkeypatch):
     published = _published(monkeypatch)
     page.glue_claim("C3", CHECK, scale="tiny")
     text = _text(published)
+    # A check made by hand records no inputs: none are glued.
     assert list(text) == [
+        "C3_outcome",
         "C3_holds",
         "C3_verdict",
         "C3_mark",
         "C3_statistic",
         "C3_summary",
         "C3_scale",
+        "C3_effects",
     ]
     assert (
-        text["C3_verdict"] == "'reproduces'"
+        text["C3_outcome"] == "'holds'"
+        and text["C3_verdict"] == "'reproduces'"
         and text["C3_mark"] == "'✓'"
         and text["C3_holds"] == "True"
         and text["C3_summary"] == "'peak 1 → 2'"
         and text["C3_scale"] == "'tiny'"
+        and text["C3_effects"] == "[]"
     )
     assert "C3 reproduces: peaks 1 < 2" in capsys.readouterr().out
 
 
-def test_glue_claim_appends_the_note_to_the_statistic(capsys, monkeypatch):
+@pytest.mark.parametrize(
+    "outcome, verdict, mark",
+    [("fails", "does not reproduce", "✗"), ("not resolved", "not resolved at this scale", "?")],
+)
+def test_glue_claim_glues_every_outcome_with_its_words_and_mark(
+    monkeypatch, outcome, verdict, mark
+):
     published = _published(monkeypatch)
-    page.glue_claim("C3", CHECK, scale="tiny", note="; more")
-    assert _text(published)["C3_statistic"] == "'peaks 1 < 2; more'"
-    assert "C3 reproduces: peaks 1 < 2; more" in capsys.readouterr().out
+    check = Check(outcome=outcome, statistic="x", summary="y")
+    page.glue_claim("C3", check, scale="tiny")
+    text = _text(published)
+    assert text["C3_outcome"] == repr(outcome) and text["C3_holds"] == "False"
+    assert text["C3_verdict"] == repr(verdict) and text["C3_mark"] == repr(mark)
+
+
+def _notebook_of(published):
+    """An executed notebook holding what was glued, as papermill keeps it."""
+    cell = nbformat.v4.new_code_cell("glue(...)")
+    cell.outputs = [
+        nbformat.v4.new_output("display_data", data=obj, metadata=kw["metadata"])
+        for obj, kw in published
+    ]
+    return nbformat.v4.new_notebook(cells=[cell])
+
+
+def test_glue_claim_glues_a_check_s_inputs_so_it_can_be_decided_again(monkeypatch):
+    published = _published(monkeypatch)
+    check = claims.fewer_epochs_check(
+        [[None, 45, 50], [20, 22, 25]], 60, increasing=False, labels=["1", "2"], xlabel="layers"
+    )
+    page.glue_claim("C1", check, scale="tiny")
+    values = glued_values(_notebook_of(published))
+    assert json.loads(values["C1_inputs"]) == json.loads(json.dumps(check.inputs))
+    assert values["C1_effects"] == check.effects
+    again = claims.redecide(json.loads(values["C1_inputs"]))
+    assert (again.outcome, again.statistic) == (values["C1_outcome"], values["C1_statistic"])
+
+
+def test_glue_claim_glues_inputs_with_more_than_a_thousand_values_whole(monkeypatch):
+    published = _published(monkeypatch)
+    curves = [np.exp(-np.arange(1200) / tau) for tau in (5.0, 10.0)]
+    check = claims.very_deep_speed_check(curves, curves[:1] * 2, depths=[2, 4])
+    page.glue_claim("C8", check, scale="tiny")
+    values = glued_values(_notebook_of(published))
+    assert json.loads(values["C8_inputs"]) == json.loads(json.dumps(check.inputs))
 
 
 def test_glue_claim_with_evidence_glues_a_sharp_panel(monkeypatch):
@@ -79,15 +127,17 @@ def test_glue_claim_with_evidence_glues_a_sharp_panel(monkeypatch):
         series={"start": [1, 2, 3], "end": [3, 2, 1]},
         ylabel="1/δ",
     )
-    parts = {1: True, 2: False, 3: True}
-    check = Check(holds=False, statistic="x", summary="y", parts=parts, evidence=evidence)
+    parts = {1: "holds", 2: "fails", 3: "holds"}
+    check = Check(outcome="in part", statistic="x", summary="y", parts=parts, evidence=evidence)
     page.glue_claim("C7", check, scale="tiny")
     glued = {kw["metadata"]["scrapbook"]["name"]: (obj, kw["metadata"]) for obj, kw in published}
     verdict = glued["C7_verdict"][0]["application/papermill.record/text/plain"]
     assert verdict == "'reproduces in part: (1) and (3) of three'"
+    outcome = glued["C7_outcome"][0]["application/papermill.record/text/plain"]
+    assert outcome == "'in part'"
     # The parts, for a sweep to collect (dfp.sweeps.glued_values reads them back).
     recorded = glued["C7_parts"][0]["application/papermill.record/text/plain"]
-    assert recorded == "{1: True, 2: False, 3: True}"
+    assert recorded == "{1: 'holds', 2: 'fails', 3: 'holds'}"
     bundle, _ = glued["C7_panel"]
     html = bundle["application/papermill.record/text/html"]
     assert 'alt="C7: reproduces in part: (1) and (3) of three"' in html

@@ -1,13 +1,19 @@
 """Committed results (dfp.results): a long run's executed notebook, its summary and its
 provenance, checked against each other and shown on the figure's page."""
 
+import contextlib
+import dataclasses
+import io
 import json
 import shutil
+from unittest import mock
 
 import nbformat
+import numpy as np
 import pytest
 
-from dfp import plots, results
+from dfp import claims, plots, results, verdicts
+from dfp.__main__ import main
 from tests.notebooks import ROOT
 
 PROVENANCE = {
@@ -49,8 +55,47 @@ def _glued(name, value):
     )
 
 
-def executed_notebook(path, *, holds=True, epochs=3, claim="C7"):
-    """A notebook as papermill leaves it: parameters, injected parameters, glued claim, figure."""
+def glued_claim(claim, check, scale="a test scale"):
+    """The outputs ``dfp.page.glue_claim`` leaves in an executed notebook for a check."""
+    import myst_nb.ext.glue as glue_module
+
+    from dfp import page
+
+    published = []
+    record = lambda obj, **kw: published.append((obj, kw))
+    with (
+        mock.patch.object(glue_module, "ipy_display", record),
+        contextlib.redirect_stdout(io.StringIO()),
+    ):
+        page.glue_claim(claim, check, scale=scale)
+    return [
+        nbformat.v4.new_output("display_data", data=obj, metadata=kw["metadata"])
+        for obj, kw in published
+    ]
+
+
+def deep_frequency_check():
+    """A C7 check on made-up curves: (1) and (3) hold, (2) fails."""
+    grid = np.geomspace(1e-2, 1e4, 121)
+    rng = np.random.default_rng(0)
+    snapshots = ([10.0, 30.0, 100.0], [5.0, 3.0, 80.0], [5.0, 3.0, 1.0])  # half-way points
+    return claims.deep_frequency_check(
+        grid,
+        [0, 50, 100],
+        [[0.1 + 0.9 / (1 + (h / grid) ** 4) for h in hs] for hs in snapshots],
+        [[0.1] * 3] * 3,
+        [[h * np.exp(rng.normal(0, 0.02, 8)) for h in hs] for hs in snapshots],
+        labels=["layer 1", "layer 2", "layer 3"],
+        xlabel="hidden layer",
+    )
+
+
+def executed_notebook(path, *, holds=True, epochs=3, claim="C7", check=None):
+    """A notebook as papermill leaves it: parameters, injected parameters, glued claim, figure.
+
+    With ``check``, the claim is glued as ``dfp.page.glue_claim`` glues it (its inputs
+    included); without, as a notebook made before claims carried their inputs glued it.
+    """
     parameters = nbformat.v4.new_code_cell(
         "epochs = 300\nseed = 0", metadata={"tags": ["parameters"]}
     )
@@ -67,6 +112,8 @@ def executed_notebook(path, *, holds=True, epochs=3, claim="C7"):
         _glued(f"{claim}_scale", "a test scale"),
         _glued(f"{claim}_parts", {1: holds}),
     ]
+    if check is not None:
+        glued.outputs = glued_claim(claim, check)
     figure = nbformat.v4.new_code_cell("plot()")
     figure.outputs = [_figure_output()]
     notebook = nbformat.v4.new_notebook(cells=[parameters, injected, glued, figure])
@@ -92,8 +139,10 @@ def test_a_result_keeps_the_notebook_and_a_summary_of_what_it_recorded(committed
     summary = results.check_result(committed / "results" / "paper" / "fig8.summary.json")
     assert summary["parameters"] == {"epochs": 3}
     assert summary["configuration"] == {"epochs": 3, "seed": 0}  # defaults, then papermill's
+    # A notebook made before claims carried their inputs: checked as it glued them.
     assert summary["claims"]["C7"]["verdict"] == "reproduces"
     assert summary["claims"]["C7"]["parts"] == {"1": True}
+    assert summary["claims"]["C7"]["inputs"] is None and summary["claims"]["C7"]["rule"] is None
     provenance = summary["provenance"]
     assert provenance["precision"] == "float32"  # a notebook without the parameter
     assert provenance["wall_seconds"] == 3600.5 and provenance["started"].startswith("2026-12-01")
@@ -105,7 +154,7 @@ def test_a_summary_that_disagrees_with_its_notebook_fails(committed):
     summary = json.loads(path.read_text())
     summary["claims"]["C7"]["verdict"] = "does not reproduce"
     path.write_text(json.dumps(summary))
-    with pytest.raises(results.ResultError, match="claims disagree"):
+    with pytest.raises(results.ResultError, match="its claim C7 disagrees with"):
         results.check_result(path)
     # The notebook changed under the summary (rerun, summary not rewritten): caught too.
     executed_notebook(committed / "results" / "paper" / "fig8.ipynb", epochs=4)
@@ -199,3 +248,110 @@ def test_the_summary_records_the_parameters_the_page_glued(tmp_path):
     nbformat.write(notebook, path)
     summary = results.result_summary(path, name="fig8", profile="paper", provenance=PROVENANCE)
     assert summary["configuration"] == ran and summary["provenance"]["precision"] == "bf16"
+
+
+# --- Results that carry their claims' inputs -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def executed_with_inputs(tmp_path_factory):
+    """An executed notebook whose claim C7 was glued with its inputs (its panel drawn once)."""
+    path = tmp_path_factory.mktemp("executed") / "executed.ipynb"
+    return executed_notebook(path, check=deep_frequency_check())
+
+
+@pytest.fixture
+def decided(executed_with_inputs, tmp_path):
+    """A committed result whose claim C7 carries its inputs; its summary's path."""
+    root = tmp_path / "repo"
+    results.write_result(
+        executed_with_inputs, name="fig8", profile="paper", provenance=PROVENANCE, root=root
+    )
+    return root / "results" / "paper" / "fig8.summary.json"
+
+
+def _edit(path, change):
+    summary = json.loads(path.read_text())
+    change(summary["claims"]["C7"])
+    path.write_text(json.dumps(summary))
+    return summary
+
+
+def test_a_result_keeps_each_claim_s_inputs_and_the_rule_it_was_decided_by(decided):
+    check = deep_frequency_check()
+    summary = results.check_result(decided)
+    fields = summary["claims"]["C7"]
+    assert fields["inputs"] == json.loads(json.dumps(check.inputs))
+    assert fields["rule"] == dataclasses.asdict(verdicts.RULE)
+    assert fields["outcome"] == "in part" and fields["holds"] is False
+    assert fields["parts"] == {"1": "holds", "2": "fails", "3": "holds"}
+    assert (fields["verdict"], fields["mark"]) == check.verdict()
+    assert fields["statistic"] == check.statistic and fields["summary"] == check.summary
+    assert fields["effects"] == json.loads(json.dumps(check.effects))
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("verdict", "reproduces"),
+        ("outcome", "holds"),
+        ("parts", {"1": "holds", "2": "holds", "3": "holds"}),
+        ("statistic", "every step resolved"),
+    ],
+)
+def test_a_verdict_edited_by_hand_fails_naming_redecide(decided, field, value):
+    _edit(decided, lambda fields: fields.update({field: value}))
+    with pytest.raises(results.ResultError, match="python -m dfp results --redecide"):
+        results.check_result(decided)
+
+
+def test_redecide_summary_restores_an_edited_summary(decided):
+    original = json.loads(decided.read_text())
+    edited = _edit(decided, lambda fields: fields.update(verdict="reproduces", mark="✓"))
+    assert results.redecide_summary(edited) == original
+    assert results.redecide_results(decided.parents[2]) == [(decided, ["C7"])]
+    assert json.loads(decided.read_text()) == original
+    assert results.check_result(decided)["claims"]["C7"]["mark"] == "◐"
+    assert results.redecide_results(decided.parents[2]) == []  # nothing left to decide
+
+
+def test_a_summary_decided_under_another_rule_fails_until_redecided(decided):
+    edited = _edit(decided, lambda fields: fields["rule"].update(level=0.8))
+    with pytest.raises(results.ResultError, match="another rule or code"):
+        results.check_result(decided)
+    assert results.redecide_summary(edited)["claims"]["C7"]["rule"]["level"] == verdicts.LEVEL
+
+
+def test_a_summary_whose_data_disagree_with_its_notebook_fails(decided):
+    _edit(decided, lambda fields: fields["inputs"]["arguments"].update(epochs=[0, 40, 100]))
+    with pytest.raises(results.ResultError, match="the data of C7 disagree"):
+        results.check_result(decided)
+
+
+def test_a_legacy_summary_beside_one_with_inputs_still_checks(decided, tmp_path):
+    executed = executed_notebook(tmp_path / "legacy.ipynb")
+    root = decided.parents[2]
+    results.write_result(executed, name="fig7", profile="paper", provenance=PROVENANCE, root=root)
+    summary = results.check_result(root / "results" / "paper" / "fig7.summary.json")
+    assert summary["claims"]["C7"]["rule"] is None
+    assert results.redecide_results(root) == []  # a legacy claim is left as it is
+
+
+def test_the_results_command_refuses_a_stale_verdict_then_redecides_it(decided, capsys):
+    root = str(decided.parents[2])
+    _edit(decided, lambda fields: fields.update(verdict="reproduces", mark="✓"))
+    with pytest.raises(SystemExit) as stopped:
+        main(["results", "--root", root])
+    assert stopped.value.code == 2 and "--redecide" in capsys.readouterr().err
+    main(["results", "--redecide", "--root", root])
+    out = capsys.readouterr().out
+    assert f"re-decided {decided}: C7 changed" in out
+    assert "C7 ◐ reproduces in part: (1) and (3) of three" in out
+    main(["results", "--redecide", "--root", root])
+    assert "every committed result is decided under the current rule" in capsys.readouterr().out
+
+
+def test_a_claim_whose_check_cannot_be_run_again_fails_as_a_result_error(decided, monkeypatch):
+    monkeypatch.delitem(claims._CHECKS, "deep_frequency_check")
+    with pytest.raises(results.ResultError, match="C7"):
+        results.check_result(decided)
