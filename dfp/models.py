@@ -14,8 +14,11 @@ import keras
 import numpy as np
 from numpy.typing import ArrayLike
 
+from dfp._vocabulary import RESIDUAL_FORM_NAMES, RESIDUAL_FORMS
+
 __all__ = [
     "RESIDUAL_FORMS",
+    "RESIDUAL_FORM_NAMES",
     "RESNET_VARIANTS",
     "depth",
     "effective_target",
@@ -29,7 +32,10 @@ __all__ = [
 _NAME = re.compile(r"^f(\d+)$")
 
 
-RESIDUAL_FORMS = (None, "plain", "scaled")
+# The three forms of a deep MLP (Fig. 9), ``residual``: None (no residual connections),
+# "unscaled" (f^[l] = f^[l-1] + tanh(W f^[l-1] + b), the lab's form) or "scaled" (the branch
+# divided by sqrt(L - 2)); RESIDUAL_FORMS and their names, RESIDUAL_FORM_NAMES, are written
+# once, in dfp._vocabulary, for the claims to name them without loading Keras.
 
 
 def mlp(
@@ -51,11 +57,11 @@ def mlp(
         width: units in every hidden layer.
         activation: any Keras activation name, e.g. "tanh" (the paper's) or "relu".
         output_dim: dimension of the output f^[L].
-        residual: None for a plain network; otherwise every hidden layer after the first
-            (width -> width) adds its input back: "plain" is
-            f^[l] = f^[l-1] + act(W f^[l-1] + b), and "scaled" divides the branch by
-            sqrt(L - 2), the number of residual layers, so that the residual stream does
-            not grow with depth.
+        residual: one of ``RESIDUAL_FORMS``: None for no residual connections; otherwise
+            every hidden layer after the first (width -> width) adds its input back:
+            "unscaled" is f^[l] = f^[l-1] + act(W f^[l-1] + b), and "scaled" divides the
+            branch by sqrt(L - 2), the number of residual layers, so that the residual stream
+            does not grow with depth.
         seed: seeds the initialisers, so equal seeds give equal networks.
         name: model name.
 
@@ -70,6 +76,11 @@ def mlp(
     ):
         if int(value) != value or value < 1:
             raise ValueError(f"{label} must be a positive integer, got {value}")
+    if residual == "plain":
+        raise ValueError(
+            "the residual form 'plain' (h + act(W h + b), not scaled) is now called 'unscaled'; "
+            f"use one of {RESIDUAL_FORMS}"
+        )
     if residual not in RESIDUAL_FORMS:
         raise ValueError(f"unknown residual form {residual!r}; use one of {RESIDUAL_FORMS}")
     keras.activations.get(activation)  # an unknown name raises here, with Keras's message

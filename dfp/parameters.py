@@ -111,11 +111,25 @@ def either(first, second):
     return Rule(f"{first.allowed}, or {second.allowed}", lambda v: first(v) or second(v))
 
 
-def _learning_rates(value):
+def _trainings(value):
     return (
-        isinstance(value, dict)
+        isinstance(value, list)
         and len(value) >= 1
-        and all(k in OPTIMIZERS and _is_number(v) and v > 0 for k, v in value.items())
+        and all(
+            isinstance(t, list) and len(t) == 2 and t[0] in OPTIMIZERS and _is_number(t[1])
+            for t in value
+        )
+        and all(t[1] > 0 for t in value)
+        and len({(t[0], float(t[1])) for t in value}) == len(value)
+    )
+
+
+def _residual_forms(value):
+    return (
+        isinstance(value, list)
+        and len(value) >= 1
+        and all(form in ("unscaled", "scaled") for form in value)
+        and len(set(value)) == len(value)
     )
 
 
@@ -160,7 +174,7 @@ _POSITIVE = number(above=0)
 # One rule per parameter name, for every notebook. A name a notebook uses and this table lacks
 # is an error (tests/test_parameters.py checks every notebook against it).
 RULES = {
-    "accuracy_threshold": number(above=0, below=1),
+    "accuracy_fractions": list_of(number(above=0, below=1), increasing=True),
     "activation": Rule(
         f"a Keras activation name, one of {', '.join(map(repr, ACTIVATIONS))}",
         lambda v: v in ACTIVATIONS,
@@ -181,13 +195,19 @@ RULES = {
     "k_values": list_of(_POSITIVE, increasing=True),
     "learning_rate": _POSITIVE,
     "loss": one_of(*LOSSES),
-    "learning_rates": Rule("a dict from 'adam' or 'sgd' to a number > 0", _learning_rates),
     "max_epochs": _COUNT,
     "num_points": _SIZE,
-    "optimizers": list_of(one_of(*OPTIMIZERS)),
     "precision": one_of(*PRECISIONS),
     "relative_threshold": _POSITIVE,
-    "residual_forms": list_of(one_of("scaled", "plain")),
+    "repeats": Rule(
+        "an integer: 0 (no intervals) or the number of subsamples, at least 2",
+        lambda v: isinstance(v, int) and not isinstance(v, bool) and (v == 0 or v >= 2),
+    ),
+    "residual_forms": Rule(
+        "a list (at least one, none twice) of 'unscaled' (h + tanh(W h + b)) and 'scaled' "
+        "(h + tanh(W h + b)/sqrt(L-2)); the form once called 'plain' is now 'unscaled'",
+        _residual_forms,
+    ),
     "seed": _SEED,
     "seeds": list_of(_SEED),
     "snapshot_epoch": _SEED,
@@ -198,9 +218,16 @@ RULES = {
     ),
     "stop_loss": either(_POSITIVE, Rule("None (train all epochs)", lambda v: v is None)),
     "train_size": _COUNT,
+    "trainings": Rule(
+        "a list (at least one, none twice) of training settings [optimizer, learning rate], "
+        f"the optimizer one of {', '.join(map(repr, OPTIMIZERS))}, the rate a number > 0, "
+        "e.g. [['adam', 1e-05], ['sgd', 0.004]]",
+        _trainings,
+    ),
     "validation_size": _COUNT,
     "variants": list_of(one_of(1, 2, 3, 4)),
     "width": _COUNT,
+    "x_half_widths": list_of(_POSITIVE),
 }
 
 # Training runs that several notebooks share. Their parameters are defined once, in the

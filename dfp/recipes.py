@@ -7,7 +7,7 @@ A recipe trains; it does not cache. A page gets every trained network one way, v
 same configuration and training version exists (another figure's, or the GPU run's).
 """
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import keras
@@ -16,7 +16,7 @@ import numpy as np
 from dfp._backend import dtype_policy, matmul_precision
 from dfp.callbacks import Spectra
 from dfp.data import cifar10, mnist
-from dfp.models import mlp, resnet18_variant
+from dfp.models import RESIDUAL_FORM_NAMES, effective_target, mlp, resnet18_variant
 from dfp.parameters import SHARED
 from dfp.training import (
     Diverged,
@@ -29,8 +29,11 @@ from dfp.training import (
 )
 
 __all__ = [
+    "deep_network",
+    "deep_network_stability_bound",
     "epochs_to_loss",
     "resnet18_configs",
+    "sgd_stability_bound",
     "train_deep_network",
     "train_resnet_variant",
 ]
@@ -170,7 +173,7 @@ def train_resnet_variant(
         for targets in ("labels", "output")
     }
     with matmul_precision(precision):
-        history, seconds = _fit_epochs(
+        history, seconds, _ = _fit_epochs(
             model,
             x,
             y,
@@ -188,9 +191,90 @@ def train_resnet_variant(
         result[targets] = {
             "curves": {e: c[-3] for e, c in callback.curves.items()},
             "floors": {e: f[-3] for e, f in callback.floors.items()},
+            # Each snapshot's subsample half-way points and peaks, for the intervals.
+            "draws": {e: d[-3] for e, d in callback.draws.items()},
+            "resample": callback.record()["resample"],
             "seconds": callback.seconds,
         }
     return result
+
+
+def deep_network(depth: int, residual: str | None, width: int, seed: int) -> keras.Model:
+    """One network of Fig. 9 at initialisation, as ``train_deep_network`` builds it.
+
+    Args:
+        depth: L, the number of Dense layers: 784 → ``width`` (tanh), L-2 hidden
+            Dense(``width``, tanh), a linear output of 10.
+        residual: one of ``dfp.models.RESIDUAL_FORMS``: None, "unscaled" or "scaled".
+        width: units per hidden layer.
+        seed: of the initialisation.
+
+    Returns:
+        The ``keras.Model`` (``dfp.models.mlp``), its weights drawn from ``seed``.
+    """
+    keras.utils.set_random_seed(int(seed))
+    return mlp(
+        784, depth - 1, width, activation="tanh", output_dim=10, residual=residual, seed=seed
+    )
+
+
+def sgd_stability_bound(model: keras.Model, x: np.ndarray, y: np.ndarray) -> float:
+    """The learning rate above which plain gradient descent on the MSE is unstable at
+    ``model``'s present weights: 2 / lambda, lambda a lower bound on the loss's sharpness.
+
+    The loss is Keras's mean squared error, the mean over the n points and the d_out
+    outputs. Restricted to the output layer's weights and bias (f^[L] = h W + b, h = f^[-2]
+    the last hidden layer's outputs on ``x``, held fixed), it is quadratic, and its Hessian
+    is block diagonal, one block (2 / (n d_out)) H^T H per output, H = [h, 1] the (n, d+1)
+    matrix of h with a column of ones. Its largest eigenvalue,
+    lambda = 2 sigma_max(H)^2 / (n d_out), is that of a principal sub-block of the full
+    Hessian (all weights) at the same point, so by Cauchy interlacing the full loss's
+    sharpness is at least lambda. Gradient descent with rate eta multiplies the error along
+    the top eigenvector by (1 - eta * sharpness) each step, so it grows once eta exceeds
+    2 / sharpness, and so certainly once eta exceeds 2 / lambda: a rate must lie below the
+    value returned (necessary, not sufficient; minibatch SGD's per-batch curvature fluctuates
+    around the full-batch one).
+
+    Args:
+        model: a network built by ``dfp.models.mlp`` (layers f1 ... fL, a linear output).
+        x: the training points, (n, d_in).
+        y: their targets, (n, d_out); only n and d_out enter (the Hessian of the MSE does
+            not depend on the targets).
+
+    Returns:
+        2 / lambda = n d_out / sigma_max([h, 1])^2, a float.
+    """
+    y = np.asarray(y)
+    if y.ndim != 2 or len(y) != len(x) or len(x) == 0:
+        raise ValueError(
+            f"x and y must hold the same number (>= 1) of points, y 2-D; got {len(x)} points "
+            f"and y of shape {y.shape}"
+        )
+    d_out = int(model.outputs[0].shape[-1])
+    if y.shape[1] != d_out:
+        raise ValueError(f"y has {y.shape[1]} outputs but the model has {d_out}")
+    h, _ = effective_target(model, x, y, -2)
+    H = np.concatenate([h.astype(np.float64), np.ones((len(h), 1))], axis=1)
+    sigma_max_squared = float(np.linalg.eigvalsh(H.T @ H)[-1])
+    return len(x) * d_out / sigma_max_squared
+
+
+def deep_network_stability_bound(
+    *, depth: int, residual: str | None, width: int, train_size: int, seed: int
+) -> float:
+    """``sgd_stability_bound`` of one network of Fig. 9 at initialisation, on its training set.
+
+    Args:
+        depth, residual, width, seed: the network (``deep_network``).
+        train_size: the MNIST training images (the seeded subset ``train_deep_network``
+            trains on).
+
+    Returns:
+        The learning rate above which full-batch gradient descent is unstable at
+        initialisation.
+    """
+    x, y = mnist(train_size, seed=seed)
+    return sgd_stability_bound(deep_network(depth, residual, width, seed), x, y)
 
 
 def train_deep_network(
@@ -198,7 +282,7 @@ def train_deep_network(
     depth: int,
     residual: str | None,
     optimizer: str,
-    learning_rates: Mapping[str, float],
+    learning_rate: float,
     width: int,
     train_size: int,
     analysis_size: int,
@@ -213,16 +297,17 @@ def train_deep_network(
 
     The arguments are Fig. 9's parameters for one network (its configuration as
     ``dfp.runs.configuration`` keys it, the swept lists replaced by ``depth``, ``residual``
-    and ``optimizer``), so ``train_deep_network(**config)`` is the run that the notebook and
-    the GPU run (``workflow/h200/paper_run.py fig9``) cache under the same key.
+    and one training setting, ``optimizer`` and ``learning_rate``), so
+    ``train_deep_network(**config)`` is the run that the notebook and the GPU run
+    (``workflow/h200/paper_run.py fig9``) cache under the same key.
 
     Args:
         depth: L, the number of Dense layers: 784 → ``width`` (tanh), L-2 hidden
             Dense(``width``, tanh), a linear output of 10.
-        residual: None (no residual connections) or a form of ``dfp.models.mlp``'s
-            ``residual`` ("plain": h + tanh(W h + b); "scaled": divided by sqrt(L-2)).
+        residual: one of ``dfp.models.RESIDUAL_FORMS``: None (no residual), "unscaled"
+            (h + tanh(W h + b)) or "scaled" (the branch divided by sqrt(L-2)).
         optimizer: "adam" or "sgd".
-        learning_rates: {optimizer: learning rate}.
+        learning_rate: the optimizer's learning rate (step size).
         width: units per hidden layer.
         train_size: MNIST training images (seeded subset), mean squared error on one-hot labels.
         analysis_size: of those, the images the RDFs are measured on.
@@ -233,33 +318,31 @@ def train_deep_network(
         batch_size: 256.
 
     Returns:
-        ``fit_with_spectra``'s result: loss per epoch, seconds, and the curves and floors of
-        layer -3 at epochs 0 and ``snapshot_epoch``; and ``diverged_epoch``: None, or the
-        epoch whose loss was NaN or inf. A network that diverges is a result, not an error:
-        its losses stop before that epoch and its curves are those recorded before it.
+        ``fit_with_spectra``'s result: loss per epoch, seconds, initial_loss (epoch 0's), and
+        the curves and floors of layer -3 at epochs 0 and ``snapshot_epoch``; and
+        ``diverged_epoch`` and ``diverged_loss``: None, or the first epoch whose training loss
+        left its finite range (NaN, inf, or above ``dfp.training.DIVERGENCE_FACTOR`` times
+        initial_loss) and that loss. A network that diverges is a result, not an error: its
+        losses stop before that epoch and its curves are those recorded before it.
     """
     x, y = mnist(train_size, seed=seed)
     analysis = np.random.default_rng(seed).permutation(len(x))[:analysis_size]
-    keras.utils.set_random_seed(seed)
-    model = mlp(
-        784, depth - 1, width, activation="tanh", output_dim=10, residual=residual, seed=seed
-    )
+    model = deep_network(depth, residual, width, seed)
     inv_delta = np.geomspace(*inv_delta_range, int(grid_points))
     spectra = Spectra(x[analysis], y[analysis], [-3], [0, snapshot_epoch], inv_delta=inv_delta)
-    form = "plain" if residual is None else f"residual ({residual})"
     try:
         run = fit_with_spectra(
             model,
             x,
             y,
             loss="mse",
-            learning_rate=learning_rates[optimizer],
+            learning_rate=learning_rate,
             batch_size=batch_size,
             max_epochs=snapshot_epoch,
             stop_loss=None,
             spectra=spectra,
             seed=seed,
-            label=f"fig9 L={depth} {form} {optimizer}",
+            label=f"fig9 L={depth} {RESIDUAL_FORM_NAMES[residual]} {optimizer} {learning_rate:g}",
             optimizer=optimizer,
             precision=precision,
         )
@@ -269,8 +352,10 @@ def train_deep_network(
             "epochs": len(diverged.losses),
             "stopped": False,
             "seconds": diverged.seconds,
+            "initial_loss": diverged.initial,
             "precision": precision,
             "diverged_epoch": diverged.epoch,
+            "diverged_loss": diverged.loss,
             **spectra.record(),
         }
-    return {**run, "diverged_epoch": None}
+    return {**run, "diverged_epoch": None, "diverged_loss": None}

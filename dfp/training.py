@@ -18,7 +18,9 @@ from dfp.runs import checkpoint_path
 from dfp.storage import read_checkpoint, write_checkpoint
 
 __all__ = [
+    "DIVERGENCE_FACTOR",
     "Diverged",
+    "diverges",
     "LOSSES",
     "LossRun",
     "OPTIMIZERS",
@@ -78,6 +80,9 @@ def train_to_loss(
 
     Returns:
         A ``LossRun``.
+
+    Raises:
+        Diverged: a loss was NaN or inf or above ``DIVERGENCE_FACTOR`` times the first one.
     """
     x = np.asarray(x, np.float32)
     y = np.asarray(y, np.float32)
@@ -172,7 +177,9 @@ def _run_chunks(run, evaluate, threshold, x, y, max_epochs, chunk, spectra):
                 steps = min(steps, upcoming[0] - done)
         losses, reached = run(x, y, tf.constant(steps))
         losses = losses.numpy()
-        _check_finite(losses, done, np.concatenate(history) if history else ())
+        earlier = np.concatenate(history) if history else np.zeros(0, np.float32)
+        initial = earlier[0] if len(earlier) else losses[0]
+        _check_diverged(losses, done, earlier, initial=initial)
         history.append(losses)
         done += len(losses)
         if bool(reached):
@@ -181,7 +188,8 @@ def _run_chunks(run, evaluate, threshold, x, y, max_epochs, chunk, spectra):
         _at_epoch(spectra, done)
     # The loss after the last allowed update, which is not followed by another.
     final = evaluate()
-    _check_finite(np.array([final]), max_epochs, np.concatenate(history))
+    earlier = np.concatenate(history)
+    _check_diverged(np.array([final]), max_epochs, earlier, initial=earlier[0])
     history.append(np.array([final], np.float32))
     return LossRun(max_epochs if final < threshold else None, np.concatenate(history))
 
@@ -199,7 +207,7 @@ def _train_generic(model, optimizer, x, y, threshold, max_epochs, spectra):
     for epoch in range(max_epochs + 1):
         loss = float(ops.convert_to_numpy(_mse(model, x, y)))
         losses.append(loss)
-        _check_finite(np.array([loss]), epoch)
+        _check_diverged(np.array([loss]), epoch, losses[:-1], initial=losses[0])
         if loss < threshold:
             return LossRun(epoch, np.asarray(losses, np.float32))
         if epoch < max_epochs:
@@ -208,28 +216,70 @@ def _train_generic(model, optimizer, x, y, threshold, max_epochs, spectra):
     return LossRun(None, np.asarray(losses, np.float32))
 
 
+# A run diverges when its training loss leaves its finite range: NaN or inf, or above
+# DIVERGENCE_FACTOR times its initial loss, the loss at epoch 0 (on the training set, before
+# any update). A loss that grew a thousandfold is not coming back at that learning rate, and
+# a curve up there would only squash the others' scale.
+DIVERGENCE_FACTOR = 1000.0
+
+
 class Diverged(FloatingPointError):
-    """The training loss became NaN or inf: the run diverged (its learning rate is too large
-    for the network), a finding to report rather than a number to plot.
+    """The training loss left its finite range: NaN or inf, or above ``DIVERGENCE_FACTOR``
+    times its initial (epoch-0) value. The run diverged (its learning rate is too large for
+    the network), a finding to report rather than a number to plot.
 
     Attributes:
-        epoch: the epoch (counted from 1) whose loss was not finite.
-        losses: the finite losses of the epochs before it.
+        epoch: the epoch (counted from 1; 0 only for a full-batch run whose first loss is
+            already NaN or inf) whose loss left the range.
+        loss: that loss (NaN, inf or a finite number above the limit).
+        initial: the epoch-0 loss the limit is relative to, or None where it is not known.
+        losses: the losses of the epochs before it (all within range).
         seconds: the training time up to it.
     """
 
     def __init__(
-        self, epoch: int, loss: float, losses: ArrayLike = (), seconds: float = 0.0
+        self,
+        epoch: int,
+        loss: float,
+        losses: ArrayLike = (),
+        seconds: float = 0.0,
+        *,
+        initial: float | None = None,
     ) -> None:
-        super().__init__(f"the training loss became {loss} at epoch {epoch}")
-        self.epoch, self.losses, self.seconds = int(epoch), np.asarray(losses, np.float64), seconds
+        if np.isfinite(loss):
+            why = f"above {DIVERGENCE_FACTOR:g} × its initial {initial:.4g}"
+        else:
+            why = "not finite"
+        super().__init__(f"the training loss became {loss:.4g} at epoch {epoch} ({why})")
+        self.epoch, self.loss, self.seconds = int(epoch), float(loss), seconds
+        self.initial = None if initial is None else float(initial)
+        self.losses = np.asarray(losses, np.float64)
 
 
-def _check_finite(losses, first_epoch, history=(), seconds=0.0):
-    bad = np.nonzero(~np.isfinite(losses))[0]
+def diverges(losses: ArrayLike, initial: float | None) -> np.ndarray:
+    """Which losses are out of a run's finite range (the rule of ``Diverged``).
+
+    Args:
+        losses: training losses.
+        initial: the run's epoch-0 loss; None (or not finite) checks only NaN and inf.
+
+    Returns:
+        A boolean array, True where a loss is NaN, inf or above ``DIVERGENCE_FACTOR`` times
+        ``initial``.
+    """
+    losses = np.asarray(losses, np.float64)
+    out = ~np.isfinite(losses)
+    if initial is not None and np.isfinite(initial):
+        with np.errstate(invalid="ignore"):
+            out |= losses > DIVERGENCE_FACTOR * float(initial)
+    return out
+
+
+def _check_diverged(losses, first_epoch, history=(), seconds=0.0, *, initial=None):
+    bad = np.nonzero(diverges(losses, initial))[0]
     if bad.size:
         earlier = [*history, *losses[: bad[0]]]
-        raise Diverged(first_epoch + bad[0], losses[bad[0]], earlier, seconds)
+        raise Diverged(first_epoch + bad[0], losses[bad[0]], earlier, seconds, initial=initial)
 
 
 class StopAtLoss(keras.callbacks.Callback):
@@ -368,7 +418,12 @@ def _fit_epochs(
         progress: a ``Progress``, or None.
 
     Returns:
-        (history {metric: list per epoch}, seconds of training over all resumptions).
+        (history {metric: list per epoch}, seconds of training over all resumptions, the
+        initial loss: on the training set at epoch 0, before any update, the reference of the
+        divergence rule).
+
+    Raises:
+        Diverged: an epoch's training loss left its finite range (see ``Diverged``).
     """
     checkpoint = checkpoint_path()
     state = read_checkpoint(checkpoint) if checkpoint is not None else None
@@ -376,10 +431,12 @@ def _fit_epochs(
         callback.set_model(model)
     if state is None:
         epoch, history, seconds = 0, {}, 0.0
+        initial = _initial_loss(model, x, y, batch_size)
         for callback in callbacks:
             callback.on_train_begin()
     else:
         epoch, history, seconds = int(state["epoch"]), state["history"], float(state["seconds"])
+        initial = state.get("initial_loss")  # None in a checkpoint from before the rule
         model.set_weights(state["weights"])
         model.optimizer.build(model.trainable_variables)
         for variable, value in zip(model.optimizer.variables, state["optimizer"], strict=True):
@@ -407,7 +464,13 @@ def _fit_epochs(
         ).history
         logs = {key: float(values[-1]) for key, values in logs.items()}
         elapsed = seconds + time.perf_counter() - started
-        _check_finite(np.array([logs["loss"]]), epoch + 1, history.get("loss", []), elapsed)
+        _check_diverged(
+            np.array([logs["loss"]]),
+            epoch + 1,
+            history.get("loss", []),
+            elapsed,
+            initial=initial,
+        )
         for key, value in logs.items():
             history.setdefault(key, []).append(value)
         seconds += time.perf_counter() - started
@@ -423,6 +486,7 @@ def _fit_epochs(
                     "epoch": epoch,
                     "history": history,
                     "seconds": seconds,
+                    "initial_loss": initial,
                     "weights": model.get_weights(),
                     "optimizer": [np.array(v.numpy()) for v in model.optimizer.variables],
                     "callbacks": [callback.state() for callback in callbacks],
@@ -432,7 +496,13 @@ def _fit_epochs(
             saved = now
     for callback in callbacks:
         callback.on_train_end()
-    return history, seconds
+    return history, seconds, initial
+
+
+def _initial_loss(model, x, y, batch_size):
+    """The compiled loss of ``model`` on the training set, before any update (epoch 0)."""
+    logs = model.evaluate(x, y, batch_size=batch_size, verbose=0, return_dict=True)
+    return float(logs["loss"])
 
 
 def _loss(name):
@@ -483,8 +553,13 @@ def fit_with_spectra(
 
     Returns:
         A dict: loss (per epoch), epochs (trained), stopped (bool), seconds (the training
-        epochs), precision, and the callback's ``record()`` (inv_delta, curves, floors, or
-        weights; and spectra_seconds, the time of the snapshots, not counted in seconds).
+        epochs), initial_loss (epoch 0's, before any update), precision, and the callback's
+        ``record()`` (inv_delta, curves, floors, or weights; and spectra_seconds, the time of
+        the snapshots, not counted in seconds).
+
+    Raises:
+        Diverged: the training loss became NaN or inf or rose above ``DIVERGENCE_FACTOR``
+            times ``initial_loss``; it holds the losses before that epoch.
     """
     if optimizer not in OPTIMIZERS:
         raise ValueError(f"unknown optimizer {optimizer!r}; use one of {sorted(OPTIMIZERS)}")
@@ -497,7 +572,7 @@ def fit_with_spectra(
     )
     stop = None if stop_loss is None else StopAtLoss(stop_loss)
     with matmul_precision(precision):
-        history, seconds = _fit_epochs(
+        history, seconds, initial = _fit_epochs(
             trained,
             np.asarray(x),
             np.asarray(y),
@@ -516,6 +591,7 @@ def fit_with_spectra(
         "epochs": len(losses),
         "stopped": stop is not None and stop.epoch is not None,
         "seconds": seconds,
+        "initial_loss": initial,
         "precision": precision,
         **spectra.record(),
     }

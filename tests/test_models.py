@@ -54,7 +54,7 @@ def test_unknown_activation():
         models.mlp(1, 1, 2, activation="no-such-activation")
 
 
-@pytest.mark.parametrize("form, scale", [("plain", 1.0), ("scaled", 1 / np.sqrt(3))])
+@pytest.mark.parametrize("form, scale", [("unscaled", 1.0), ("scaled", 1 / np.sqrt(3))])
 def test_residual_layers_add_their_input_back(form, scale):
     # 4 hidden layers: the first maps input -> width, the other three are residual.
     model = models.mlp(3, hidden_layers=4, width=5, residual=form, seed=0)
@@ -73,6 +73,18 @@ def test_residual_layers_add_their_input_back(form, scale):
 def test_unknown_residual_form():
     with pytest.raises(ValueError, match="residual form"):
         models.mlp(3, 2, 4, residual="highway")
+    # The unscaled form's old name is refused, and the error gives its new one.
+    with pytest.raises(ValueError, match="'plain'.*now called 'unscaled'"):
+        models.mlp(3, 2, 4, residual="plain")
+
+
+def test_every_residual_form_has_one_display_name():
+    assert list(models.RESIDUAL_FORM_NAMES) == list(models.RESIDUAL_FORMS)
+    assert models.RESIDUAL_FORM_NAMES == {
+        None: "no residual",
+        "unscaled": "unscaled residual",
+        "scaled": "scaled residual (1/√(L−2))",
+    }
 
 
 def test_resnet18_variants_drop_one_convolution_part_each():

@@ -1,38 +1,77 @@
+import keras
 import numpy as np
+import pytest
 
-from dfp import recipes
+from dfp import models, recipes, training
+
+TINY = dict(
+    depth=4,
+    residual="unscaled",
+    width=16,
+    train_size=300,
+    analysis_size=200,
+    inv_delta_range=[1e-3, 1e4],
+    grid_points=30,
+    seed=0,
+)
 
 
 def test_a_diverging_fig9_network_is_recorded_with_its_epoch_and_the_losses_before_it():
-    # SGD at 1e3 on a 4-layer residual network: finite losses for 3 epochs, NaN or inf at 4.
-    run = recipes.train_deep_network(
-        depth=4,
-        residual="plain",
-        optimizer="sgd",
-        learning_rates={"sgd": 1e3},
-        width=16,
-        train_size=300,
-        analysis_size=200,
-        snapshot_epoch=6,
-        inv_delta_range=[1e-3, 1e4],
-        grid_points=30,
-        seed=0,
-    )
-    assert run["diverged_epoch"] == 4
-    assert run["epochs"] == len(run["loss"]) == 3 and np.all(np.isfinite(run["loss"]))
+    # SGD at 1e3 on a 4-layer unscaled residual network: NaN, inf or a thousandfold the
+    # initial loss in its first epoch.
+    run = recipes.train_deep_network(**TINY, optimizer="sgd", learning_rate=1e3, snapshot_epoch=6)
+    assert run["diverged_epoch"] == 1 and run["epochs"] == len(run["loss"]) == 0
     assert sorted(run["curves"]) == [0]  # the snapshot at epoch 6 was never reached
-    # A rate it trains at: no divergence, and the snapshot is there.
-    trained = recipes.train_deep_network(
-        depth=4,
-        residual="plain",
-        optimizer="sgd",
-        learning_rates={"sgd": 0.1},
-        width=16,
-        train_size=300,
-        analysis_size=200,
-        snapshot_epoch=2,
-        inv_delta_range=[1e-3, 1e4],
-        grid_points=30,
-        seed=0,
+    # SGD at 3, above this network's stability bound at initialisation (about 1.8): two
+    # finite epochs, then a finite loss above DIVERGENCE_FACTOR times the epoch-0 loss.
+    bound = recipes.deep_network_stability_bound(
+        depth=4, residual="unscaled", width=16, train_size=300, seed=0
     )
-    assert trained["diverged_epoch"] is None and sorted(trained["curves"]) == [0, 2]
+    assert bound < 3.0
+    run = recipes.train_deep_network(**TINY, optimizer="sgd", learning_rate=3.0, snapshot_epoch=6)
+    assert run["diverged_epoch"] == 3 and run["epochs"] == len(run["loss"]) == 2
+    assert np.isfinite(run["diverged_loss"])
+    assert run["diverged_loss"] > training.DIVERGENCE_FACTOR * run["initial_loss"]
+    assert np.all(run["loss"] <= training.DIVERGENCE_FACTOR * run["initial_loss"])
+    assert sorted(run["curves"]) == [0]
+    # A rate below the bound: it trains, no divergence, and the snapshot is there.
+    trained = recipes.train_deep_network(
+        **TINY, optimizer="sgd", learning_rate=0.1, snapshot_epoch=2
+    )
+    assert trained["diverged_epoch"] is None and trained["diverged_loss"] is None
+    assert sorted(trained["curves"]) == [0, 2]
+
+
+def test_the_unscaled_residual_form_is_no_longer_called_plain():
+    with pytest.raises(ValueError, match="now called 'unscaled'"):
+        recipes.deep_network(4, "plain", 16, 0)
+
+
+def test_the_sgd_stability_bound_is_2_over_the_output_layers_largest_curvature():
+    # The loss as Keras computes it (the mean over points and outputs), as a function of the
+    # output layer's weights and bias only: quadratic, so second differences give its
+    # Hessian exactly (up to rounding); 2 / its largest eigenvalue is the bound.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(20, 3)).astype(np.float32)
+    y = rng.normal(size=(20, 2)).astype(np.float32)
+    model = models.mlp(3, 3, 4, output_dim=2, residual="unscaled", seed=0)
+    h = models.features(model, [-2]).predict(x, verbose=0).astype(np.float64)
+    kernel, bias = model.get_layer("f4").get_weights()
+
+    def loss(theta):
+        w = theta[: kernel.size].reshape(kernel.shape)
+        out = h @ w + theta[kernel.size :]
+        return float(np.mean(keras.ops.convert_to_numpy(keras.losses.mean_squared_error(y, out))))
+
+    theta = np.concatenate([kernel.ravel(), bias]).astype(np.float64)
+    step = np.eye(len(theta))
+    hessian = np.array(
+        [
+            [loss(theta + a + b) - loss(theta + a) - loss(theta + b) + loss(theta) for b in step]
+            for a in step
+        ]
+    )
+    largest = np.linalg.eigvalsh((hessian + hessian.T) / 2)[-1]
+    assert recipes.sgd_stability_bound(model, x, y) == pytest.approx(2 / largest, rel=1e-3)
+    with pytest.raises(ValueError, match="outputs"):
+        recipes.sgd_stability_bound(model, x, y[:, :1])

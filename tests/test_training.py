@@ -78,6 +78,51 @@ def test_diverging_training_is_an_error_not_a_number():
         )
 
 
+def test_a_loss_out_of_its_finite_range_is_nan_inf_or_a_thousandfold_its_initial_one():
+    assert training.DIVERGENCE_FACTOR == 1000
+    losses = [0.5, 400.0, 501.0, np.nan, np.inf]
+    assert training.diverges(losses, 0.5).tolist() == [False, False, True, True, True]
+    assert training.diverges(losses, None).tolist() == [False, False, False, True, True]
+    assert training.diverges(losses, np.nan).tolist() == [False, False, False, True, True]
+
+
+def test_a_full_batch_run_whose_loss_grows_a_thousandfold_has_diverged():
+    # Adam at 1e3: finite losses, but far above the initial one within a few updates.
+    x, y = small_problem()
+    with pytest.raises(training.Diverged) as caught:
+        training.train_to_loss(
+            models.mlp(1, 1, 4, seed=0), x, y, threshold=1e-6, max_epochs=50, learning_rate=1e3
+        )
+    diverged = caught.value
+    assert np.isfinite(diverged.loss) and diverged.loss > 1000 * diverged.initial
+    assert diverged.initial == diverged.losses[0]  # the loss at epoch 0, before any update
+    assert len(diverged.losses) == diverged.epoch  # the losses of epochs 0 ... epoch - 1
+    assert np.all(diverged.losses <= 1000 * diverged.initial)
+    assert "above 1000 × its initial" in str(diverged)
+
+
+def test_a_minibatch_run_diverges_against_its_epoch_0_loss_and_keeps_the_losses_before():
+    x, y = classification_problem()
+    model = models.mlp(6, 2, 16, activation="tanh", output_dim=3, seed=0)
+    initial = mse(model, x, y)
+    with pytest.raises(training.Diverged) as caught:
+        training.fit_with_spectra(
+            model, x, y, loss="mse", learning_rate=1e3, batch_size=32, max_epochs=20,
+            stop_loss=None, spectra=callbacks.Snapshots([0]), seed=0,
+        )  # fmt: skip
+    diverged = caught.value
+    assert diverged.initial == pytest.approx(initial, rel=1e-5)
+    assert diverged.epoch >= 1 and len(diverged.losses) == diverged.epoch - 1
+    assert not np.isfinite(diverged.loss) or diverged.loss > 1000 * initial
+    # A run that trains reports its epoch-0 loss.
+    run = training.fit_with_spectra(
+        models.mlp(6, 2, 16, activation="tanh", output_dim=3, seed=0), x, y, loss="mse",
+        learning_rate=1e-3, batch_size=32, max_epochs=1, stop_loss=None,
+        spectra=callbacks.Snapshots([0]), seed=0,
+    )  # fmt: skip
+    assert run["initial_loss"] == pytest.approx(initial, rel=1e-5)
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [

@@ -66,7 +66,7 @@ def deep_network():
         depth=5,
         residual="scaled",
         optimizer="sgd",
-        learning_rates={"sgd": 0.05},
+        learning_rate=0.05,
         width=16,
         train_size=200,
         analysis_size=100,

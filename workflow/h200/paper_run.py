@@ -224,36 +224,47 @@ def train(profile, precision, control, deadline, out):
 
 
 # Fig. 9's lists, each network of which is a run of its own (the notebook's ``swept``).
-FIG9_SWEPT = ("depths", "residual_forms", "optimizers")
+FIG9_SWEPT = ("depths", "residual_forms", "trainings")
 
 
 def fig9_networks(profile, precision):
-    """Fig. 9's networks under ``profile``: {(optimizer, residual, depth): configuration},
-    each keyed as the notebook keys it (its parameters, the notebook's defaults then
-    notebooks/params/fig9.<profile>.yaml, then ``precision``; the swept lists replaced by
-    the network's own depth, residual form and optimizer)."""
+    """Fig. 9's networks under ``profile``: {(optimizer, learning rate, residual, depth):
+    configuration}, each keyed as the notebook keys it (its parameters, the notebook's
+    defaults then notebooks/params/fig9.<profile>.yaml, then ``precision``; the swept lists
+    replaced by the network's own depth, residual form (None, "unscaled" or "scaled") and
+    training setting, its optimizer and learning rate)."""
     values = _profile_values("fig9", profile, precision)
     shared = {k: v for k, v in values.items() if k not in FIG9_SWEPT}
     return {
-        (optimizer, form, depth): {
+        (optimizer, rate, form, depth): {
             **shared,
             "depth": depth,
             "residual": form,
             "optimizer": optimizer,
+            "learning_rate": rate,
         }
-        for optimizer in values["optimizers"]
+        for optimizer, rate in values["trainings"]
         for form in [None, *values["residual_forms"]]
         for depth in values["depths"]
     }
+
+
+def _fig9_name(job):
+    """A network's name on the command line: optimizer,rate,form,depth (form "none" for no
+    residual), e.g. "sgd,0.004,unscaled,80"."""
+    optimizer, rate, form, depth = job
+    return f"{optimizer},{rate:g},{form or 'none'},{depth}"
 
 
 def fig9_worker(profile, precision, network):
     """One process: one network of Fig. 9, into dfp's run cache."""
     import dfp.recipes
 
-    optimizer, form, depth = network.split(",")
-    key = (optimizer, None if form == "none" else form, int(depth))
-    config = fig9_networks(profile, precision)[key]
+    networks = fig9_networks(profile, precision)
+    named = {_fig9_name(job): job for job in networks}
+    if network not in named:
+        raise SystemExit(f"fig9 has no network {network!r}; it has {', '.join(named)}")
+    config = networks[named[network]]
     result = dfp.runs.cached("fig9", config, lambda: dfp.recipes.train_deep_network(**config))
     ended = (
         f"diverged at epoch {result['diverged_epoch']}"
@@ -276,7 +287,7 @@ def fig9(profile, precision, deadline, out):
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     networks = fig9_networks(profile, precision)
-    name = {job: f"{job[0]},{job[1] or 'none'},{job[2]}" for job in networks}
+    name = {job: _fig9_name(job) for job in networks}
     ended = _run_processes(
         {
             job: (f"fig9-{name[job]}", ["fig9-worker", "--profile", profile,
@@ -298,7 +309,9 @@ def fig9(profile, precision, deadline, out):
     os.replace(partial, out / "fig9-runs.tar")
     manifest = _manifest(
         profile, precision, deadline, started, ended, finished,
-        lambda job: {"optimizer": job[0], "residual": job[1], "depth": job[2]},
+        lambda job: {
+            "optimizer": job[0], "learning_rate": job[1], "residual": job[2], "depth": job[3]
+        },
     )  # fmt: skip
     write_json(out / "fig9-manifest.json", manifest)
     print(json.dumps({k: v for k, v in manifest.items() if k != "jobs"}, indent=1))
@@ -355,7 +368,9 @@ def main(argv):
     network = commands.add_parser("fig9-worker")
     network.add_argument("--profile", required=True)
     network.add_argument("--precision", required=True)
-    network.add_argument("--network", required=True, help="optimizer,residual form or none,depth")
+    network.add_argument(
+        "--network", required=True, help="optimizer,learning rate,residual form or none,depth"
+    )
     arguments = parser.parse_args(argv)
     sys.path.insert(0, str(ROOT))
     if arguments.command == "preflight":
