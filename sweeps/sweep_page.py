@@ -19,8 +19,9 @@
 # # Sweep
 #
 # A sweep runs one figure notebook at every point of a grid of its parameters and collects
-# each point's verdict (`dfp.sweeps`, `sweeps/<name>.yaml`). This page renders the sweep's
-# committed summary; it runs nothing.
+# each point's verdict and training (`dfp.sweeps`, `sweeps/<name>.yaml`). This page renders
+# the sweep's committed summary: a conclusion made from it and every point's mark, the
+# sweep's settings, then a heatmap and a table of the points. It runs nothing.
 
 # %% tags=["parameters"]
 sweep = "depth"  # the sweep shown: sweeps/<sweep>.yaml and its committed summary
@@ -40,6 +41,8 @@ display(Markdown(dfp.sweeps.sweep_description(spec, summary)))
 # %% tags=["remove-input"]
 if summary is not None:
     for claim in spec["claims"]:
+        # Points not resolved (under-trained ones included) are left out of the heatmap.
         scores = dfp.sweeps.sweep_scores(summary, claim)
-        dfp.plots.show(dfp.plots.sweep_heatmap(scores, spec["axes"], claim=claim))
+        if scores:
+            dfp.plots.show(dfp.plots.sweep_heatmap(scores, spec["axes"], claim=claim))
         display(Markdown(dfp.sweeps.sweep_table(summary, claim)))
