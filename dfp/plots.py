@@ -16,6 +16,7 @@ from typing import Any
 
 import matplotlib
 import matplotlib.pyplot as plt
+import matplotlib.ticker
 import numpy as np
 from IPython.display import HTML, Image, display
 from matplotlib.axes import Axes
@@ -32,11 +33,16 @@ __all__ = [
     "epochs_figure",
     "epochs_panel",
     "evidence_figure",
+    "forest_figure",
     "image",
     "inline_image",
     "lfr_panel",
     "lfr_rdf_figure",
     "png",
+    "RDF_LINEAR_LABEL",
+    "RDF_LOG_LABEL",
+    "rdf_density",
+    "rdf_label",
     "rdf_panel",
     "rdf_snapshots_figure",
     "show",
@@ -218,6 +224,8 @@ def lfr_panel(
     *,
     title: str | None = None,
     colors: Sequence[ColorType] | None = None,
+    log_x: bool = False,
+    positions: Mapping[Any, Mapping[str, Any]] | None = None,
 ) -> None:
     """Plot LFR against 1/delta, one line per curve.
 
@@ -227,19 +235,72 @@ def lfr_panel(
         curves: mapping from a legend label to LFR values on the grid.
         title: optional panel title.
         colors: one colour per curve (default: matplotlib's cycle).
+        log_x: a logarithmic 1/delta axis.
+        positions: optional {curve label: {"halfway": h, "halfway_interval": [a, b] or None}}:
+            each curve's half-way point drawn on it (at the LFR's half-way level, read off
+            the curve at h) with its interval as a horizontal bar; a NaN or None h is left out.
 
     Returns:
         None; the lines are drawn on ``ax``.
     """
+    grid = np.asarray(inv_delta, dtype=np.float64)
+    drawn = {}
     for index, (label, values) in enumerate(curves.items()):
-        ax.plot(
-            inv_delta, values, label=str(label), color=None if colors is None else colors[index]
+        (line,) = ax.plot(
+            grid, values, label=str(label), color=None if colors is None else colors[index]
         )
+        drawn[str(label)] = (grid, np.asarray(values, dtype=np.float64), line.get_color())
+    _mark_halfway(ax, drawn, positions)
     ax.set_xlabel(r"$1/\delta$")
     ax.set_ylabel("LFR")
+    if log_x:
+        ax.set_xscale("log")
     if title:
         ax.set_title(title)
     ax.legend()
+
+
+# The y-axis titles of an RDF panel: what is drawn depends on the 1/delta axis.
+RDF_LOG_LABEL = "RDF per log unit, dLFR/d ln(1/δ)"
+RDF_LINEAR_LABEL = "RDF, dLFR/d(1/δ)"
+
+
+def rdf_density(
+    inv_delta: ArrayLike, lfr_values: ArrayLike, *, log_x: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """The density an RDF panel draws: per log unit on a log axis, the RDF on a linear one.
+
+    On a logarithmic 1/delta axis equal widths are equal ratios of 1/delta, so the density
+    that shows where the LFR rises is dLFR / d ln(1/delta) = (1/delta) dLFR/d(1/delta);
+    drawing dLFR/d(1/delta) there would make a small rise at low 1/delta look like the main
+    peak.
+
+    Args:
+        inv_delta: strictly increasing 1/delta grid, at least two points.
+        lfr_values: the LFR at each grid point.
+        log_x: whether the panel's 1/delta axis is logarithmic.
+
+    Returns:
+        (k0, density): the midpoints of consecutive grid values (``dfp.spectral.rdf``) and
+        k0 times the RDF (log axis) or the RDF (linear axis) there.
+    """
+    midpoints, slopes = rdf(inv_delta, lfr_values)
+    return midpoints, midpoints * slopes if log_x else slopes
+
+
+def rdf_label(*, log_x: bool, normalize: bool) -> str:
+    """The y-axis title of an RDF panel, saying which density it shows.
+
+    Args:
+        log_x: whether the 1/delta axis is logarithmic (``RDF_LOG_LABEL``, else
+            ``RDF_LINEAR_LABEL``).
+        normalize: whether each curve is divided by its own maximum.
+
+    Returns:
+        The title.
+    """
+    label = RDF_LOG_LABEL if log_x else RDF_LINEAR_LABEL
+    return label + ("\n÷ its maximum" if normalize else "")
 
 
 def rdf_panel(
@@ -253,8 +314,13 @@ def rdf_panel(
     legend: bool = True,
     colors: Sequence[ColorType] | None = None,
     styles: Sequence[str] | None = None,
+    positions: Mapping[Any, Mapping[str, Any]] | None = None,
 ) -> None:
     """Plot the RDF against 1/delta, one line per curve.
+
+    On a logarithmic axis (``log_x``) each line is the density per log unit,
+    dLFR/d ln(1/delta), on a linear one the RDF itself (see ``rdf_density``); the y-axis
+    title says which.
 
     Args:
         ax: a matplotlib Axes.
@@ -262,30 +328,37 @@ def rdf_panel(
         curves: mapping from a legend label to LFR values on the grid.
         normalize: divide each RDF by its own maximum, as the paper's Fig. 3(b) does.
         title: optional panel title.
-        log_x: a logarithmic 1/delta axis (for grids that span decades).
+        log_x: a logarithmic 1/delta axis (for grids that span decades), and the density
+            per log unit drawn on it.
         legend: draw the legend.
         colors: one colour per curve (default: matplotlib's cycle).
         styles: one line style per curve (default: solid).
+        positions: optional {curve label: {"halfway": h, "halfway_interval": [a, b] or None}}:
+            each curve's half-way point marked on its line with its interval as a horizontal
+            bar; a NaN or None h is left out.
 
     Returns:
         None; the lines are drawn on ``ax``.
     """
+    drawn = {}
     for index, (label, values) in enumerate(curves.items()):
-        midpoints, slopes = rdf(inv_delta, values)
+        midpoints, density = rdf_density(inv_delta, values, log_x=log_x)
         if normalize:
-            top = np.max(slopes)
+            top = np.max(density)
             if top <= 0:
                 raise ValueError(f"RDF of {label!r} has no positive value to normalise by")
-            slopes = slopes / top
-        ax.plot(
+            density = density / top
+        (line,) = ax.plot(
             midpoints,
-            slopes,
+            density,
             label=str(label),
             color=None if colors is None else colors[index],
             linestyle="-" if styles is None else styles[index],
         )
+        drawn[str(label)] = (midpoints, density, line.get_color())
+    _mark_halfway(ax, drawn, positions)
     ax.set_xlabel(r"$1/\delta$")
-    ax.set_ylabel("RDF / max RDF" if normalize else "RDF")
+    ax.set_ylabel(rdf_label(log_x=log_x, normalize=normalize))
     if log_x:
         ax.set_xscale("log")
     if title:
@@ -300,6 +373,8 @@ def lfr_rdf_figure(
     *,
     normalize_rdf: bool = True,
     colors: Sequence[ColorType] | None = None,
+    log_x: bool = False,
+    positions: Mapping[Any, Mapping[str, Any]] | None = None,
 ) -> Figure:
     """Two panels side by side: (a) LFR, (b) RDF. Returns the Figure.
 
@@ -308,14 +383,78 @@ def lfr_rdf_figure(
         curves: mapping from a legend label to LFR values on the grid.
         normalize_rdf: divide each RDF by its own maximum.
         colors: one colour per curve (default: matplotlib's cycle).
+        log_x: logarithmic 1/delta axes; the RDF panel then shows the density per log unit.
+        positions: optional {curve label: {"halfway": h, "halfway_interval": [a, b] or None}}:
+            each curve's half-way point and interval, drawn on the LFR panel (see
+            ``lfr_panel``).
 
     Returns:
         The Figure.
     """
     fig, (left, right) = subplots(1, 2, height=3.2)
-    lfr_panel(left, inv_delta, curves, title="(a) LFR", colors=colors)
-    rdf_panel(right, inv_delta, curves, normalize=normalize_rdf, title="(b) RDF", colors=colors)
+    lfr_panel(
+        left, inv_delta, curves, title="(a) LFR", colors=colors, log_x=log_x, positions=positions
+    )
+    rdf_panel(
+        right,
+        inv_delta,
+        curves,
+        normalize=normalize_rdf,
+        title="(b) RDF" + (" per log unit" if log_x else ""),
+        colors=colors,
+        log_x=log_x,
+    )
     return fig
+
+
+def _interval(value, what):
+    """(low, high) as floats from a pair, or None for None or a pair with a NaN."""
+    if value is None:
+        return None
+    try:
+        low, high = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be a pair (low, high) or None, got {value!r}") from None
+    if np.isnan(low) or np.isnan(high):
+        return None
+    if low > high:
+        raise ValueError(f"{what} is inverted: low {low:g} > high {high:g}")
+    return low, high
+
+
+def _mark_halfway(ax, drawn, positions):
+    """Mark each curve's half-way point on its drawn line, with its interval as a bar.
+
+    Args:
+        ax: the Axes the lines are on.
+        drawn: {label: (x, y, colour)} of the lines drawn.
+        positions: {label: {"halfway": h, "halfway_interval": [a, b] or None}}, or None.
+    """
+    if not positions:
+        return
+    unknown = [str(key) for key in positions if str(key) not in drawn]
+    if unknown:
+        raise ValueError(f"positions name curves {unknown} not drawn; the curves are {list(drawn)}")
+    legend = "half-way point (bar: interval)"
+    for key, position in positions.items():
+        label = str(key)
+        if not isinstance(position, Mapping) or "halfway" not in position:
+            raise ValueError(
+                f"positions[{label!r}] must be a mapping with a 'halfway' value (and optionally "
+                f"'halfway_interval'), got {position!r}"
+            )
+        halfway = np.nan if position["halfway"] is None else float(position["halfway"])
+        interval = _interval(
+            position.get("halfway_interval"), f"positions[{label!r}]['halfway_interval']"
+        )
+        if np.isnan(halfway):
+            continue
+        x, y, color = drawn[label]
+        level = float(np.interp(halfway, x, y))
+        if interval is not None:
+            ax.hlines([level], interval[0], interval[1], color=color, linewidth=2.5, alpha=0.6)
+        ax.plot([halfway], [level], "D", color=color, markersize=4, label=legend)
+        legend = "_nolegend_"
 
 
 def epochs_panel(
@@ -396,8 +535,12 @@ def rdf_snapshots_figure(
     end_epoch: int | None = None,
     columns: int = 2,
     label: str = "layer {}",
+    positions: Mapping[int, Mapping[int, Mapping[str, Any]]] | None = None,
 ) -> Figure:
     """One panel per recorded epoch, one normalised RDF per layer in each (Fig. 8's layout).
+
+    The 1/delta axis is logarithmic, so each line is the density per log unit,
+    dLFR/d ln(1/delta) (see ``rdf_density``), divided by its maximum.
 
     Args:
         inv_delta: the grid shared by all curves.
@@ -406,11 +549,18 @@ def rdf_snapshots_figure(
         end_epoch: the epoch at which training ended, marked "(end)" in its title.
         columns: panels per row.
         label: legend text for a layer, "{}" standing for its index.
+        positions: optional {epoch: {layer: {"halfway": h, "halfway_interval": [a, b] or
+            None}}}: each layer's half-way point marked on its line, with its interval as a
+            horizontal bar (see ``rdf_panel``); epochs and layers left out are not marked.
 
     Returns:
         The Figure.
     """
     epochs = sorted(curves)
+    positions = positions or {}
+    unknown = [epoch for epoch in positions if epoch not in curves]
+    if unknown:
+        raise ValueError(f"positions name epochs {unknown} not recorded; the epochs are {epochs}")
     rows = int(np.ceil(len(epochs) / columns))
     fig, axes = subplots(rows, columns, height=2.5 * rows, squeeze=False, sharex=True)
     colors = depth_colors(len(layers))
@@ -427,6 +577,7 @@ def rdf_snapshots_figure(
             legend=panel == 0,
             title=title,
             colors=colors,
+            positions={label.format(l): p for l, p in positions.get(epoch, {}).items()},
         )
         if panel < len(epochs) - columns:
             ax.set_xlabel("")
@@ -443,6 +594,7 @@ def evidence_figure(
     ylabel: str,
     log: bool = False,
     title: str | None = None,
+    intervals: Mapping[str, Sequence[tuple[float, float] | None]] | None = None,
 ) -> Figure:
     """A small panel of the numbers that decide a claim, against depth (or k).
 
@@ -453,18 +605,33 @@ def evidence_figure(
         ylabel: what the values are.
         log: a logarithmic y axis.
         title: optional panel title (e.g. the claim's name).
+        intervals: optional {series name: one (low, high) or None per label}: each value's
+            interval, drawn as a vertical bar through its point; None or a NaN bound leaves
+            no bar.
 
     Returns:
         The Figure, a third of the text width wide.
+
+    Raises:
+        ValueError: a series or an interval list does not match the labels, an interval
+            names an unknown series, or an interval is inverted (low > high).
     """
+    intervals = intervals or {}
+    unknown = [name for name in intervals if name not in series]
+    if unknown:
+        raise ValueError(f"intervals name series {unknown}; the series are {list(series)}")
     fig, ax = subplots(height=2.0, width=TEXT_WIDTH / 2.6)
     positions = np.arange(len(labels))
     colors = depth_colors(max(len(series), 1)) if len(series) > 1 else ["black"]
+    barred = False
     for color, (name, values) in zip(colors, series.items()):
         values = np.asarray(values, dtype=np.float64)
         if values.shape != positions.shape:
             raise ValueError(f"series {name!r} has {values.size} values for {len(labels)} labels")
         ax.plot(positions, values, "o-", color=color, label=str(name), markersize=4)
+        if name in intervals:
+            label = f"{name} interval" if len(series) > 1 else "interval"
+            barred |= _interval_bars(ax, positions, intervals[name], name, color, label=label)
     ax.set_xticks(positions, [str(l) for l in labels])
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
@@ -472,9 +639,36 @@ def evidence_figure(
         ax.set_yscale("log")
     if title:
         ax.set_title(title)
-    if len(series) > 1:
+    if len(series) > 1 or barred:
         ax.legend()
     return fig
+
+
+def _interval_bars(ax, positions, bounds, name, color, *, label):
+    """Vertical bars from low to high at each position with an interval (a LineCollection).
+
+    Returns:
+        Whether any bar was drawn.
+    """
+    if len(bounds) != len(positions):
+        raise ValueError(
+            f"intervals of {name!r} has {len(bounds)} entries for {len(positions)} labels"
+        )
+    pairs = [
+        _interval(bound, f"intervals[{name!r}][{index}]") for index, bound in enumerate(bounds)
+    ]
+    kept = [(x, pair) for x, pair in zip(positions, pairs) if pair is not None]
+    if kept:
+        ax.vlines(
+            [x for x, _ in kept],
+            [pair[0] for _, pair in kept],
+            [pair[1] for _, pair in kept],
+            color=color,
+            linewidth=2.5,
+            alpha=0.5,
+            label=label,
+        )
+    return bool(kept)
 
 
 def sweep_heatmap(
@@ -542,4 +736,130 @@ def sweep_heatmap(
     bar = fig.colorbar(image, ax=ax)
     bar.set_label(f"share of {claim} that holds")
     ax.set_title(f"{claim}: mean share that holds, {int(counts.max())} point(s) per cell")
+    return fig
+
+
+# How the forest figure draws each scale of run (marker, colour), and marks each outcome.
+FOREST_SCALES = {
+    "paper": ("o", "black"),
+    "medium": ("s", "tab:blue"),
+    "quick": ("^", "tab:orange"),
+}
+FOREST_OUTCOMES = {
+    "holds": ("✓", "tab:green"),
+    "fails": ("✗", "tab:red"),
+    "not resolved": ("?", "0.4"),
+}
+
+
+def _forest_row(index, row):
+    """One checked forest row: (claim, label, scale, effect, (low, high) or None, outcome)."""
+    what = f"rows[{index}]"
+    if not isinstance(row, Mapping):
+        raise ValueError(f"{what} must be a mapping, got {type(row).__name__}")
+    missing = [key for key in ("claim", "label", "scale", "effect", "outcome") if key not in row]
+    if missing:
+        raise ValueError(f"{what} lacks {missing}")
+    if row["scale"] not in FOREST_SCALES:
+        raise ValueError(f"{what}: scale {row['scale']!r} is not one of {list(FOREST_SCALES)}")
+    if row["outcome"] not in FOREST_OUTCOMES:
+        raise ValueError(
+            f"{what}: outcome {row['outcome']!r} is not one of {list(FOREST_OUTCOMES)}"
+        )
+    effect = row["effect"]
+    if effect is None:
+        return None
+    effect = float(effect)
+    if not (np.isfinite(effect) and effect > 0):
+        raise ValueError(f"{what}: effect must be a positive finite ratio, got {effect!r}")
+    low, high = row.get("low"), row.get("high")
+    interval = None
+    if low is not None and high is not None:
+        interval = _interval((low, high), f"{what} (low, high)")
+        if interval is not None and interval[0] <= 0:
+            raise ValueError(f"{what}: low must be a positive ratio, got {interval[0]!r}")
+    elif (low is None) != (high is None):
+        raise ValueError(f"{what}: give both low and high, or neither")
+    return row["claim"], row["label"], row["scale"], effect, interval, row["outcome"]
+
+
+def forest_figure(rows: Sequence[Mapping[str, Any]], *, smallest_ratio: float = 1.1) -> Figure:
+    """The report's forest plot: each comparison's ratio and interval, one line per row.
+
+    Rows go from the top down in the given order, each a point at its effect with its
+    interval as a bar, on a log axis of the ratio, marked and coloured by the scale of run;
+    a vertical line marks 1 and a shaded band [1/smallest_ratio, smallest_ratio] the ratios
+    "same within the smallest effect". The claim and label name each row on the left, its
+    outcome is marked on the right (✓ holds, ✗ fails, ? not resolved). Rows without an effect
+    are not drawn; the x-axis title names them.
+
+    Args:
+        rows: [{"claim": "C1", "label": "3 → 7 layers, epochs", "scale": "paper" | "medium" |
+            "quick", "effect": ratio > 0 or None, "low": ratio or None, "high": ratio or None,
+            "outcome": "holds" | "fails" | "not resolved"}].
+        smallest_ratio: the smallest effect that counts, a ratio above 1.
+
+    Returns:
+        The Figure, at the text width.
+
+    Raises:
+        ValueError: no rows, a row lacks a key or has an unknown scale or outcome, a ratio is
+            not positive, an interval is inverted (low > high), or smallest_ratio <= 1.
+    """
+    smallest_ratio = float(smallest_ratio)
+    if not (np.isfinite(smallest_ratio) and smallest_ratio > 1):
+        raise ValueError(f"smallest_ratio must be a finite ratio above 1, got {smallest_ratio}")
+    if not rows:
+        raise ValueError("a forest figure needs at least one row")
+    checked = [_forest_row(index, row) for index, row in enumerate(rows)]
+    drawn = [row for row in checked if row is not None]
+    skipped = [f"{row['claim']} {row['label']}" for row, c in zip(rows, checked) if c is None]
+    fig, ax = subplots(height=1.3 + 0.32 * max(len(drawn), 1))
+    band = ax.axvspan(
+        1 / smallest_ratio,
+        smallest_ratio,
+        color="0.5",
+        alpha=0.15,
+        linewidth=0,
+        label="same within the smallest effect",
+    )
+    ax.axvline(1, color="0.3", linewidth=1)
+    handles = {}
+    for y, (_, _, scale, effect, interval, outcome) in enumerate(drawn):
+        marker, color = FOREST_SCALES[scale]
+        if interval is not None:
+            ax.hlines([y], interval[0], interval[1], color=color, linewidth=2)
+        (handles[scale],) = ax.plot([effect], [y], marker, color=color, markersize=5, label=scale)
+        mark, mark_color = FOREST_OUTCOMES[outcome]
+        ax.text(
+            1.01,
+            y,
+            mark,
+            transform=ax.get_yaxis_transform(),
+            color=mark_color,
+            ha="left",
+            va="center",
+            fontsize=11,
+            fontweight="bold",
+        )
+    ax.set_xscale("log")
+    ratios = [smallest_ratio, 1 / smallest_ratio] + [
+        value for row in drawn for value in (row[3], *(row[4] or ()))
+    ]
+    ax.set_xlim(min(ratios) / 1.15, max(ratios) * 1.15)
+    ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.set_ylim(len(drawn) - 0.5, -0.5)  # the first row at the top
+    ax.set_yticks(range(len(drawn)), [f"{claim}  {label}" for claim, label, *_ in drawn])
+    ax.grid(False, axis="y")
+    xlabel = "ratio (log axis); point: effect, bar: interval"
+    if skipped:
+        xlabel += "\nnot drawn, no effect: " + "; ".join(skipped)
+    ax.set_xlabel(xlabel)
+    ax.set_title("✓ holds   ✗ fails   ? not resolved", loc="right")
+    order = [handles[scale] for scale in FOREST_SCALES if scale in handles]
+    fig.legend(handles=[*order, band], loc="outside upper left", ncol=len(order) + 1)
+    if not drawn:
+        ax.text(0.5, 0.5, "no row has an effect", transform=ax.transAxes, ha="center")
     return fig
