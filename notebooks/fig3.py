@@ -38,6 +38,7 @@ k_values = [1, 2, 3, 4, 5]  # the targets sin(k pi x), one curve per k
 num_points = 1000  # samples of x, uniform on [-1, 1]
 inv_delta_max = 400.0  # top of the uniform 1/delta grid, in 1/x^2 (the RDF of k = 5 peaks near 123)
 grid_points = 400  # points of that grid, from inv_delta_max / grid_points to inv_delta_max
+repeats = 20  # subsamples of half the points, for each position's interval (0: none)
 
 # %% tags=["remove-input"]
 import dfp
@@ -59,14 +60,23 @@ dfp.plots.show(dfp.plots.lfr_rdf_figure(inv_delta, curves, normalize_rdf=True))
 # %% [markdown]
 # ## Check of C3
 #
-# The RDF peak of each curve is the midpoint of its steepest grid interval. C3 holds when
-# the peaks increase with $k$ (two peaks closer than one grid step count as a tie, and the
-# first and last must differ by more than a step); the half-way point of the LFR between its
-# floor and 1 is reported beside it as a second, smoother measure of position.
+# The RDF peak of each curve is the midpoint of its steepest grid interval; its interval
+# comes from `repeats` subsamples of half the points, drawn without duplicates, each measured
+# on the same grid (`dfp.intervals`). C3 holds when every step from one $k$ to the next is
+# resolved as a higher peak by `dfp.verdicts.ordered`: the 90% interval of the ratio of the
+# two peaks (paired over the subsamples) lies above 1 and outside the smallest effect; it
+# fails when a step is resolved lower or the same, and is not resolved otherwise. The
+# half-way point of the LFR between its floor and 1 is reported beside it as a second,
+# smoother measure of position.
 
 # %%
-floors = [dfp.lfr_floor(dfp.data.sine(k, num_points)[1]) for k in k_values]
-c3 = dfp.claims.rdf_peaks_check(inv_delta, list(curves.values()), floors, labels=k_values)
+pairs = [dfp.data.sine(k, num_points) for k in k_values]
+floors = [dfp.lfr_floor(y) for _, y in pairs]
+subsets = dfp.intervals.subsamples(num_points, repeats=repeats) if repeats else None
+draws = None if subsets is None else dfp.intervals.position_draws(pairs, inv_delta, subsets)
+c3 = dfp.claims.rdf_peaks_check(
+    inv_delta, list(curves.values()), floors, labels=k_values, draws=draws
+)
 
 # %% tags=["hide-input"]
 dfp.page.glue_claim(

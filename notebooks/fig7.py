@@ -87,10 +87,14 @@ dfp.plots.show(
 # ## Check of C6
 #
 # Depth runs from Resnet18-4 (shallowest) to Resnet18-1 (deepest). A curve's position is its
-# half-way $1/\delta$ (between its floor and 1), ties within one grid step. C6 holds when
-# (1) at initialisation the position increases with depth, (2) the move toward low frequency
-# from initialisation to the last snapshot increases with depth, and (3) at the last
-# snapshot the position decreases with depth.
+# half-way $1/\delta$ (between its floor and 1); its 90% interval comes from subsamples of
+# half the analysis images, the same subsamples for every variant and snapshot (paired).
+# Each step from a variant to the next deeper one is resolved higher, lower, the same
+# (within a factor 1.1) or not resolved (`dfp.verdicts.ordered`). C6 holds when (1) at
+# initialisation every step is resolved higher, (2) by the intermediate snapshot (the one
+# nearest half the run) every deeper variant has moved further toward low frequency, and
+# (3) at the last snapshot every step is resolved lower; a part is not resolved when the
+# data cannot tell.
 
 # %%
 c6 = dfp.claims.resnet_deep_frequency_check(runs, targets="output")

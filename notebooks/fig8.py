@@ -55,6 +55,7 @@ snapshot_epochs = [0, 1, 3, 6, 12, 25, 45]  # epochs whose weights are kept (0 =
 grid_points = 100  # points of the 1/delta grid (set after training: changing it retrains nothing)
 grid_spacing = "geometric"  # the grid's spacing: geometric, uniform, piecewise or uniform_delta
 grid_pad = [1.0, 0.3]  # decades the grid is widened [below, above] the layers' range at epoch 0
+repeats = 20  # subsamples of half the analysis images, for each half-way point's interval
 seed = 0  # fixes the data subset, the analysis subset, the initialisation and the batch order
 precision = "float32"  # float32 (TF32 off), tf32 or bf16 (mixed); spectra always float32
 
@@ -69,7 +70,7 @@ import numpy as np
 layers = list(range(1, hidden_layers + 1))
 # The 1/delta grid is chosen after training, from the kept snapshots: a grid parameter
 # changes the analysis, never the training run.
-GRID = ("grid_points", "grid_spacing", "grid_pad")
+GRID = ("grid_points", "grid_spacing", "grid_pad", "repeats")
 
 
 def network():
@@ -104,6 +105,9 @@ def train():
 
 def analyse():
     x, y, analysis = data()
+    kept = sorted(run["weights"])
+    # Intervals where the verdict reads the curves: the first, intermediate and last snapshots.
+    resampled = sorted({kept[0], dfp.claims.intermediate_epoch(kept), kept[-1]})
     return dfp.callbacks.spectra_of_snapshots(
         network(),
         run["weights"],
@@ -113,6 +117,8 @@ def analyse():
         grid_points=grid_points,
         spacing=grid_spacing,
         pad_decades=grid_pad,
+        repeats=repeats,
+        resample_epochs=resampled,
     )
 
 
@@ -128,30 +134,33 @@ print(
     f"{run['seconds']:.0f} s of training; spectra {spectra['spectra_seconds']:.0f} s"
 )
 
+# %% tags=["remove-input"]
+# For a sweep (dfp.sweeps): a point whose final loss is not below stop_loss is under-trained.
+dfp.page.glue_run(final_loss=run["loss"][-1], epochs=run["epochs"], stop_loss=stop_loss)
+
 # %% tags=["hide-input"]
-shown = sorted(curves)
 dfp.plots.show(dfp.plots.rdf_snapshots_figure(inv_delta, curves, layers, end_epoch=run["epochs"]))
 
 # %% [markdown]
 # ## Check of C7
 #
-# A curve's position is its RDF peak and its half-way point (the $1/\delta$ where the LFR
-# is half-way between its floor and 1); orderings compare half-way points of consecutive
-# layers, two closer than one grid step being a tie. (1) holds when the half-way point
-# increases with depth at initialisation; (3) when it decreases with depth at the end;
-# (2) when the move towards low frequency, $\log_{10}$ of a layer's half-way point at
-# initialisation over that at the end (in decades), increases with depth, again with one
-# grid step as the tie.
+# A curve's position is its half-way point: the $1/\delta$ where the LFR is half-way between
+# its floor and 1. Its uncertainty comes from `repeats` subsamples of half the analysis
+# images, drawn without duplicates and shared by every layer and snapshot
+# (`dfp.intervals`), so each comparison of two layers is paired. Each step from a layer to
+# the next is decided by `dfp.verdicts.ordered` against the 90% interval of the ratio of
+# their half-way points: resolved higher, lower, the same (within a factor 1.1), or not
+# resolved. (1) holds when every step is resolved higher at initialisation; (3) when every
+# step is resolved lower at the end; (2), tested on its own, when by the intermediate
+# snapshot (the one nearest half the run) every deeper layer has moved further toward low
+# frequency ($\log_{10}$ of its half-way point at initialisation over that then, in
+# decades), each step resolved against the paired intervals of the moves.
 
 # %%
-first, last = shown[0], shown[-1]
-labels = [f"layer {l}" for l in layers]
 c7 = dfp.claims.deep_frequency_check(
     inv_delta,
-    ([curves[first][l] for l in layers], [spectra["floors"][first][l] for l in layers]),
-    ([curves[last][l] for l in layers], [spectra["floors"][last][l] for l in layers]),
-    labels=labels,
-    epochs=(first, last),
+    **dfp.claims.snapshots(spectra, layers),
+    labels=[f"layer {l}" for l in layers],
     xlabel="hidden layer",
     ticks=layers,
 )

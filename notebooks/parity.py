@@ -43,6 +43,7 @@ stop_loss = 1e-3  # training stops at the first epoch whose MSE is below this
 max_epochs = 20000  # cap on epochs; training stops earlier at stop_loss
 snapshot_epochs = [0, 50, 100, 200, 400, 800, 1600]  # epochs of spectra (0 = init; and the last)
 grid_points = 100  # points of the geometric 1/delta grid, chosen at initialisation
+repeats = 20  # subsamples of half the points, for each half-way point's interval (0: none)
 seed = 0  # fixes the initialisation (the data are the whole cube)
 
 # %% tags=["remove-input"]
@@ -64,7 +65,13 @@ def train():
     model = dfp.models.mlp(dimension, hidden_layers, width, activation="tanh", seed=seed)
     # Hidden layers of the parity network move more than a decade: pad the grid by 1.5.
     spectra = dfp.callbacks.Spectra(
-        x, y, [0] + layers, snapshot_epochs, grid_points=grid_points, pad_decades=(1.5, 0.3)
+        x,
+        y,
+        [0] + layers,
+        snapshot_epochs,
+        grid_points=grid_points,
+        pad_decades=(1.5, 0.3),
+        repeats=repeats,
     )
     start = time.perf_counter()
     run = dfp.training.train_to_loss(
@@ -82,6 +89,8 @@ def train():
         inv_delta=spectra.inv_delta,
         curves=spectra.curves,
         floors=spectra.floors,
+        draws=spectra.draws,
+        resample=spectra.record()["resample"],
         seconds=time.perf_counter() - start,
         spectra_seconds=spectra.seconds,
     )
@@ -111,12 +120,21 @@ dfp.plots.show(dfp.plots.rdf_snapshots_figure(inv_delta, curves, [0] + layers, e
 # ## Check of the parity claim
 #
 # At the last epoch, the half-way $1/\delta$ (where the LFR is half-way between its floor
-# and 1) must decrease with depth over the hidden layers, two values closer than one grid
-# step being a tie; where it holds only over the first layers, the statistic says so.
+# and 1) must decrease with depth over the hidden layers: each step from a layer to the next
+# is decided by `dfp.verdicts.ordered` against the 90% interval of the ratio of their
+# half-way points, from `repeats` subsamples of half the points shared by every layer
+# (paired); a step is resolved lower, higher, the same (within a factor 1.1) or not resolved,
+# and the statistic gives every step.
 
 # %%
+draws = run["draws"].get(end) if repeats else None
 parity = dfp.claims.parity_check(
-    inv_delta, curves[end], run["floors"][end], layers=layers, epoch=end
+    inv_delta,
+    [curves[end][l] for l in layers],
+    [run["floors"][end][l] for l in layers],
+    None if draws is None else [draws[l]["halfway"] for l in layers],
+    layers=layers,
+    epoch=end,
 )
 
 # %% tags=["hide-input"]
