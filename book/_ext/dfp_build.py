@@ -8,7 +8,10 @@ and ``{{ execution_table }}`` (one row per executed page: when papermill ran it,
 and how many parameters the profile set), read from the executed notebooks that the
 workflow linked into the book's source (its build.json names them), and the cells of the
 report's "Verdicts by scale" table, ``{{ ladder_<claim>_<profile> }}``, read from the
-committed results (results/<profile>/*.summary.json, dfp.results).
+committed results (results/<profile>/*.summary.json, dfp.results); the report's first table,
+``{{ claims_overview }}`` (each claim at its largest scale, with the ladder as marks), and its
+summary figure, book/claims_forest.png in the source (every deciding effect with its interval,
+by rung).
 """
 
 import datetime
@@ -19,7 +22,7 @@ import nbformat
 
 from dfp.claims import CLAIMS
 from dfp.provenance import current_provenance
-from dfp.results import ladder_cells
+from dfp.results import claims_overview, forest_rows, ladder_cells, page_claims
 
 # dfp's distribution name, under which its version is recorded (dfp.provenance.PACKAGES).
 DISTRIBUTION = "deep-frequency-principle"
@@ -52,6 +55,28 @@ def ladder(repository):
     }
 
 
+def quick_claims(srcdir, pages):
+    """{claim: glued fields} of this build's executed figure pages."""
+    claims = {}
+    for page in pages:
+        if Path(page).stem.startswith(("fig", "parity")):
+            claims.update(page_claims(Path(srcdir) / page))
+    return claims
+
+
+def forest(srcdir, repository, quick):
+    """The report's summary figure (book/claims_forest.png in the source), from the deciding
+    effects of every claim at every rung."""
+    from dfp.plots import forest_figure, png  # deferred: matplotlib, for this figure only
+
+    rows = forest_rows(repository, quick)
+    target = Path(srcdir) / "book" / "claims_forest.png"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if rows:
+        target.write_bytes(png(forest_figure(rows)))
+    return bool(rows)
+
+
 def _substitutions(app, config):
     srcdir = Path(app.srcdir)
     build = srcdir / "build.json"
@@ -72,6 +97,9 @@ def _substitutions(app, config):
         "execution_table": execution_table(srcdir, record["pages"]),
         **ladder(repository),
     }
+    quick = quick_claims(srcdir, record["pages"])
+    substitutions["claims_overview"] = claims_overview(repository, quick)
+    forest(srcdir, repository, quick)
     config.myst_substitutions = {**(config.myst_substitutions or {}), **substitutions}
 
 
