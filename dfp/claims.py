@@ -56,6 +56,7 @@ __all__ = [
     "TRAINING_FRACTIONS",
     "Check",
     "accuracy_check",
+    "decisive_epochs",
     "deep_frequency_check",
     "fewer_epochs_check",
     "intermediate_epoch",
@@ -65,6 +66,7 @@ __all__ = [
     "redecide",
     "resnet_deep_frequency_check",
     "snapshots",
+    "trajectory",
     "very_deep_frequency_check",
     "very_deep_speed_check",
 ]
@@ -366,6 +368,48 @@ def snapshots(spectra: Mapping, layers: Sequence) -> dict:
         draws=[[draws[e][l]["halfway"] for l in layers] if e in draws else None for e in epochs],
         fraction=(spectra.get("resample") or {}).get("fraction", 0.5),
     )
+
+
+def trajectory(spectra: Mapping, layers: Sequence, *, rule: Rule = RULE) -> dict:
+    """Each layer's half-way point at every snapshot, with its interval where resampled.
+
+    Args:
+        spectra: as for ``snapshots``.
+        layers: the layers, shallow to deep.
+        rule: the rule whose level the intervals take.
+
+    Returns:
+        {"epochs": [...], "halfway": {layer: [value per epoch]}, "intervals": {layer:
+        [(low, high) or None per epoch]}}: ``dfp.plots.trajectory_figure``'s arguments.
+    """
+    arguments = snapshots(spectra, layers)
+    halfway, intervals = {l: [] for l in layers}, {l: [] for l in layers}
+    for curves, floors, draws in zip(arguments["curves"], arguments["floors"], arguments["draws"]):
+        estimates = _positions(
+            spectra["inv_delta"], curves, floors, draws, "halfway", arguments["fraction"], None
+        )
+        values, bars = _with_intervals(estimates, rule=rule)
+        for layer, value, bar in zip(layers, values, bars):
+            halfway[layer].append(value)
+            intervals[layer].append(bar)
+    return {"epochs": arguments["epochs"], "halfway": halfway, "intervals": intervals}
+
+
+def decisive_epochs(epochs: Sequence[int]) -> list[int]:
+    """The snapshots ``deep_frequency_check`` reads: the first, the intermediate one (when
+    there are three or more) and the last; the ones that need subsample draws.
+
+    Args:
+        epochs: the snapshot epochs.
+
+    Returns:
+        Those epochs, ascending.
+    """
+    epochs = sorted(int(e) for e in epochs)
+    if not epochs:
+        raise ValueError("no snapshots")
+    middle = {intermediate_epoch(epochs)} if len(epochs) >= 3 else set()
+    return sorted({epochs[0], epochs[-1]} | middle)
 
 
 def _moves(before, after):

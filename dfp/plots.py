@@ -863,3 +863,67 @@ def forest_figure(rows: Sequence[Mapping[str, Any]], *, smallest_ratio: float = 
     if not drawn:
         ax.text(0.5, 0.5, "no row has an effect", transform=ax.transAxes, ha="center")
     return fig
+
+
+def spread_epochs(epochs: Sequence[int], count: int, *, keep: Sequence[int] = ()) -> list[int]:
+    """About ``count`` of the recorded epochs, spread over the run, for a figure of panels.
+
+    Args:
+        epochs: the recorded epochs.
+        count: how many to pick (at least 2): the first, the last and evenly spaced others.
+        keep: epochs always included (e.g. those a verdict reads).
+
+    Returns:
+        The picked epochs, ascending.
+    """
+    epochs = sorted(int(e) for e in epochs)
+    if count < 2:
+        raise ValueError(f"count must be at least 2, got {count}")
+    if len(epochs) <= count:
+        return epochs
+    picked = {epochs[round(i)] for i in np.linspace(0, len(epochs) - 1, count)}
+    return sorted(picked | {int(e) for e in keep if e in epochs})
+
+
+def trajectory_figure(
+    epochs: Sequence[int],
+    halfway: Mapping[Any, Sequence[float]],
+    *,
+    intervals: Mapping[Any, Sequence[tuple[float, float] | None]] | None = None,
+    label: str = "layer {}",
+    title: str | None = None,
+) -> Figure:
+    """The half-way point of each curve against the epoch: the whole trajectory in one panel.
+
+    Args:
+        epochs: the snapshot epochs.
+        halfway: {layer: the half-way 1/delta at each epoch (NaN where not measured)}.
+        intervals: {layer: (low, high) or None at each epoch}: drawn as bars where given.
+        label: legend text for a layer, "{}" standing for its key.
+        title: the panel's title.
+
+    Returns:
+        The Figure.
+    """
+    fig, ax = subplots(height=3.2)
+    colors = depth_colors(len(halfway))
+    for color, (layer, values) in zip(colors, halfway.items()):
+        values = np.asarray(values, np.float64)
+        if values.shape != (len(epochs),):
+            raise ValueError(f"{len(values)} half-way points of {layer!r} for {len(epochs)} epochs")
+        ax.plot(epochs, values, "o-", color=color, markersize=3, label=label.format(layer))
+        bars = (intervals or {}).get(layer)
+        if bars is not None:
+            for epoch, bar in zip(epochs, bars):
+                if bar is not None and all(np.isfinite(bar)):
+                    if bar[0] > bar[1]:
+                        raise ValueError(f"an interval of {layer!r} has low > high: {bar}")
+                    ax.plot([epoch, epoch], bar, color=color, linewidth=2.5, alpha=0.6)
+    ax.set(
+        yscale="log",
+        xlabel="epoch",
+        ylabel="half-way 1/δ",
+        title=title or "half-way point of each layer's LFR, through training",
+    )
+    ax.legend(fontsize="small")
+    return fig

@@ -42,7 +42,7 @@ from dfp._vocabulary import CLAIM_PAGES, CLAIMS
 from dfp.parameters import assignments, shared_run
 from dfp.provenance import TRAINING_VERSION
 from dfp.storage import StorageError, atomic_write, read_json, write_json
-from dfp.sweeps import glued_values
+from dfp.sweeps import glued_values, redecide_sweep_summary
 
 __all__ = [
     "LADDER",
@@ -223,7 +223,8 @@ def redecide_summary(summary: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def redecide_results(root: Path | str = ".") -> list[tuple[Path, list[str]]]:
-    """Decide every committed result again under the current rule and rewrite its summary.
+    """Decide every committed result (and sweep summary) again under the current rule and
+    rewrite its summary.
 
     Args:
         root: the repository.
@@ -232,6 +233,12 @@ def redecide_results(root: Path | str = ".") -> list[tuple[Path, list[str]]]:
         [(summary path, [claims whose verdict changed])] for every summary rewritten.
     """
     changed = []
+    for path in sorted((Path(root) / "sweeps").glob("*.summary.json")):
+        summary = read_json(path)
+        again = redecide_sweep_summary(summary)
+        if json.dumps(again, sort_keys=True) != json.dumps(summary, sort_keys=True):
+            write_json(path, again)
+            changed.append((path, []))
     for path in sorted((Path(root) / RESULTS).glob("*/*.summary.json")):
         summary = read_json(path)
         again = redecide_summary(summary)
@@ -626,8 +633,13 @@ def claims_overview(root: Path | str = ".", quick: Mapping | None = None) -> str
             verdict_cell = f"{fields['mark']} {fields['verdict']}: {fields['summary']}"
             if summary is not None and fields.get("rule") is None:
                 verdict_cell += " (decided by the earlier rule: one grid step as the tie)"
-            where = "this build" if summary is None else f"results/{largest}/{page}"
-            scale = f"{RUNG_NAMES[largest]} ({where}): {fields['scale']}"
+            # The source of the numbers: the page's own run, or the committed result it shows.
+            where = (
+                f"[this build](../notebooks/{page}.ipynb)"
+                if summary is None
+                else f"[results/{largest}/{page}](../notebooks/{page}.ipynb)"
+            )
+            scale = f"{RUNG_NAMES[largest]}, {where}: {fields['scale']}"
         rows.append(
             f"| [{claim}](../notebooks/{page}.ipynb) | {says} | {verdict_cell} | {scale} | "
             f"{marks} |"

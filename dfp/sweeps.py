@@ -83,6 +83,7 @@ __all__ = [
     "sweep_scores",
     "sweep_table",
     "read_sweep_summary",
+    "redecide_sweep_summary",
     "sweep_description",
     "write_sweep_summary",
 ]
@@ -119,6 +120,21 @@ RUN_PREFIX = "run_"
 
 class SweepError(ValueError):
     """A sweep file that cannot be run, naming what is wrong and what is allowed."""
+
+
+# What a point keeps of each claim it glued (dfp.page.glue_claim).
+CLAIM_FIELDS = (
+    "outcome",
+    "holds",
+    "verdict",
+    "mark",
+    "statistic",
+    "summary",
+    "scale",
+    "parts",
+    "effects",
+    "inputs",
+)
 
 
 def load_sweep(path: Path | str, root: Path | str = ".") -> dict[str, Any]:
@@ -466,8 +482,9 @@ def _point_result(spec, point, path):
                 f"{path}: the point glued neither {claim}_outcome nor {claim}_holds "
                 f"(is {claim} its claim?)"
             )
-        fields = ("outcome", "holds", "verdict", "mark", "statistic", "summary", "scale", "parts")
-        result = {field: values.get(f"{claim}_{field}") for field in fields}
+        result = {field: values.get(f"{claim}_{field}") for field in CLAIM_FIELDS}
+        if isinstance(result["inputs"], str):  # glued as JSON text (dfp.page.glue_claim)
+            result["inputs"] = json.loads(result["inputs"])
         try:
             result["parts"] = claim_parts(result)
             result["outcome"] = claim_outcome(result)
@@ -567,6 +584,42 @@ def collect_sweep(
         "provenance": provenance or {},
         "collected": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
     }
+
+
+def redecide_sweep_summary(summary: Mapping[str, Any]) -> dict[str, Any]:
+    """A sweep summary with every point's claims that carry their inputs decided again under
+    the current rule (``dfp.claims.redecide``), without running a point.
+
+    Args:
+        summary: a sweep summary (``collect_sweep``).
+
+    Returns:
+        The summary, re-decided; points without inputs (collected before points kept them)
+        unchanged.
+    """
+    from dfp.claims import redecide  # deferred: the checks are needed only to re-decide
+
+    points = []
+    for point in summary["points"]:
+        claims = {}
+        for claim, result in point["claims"].items():
+            if result.get("inputs") is not None:
+                check = redecide(result["inputs"])
+                phrase, mark = check.verdict()
+                result = dict(
+                    result,
+                    outcome=check.outcome,
+                    holds=check.holds,
+                    verdict=phrase,
+                    mark=mark,
+                    statistic=check.statistic,
+                    summary=check.summary,
+                    parts=None if check.parts is None else dict(check.parts),
+                    effects=check.effects,
+                )
+            claims[claim] = result
+        points.append(dict(point, claims=claims))
+    return json.loads(json.dumps(dict(summary, points=points)))
 
 
 def write_sweep_summary(path: Path | str, summary: Mapping[str, Any]) -> None:

@@ -577,3 +577,33 @@ def test_the_delta_sweep_trains_what_the_depth_sweep_trains(tmp_path):
 
     assert trained(delta) <= trained(depth)
     assert len(trained(delta)) == len(delta["grid"]["seed"])
+
+
+def test_a_sweep_point_that_carries_its_inputs_is_decided_again_without_running():
+    from dfp import claims
+
+    check = claims.fewer_epochs_check(
+        [[100, 110, 120], [10, 11, 12]], 1000, increasing=False, labels=["a", "b"], xlabel="x"
+    )
+    assert check.outcome == "holds"
+    stale = dict(
+        outcome="fails",
+        holds=False,
+        verdict="does not reproduce",
+        mark="✗",
+        statistic="old",
+        summary="old",
+        scale="s",
+        parts=None,
+        effects=[],
+        inputs=check.inputs,
+    )
+    summary = {"points": [{"name": "p", "claims": {"C1": stale}}, {"name": "q", "claims": {}}]}
+    again = sweeps.redecide_sweep_summary(summary)
+    decided = again["points"][0]["claims"]["C1"]
+    assert (decided["outcome"], decided["mark"], decided["statistic"]) == (
+        "holds",
+        "✓",
+        check.statistic,
+    )
+    assert again["points"][1] == summary["points"][1]
