@@ -13,10 +13,12 @@ Every number a verdict reads is an ``Estimate``: a value and what its uncertaint
   loss takes to get below a level, from its first crossing to the last); ``"exact"``: none.
 
 ``compare(a, b)`` decides one step, b against a, from the interval of their difference at
-``RULE.level``: **"same"** when the whole interval lies within the smallest effect
-(``RULE.smallest_ratio`` for positive quantities compared as ratios,
-``RULE.smallest_difference`` for proportions), else **"higher"** or **"lower"** when it
-excludes zero, else **"not resolved"**. A claim part is built from steps (``ordered``,
+``RULE.level``: **"higher"** or **"lower"** when it excludes no change, else **"same"** when
+the whole interval lies within the smallest effect (``RULE.smallest_ratio`` for positive
+quantities compared as ratios, ``RULE.smallest_difference`` for proportions), else **"not
+resolved"**. An order is a question of direction; "no difference" (``alike``) one of
+equivalence: there a resolved difference smaller than the smallest effect counts as none.
+A claim part is built from steps (``ordered``,
 ``alike``) and ``"holds"``, ``"fails"`` or is ``"not resolved"``; a claim combines its parts
 (``combine``) and is said in words by ``verdict``. A claim's check (``dfp.claims``) returns a
 ``Check``. This module imports no Keras, no plotting and no notebook machinery.
@@ -419,6 +421,7 @@ class Step:
         outcome: the outcome.
         difference, low, high: b minus a and its interval (log of the ratio for ratios).
         log: whether the difference is of logs (a ratio).
+        smallest: the smallest effect it was decided with, on the same scale.
     """
 
     outcome: str
@@ -426,17 +429,30 @@ class Step:
     low: float
     high: float
     log: bool
+    smallest: float = 0.0
 
-    def words(self) -> str:
-        """E.g. "lower (×0.61, 0.55-0.68)" or "not resolved (-4%..+9%)"."""
+    @property
+    def equivalent(self) -> bool:
+        """Whether the whole interval lies within the smallest effect: no difference that
+        matters (it may still resolve a direction, a smaller one)."""
+        return -self.smallest <= self.low and self.high <= self.smallest
+
+    @property
+    def different(self) -> bool:
+        """Whether the whole interval lies beyond the smallest effect, on one side."""
+        return self.low > self.smallest or self.high < -self.smallest
+
+    def words(self, outcome: str | None = None) -> str:
+        """E.g. "lower (×0.61, 0.55-0.68)", with ``outcome`` in place of the step's own."""
+        outcome = outcome or self.outcome
         if math.isnan(self.difference):
             return "not measured"
         if self.log:
             show = lambda v: (
                 "inf" if v == math.inf else "0" if v == -math.inf else f"{math.exp(v):.3g}"
             )
-            return f"{self.outcome} (×{show(self.difference)}, {show(self.low)}-{show(self.high)})"
-        return f"{self.outcome} ({self.difference:+.3g}, {self.low:+.3g} to {self.high:+.3g})"
+            return f"{outcome} (×{show(self.difference)}, {show(self.low)}-{show(self.high)})"
+        return f"{outcome} ({self.difference:+.3g}, {self.low:+.3g} to {self.high:+.3g})"
 
 
 def compare(
@@ -449,8 +465,9 @@ def compare(
 ) -> Step:
     """Decide one step, b against a, against the interval of their difference.
 
-    "same" when the whole interval lies within the smallest effect; else "higher" or
-    "lower" when it excludes zero; else "not resolved".
+    "higher" or "lower" when the interval excludes no change (a direction is resolved);
+    else "same" when the whole interval lies within the smallest effect (no difference
+    that matters, and no direction); else "not resolved".
 
     Args:
         a, b: the two estimates.
@@ -467,15 +484,15 @@ def compare(
     centre, low, high = difference(a, b, log=log, rule=rule)
     if math.isnan(low) or math.isnan(high):
         outcome = "not resolved"
-    elif -smallest <= low and high <= smallest:
-        outcome = "same"
     elif low > 0:
         outcome = "higher"
     elif high < 0:
         outcome = "lower"
+    elif -smallest <= low and high <= smallest:
+        outcome = "same"
     else:
         outcome = "not resolved"
-    return Step(outcome, centre, low, high, log)
+    return Step(outcome, centre, low, high, log, smallest)
 
 
 OUTCOMES = ("holds", "fails", "not resolved")
@@ -527,9 +544,10 @@ def ordered(
 ) -> Part:
     """Does the claim's order hold from one estimate to the next?
 
-    Holds when every consecutive step is resolved in the stated direction; fails when any
-    step is resolved against it or resolved the same (within the smallest effect); else not
-    resolved, the reason saying which steps are.
+    Holds when every consecutive step is resolved in the stated direction (its interval
+    excludes no change); fails when any step is resolved against it, or resolved the same
+    (no direction, and no difference beyond the smallest effect); else not resolved, the
+    reason saying which steps are.
 
     Args:
         estimates: one per item, in the order of the claim (e.g. by depth).
@@ -564,8 +582,9 @@ def alike(
 ) -> Part:
     """Do the estimates make no difference (each consecutive pair and the ends the same)?
 
-    Holds when every one of those comparisons is resolved "same"; fails when any is resolved
-    higher or lower; else not resolved.
+    A question of equivalence, not of direction: holds when the interval of every one of
+    those comparisons lies within the smallest effect (a resolved but smaller difference
+    counts as the same); fails when any lies wholly beyond it; else not resolved.
 
     Returns:
         A ``Part``.
@@ -576,10 +595,13 @@ def alike(
     if len(estimates) > 2:
         steps.append(compare(estimates[0], estimates[-1], log=log, smallest=smallest, rule=rule))
         pairs.append((labels[0], labels[-1]))
-    said = [f"{x} → {y}: {s.words()}" for (x, y), s in zip(pairs, steps)]
-    if any(s.outcome in ("higher", "lower") for s in steps):
+    said = [  # as sameness reads them: within the smallest effect is the same
+        f"{x} → {y}: {s.words('same' if s.equivalent else None)}" for (x, y), s in zip(pairs, steps)
+    ]
+    measured = all(not (math.isnan(s.low) or math.isnan(s.high)) for s in steps)
+    if any(s.different for s in steps):
         outcome = "fails"
-    elif all(s.outcome == "same" for s in steps):
+    elif measured and all(s.equivalent for s in steps):
         outcome = "holds"
     else:
         outcome = "not resolved"

@@ -64,8 +64,8 @@ dfp.plots.show(dfp.plots.lfr_rdf_figure(inv_delta, curves, normalize_rdf=True))
 # comes from `repeats` subsamples of half the points, drawn without duplicates, each measured
 # on the same grid (`dfp.intervals`). C3 holds when every step from one $k$ to the next is
 # resolved as a higher peak by `dfp.verdicts.ordered`: the 90% interval of the ratio of the
-# two peaks (paired over the subsamples) lies above 1 and outside the smallest effect; it
-# fails when a step is resolved lower or the same, and is not resolved otherwise. The
+# two peaks (paired over the subsamples) lies above 1; it fails when a step is resolved lower,
+# or the same (the interval straddles 1 within a factor 1.1), and is not resolved otherwise. The
 # half-way point of the LFR between its floor and 1 is reported beside it as a second,
 # smoother measure of position.
 

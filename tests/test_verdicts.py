@@ -116,12 +116,15 @@ def test_paired_draws_resolve_a_difference_their_shared_noise_would_hide():
     assert compare(a, unpaired).outcome == "not resolved"
 
 
-def test_same_needs_the_whole_interval_within_the_smallest_effect():
+def test_a_resolved_direction_comes_first_and_same_needs_no_direction_within_the_effect():
     rng = np.random.default_rng(2)
     a = subsample_estimate(1.0, 0.005, rng)
-    b = subsample_estimate(1.02, 0.005, rng)
-    assert compare(a, b).outcome == "same"
-    assert compare(a, b, smallest=0.001).outcome == "higher"
+    assert compare(a, subsample_estimate(1.02, 0.005, rng)).outcome == "higher"
+    level = subsample_estimate(1.0, 0.005, rng)
+    step = compare(a, level)
+    assert step.outcome == "same" and step.equivalent and not step.different
+    assert compare(a, level, smallest=0.0001).outcome == "not resolved"
+    assert compare(a, subsample_estimate(1.5, 0.005, rng)).different
 
 
 def test_seed_comparisons_use_the_exact_rank_interval():
@@ -167,7 +170,8 @@ def exact(*values):
 def test_ordered_holds_fails_or_is_not_resolved():
     assert ordered(exact(1, 2, 4), increasing=True).outcome == "holds"
     assert ordered(exact(1, 2, 4), increasing=False).outcome == "fails"
-    assert ordered(exact(1, 1.01, 4), increasing=True).outcome == "fails"  # a step the same
+    assert ordered(exact(1, 1, 4), increasing=True).outcome == "fails"  # a step the same
+    assert ordered(exact(1, 1.01, 4), increasing=True).outcome == "holds"  # small, resolved
     rng = np.random.default_rng(3)
     noisy = [subsample_estimate(v, 0.5, rng) for v in (1, 1.2, 1.4)]
     part = ordered(noisy, increasing=True, labels=["a", "b", "c"])
@@ -175,7 +179,7 @@ def test_ordered_holds_fails_or_is_not_resolved():
 
 
 def test_alike_holds_only_when_every_comparison_is_resolved_the_same():
-    assert alike(exact(1, 1.02, 1.01)).outcome == "holds"
+    assert alike(exact(1, 1.02, 1.01)).outcome == "holds"  # resolved, but within the effect
     assert alike(exact(1, 1.02, 2)).outcome == "fails"
     assert alike(exact(1, 1.02, 1.12)).outcome == "fails"  # the ends differ by more than 1.1
 
