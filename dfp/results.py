@@ -633,13 +633,12 @@ def claims_overview(root: Path | str = ".", quick: Mapping | None = None) -> str
             verdict_cell = f"{fields['mark']} {fields['verdict']}: {fields['summary']}"
             if summary is not None and fields.get("rule") is None:
                 verdict_cell += " (decided by the earlier rule: one grid step as the tie)"
-            # The source of the numbers: the page's own run, or the committed result it shows.
-            where = (
-                f"[this build](../notebooks/{page}.ipynb)"
-                if summary is None
-                else f"[results/{largest}/{page}](../notebooks/{page}.ipynb)"
-            )
-            scale = f"{RUNG_NAMES[largest]}, {where}: {fields['scale']}"
+            # The source of the numbers: the page's own run, or the committed result it shows;
+            # the run's scale in full is on that page.
+            if summary is None:
+                scale = f"quick: [this build](../notebooks/{page}.ipynb)"
+            else:
+                scale = f"{largest}: [results/{largest}/{page}](../notebooks/{page}.ipynb)"
         rows.append(
             f"| [{claim}](../notebooks/{page}.ipynb) | {says} | {verdict_cell} | {scale} | "
             f"{marks} |"

@@ -90,7 +90,7 @@ def test_whole_book_builds_with_every_figure_verdict_and_sweep(built_book):
     for claim in CLAIMS:
         row = re.search(rf"<td[^>]*><p>{claim}</p></td>(.*?)</tr>", report, re.S)
         assert row, f"report has no row for {claim}"
-        verdict = rf"pasted-text\">[✓✗◐]</span> <span class=\"pasted-text\">({VERDICT})</span>"
+        verdict = rf"pasted-text\">[✓✗◐?]</span> <span class=\"pasted-text\">({VERDICT})</span>"
         assert re.search(verdict, row.group(1)), f"{claim}: verdict not glued in words"
         assert re.search(r'<a class="reference internal" href="../notebooks/', row.group(1)), (
             f"{claim}: no link"
@@ -138,9 +138,11 @@ def test_a_committed_result_is_shown_on_its_page_and_in_the_report(built_book):
     assert "The paper profile" in page and "C3: ✓ reproduces" in page
     assert "commit 0123456789ab" in page and "Produced by older training code" in page
     report = (html / "book" / "report.html").read_text()
-    section = report[report.index("Verdicts by scale") :]
-    assert "✓ reproduces: 0.01 → 0.02 (a test scale; commit 0123456, 2026-12-01)" in section
-    assert "not run" in section  # the rungs that have no committed result
+    first_table = report[report.index("<table") : report.index("</table>")]
+    row = next(r for r in first_table.split("<tr") if "fig3.html" in r and ">C3<" in r)
+    # C3 at its largest scale: the committed paper result, its verdict, its source.
+    assert "✓ reproduces" in row and "results/paper/fig3" in row, row
+    assert "– · ✓" in row  # the ladder: no medium run, the paper run reproduces
     # Rendered from the committed notebook: the workflow never executed it.
     assert not list((work / "_build").glob("results/**/*.ipynb"))
 
@@ -167,8 +169,8 @@ def test_an_unchanged_book_executes_nothing_and_a_dfp_change_reruns_the_notebook
 
 # A verdict in words, as dfp.verdict words it.
 VERDICT = (
-    r"reproduces in part: \(\d\)(?:(?:, | and )\(\d\))* of \w+|does not reproduce|reproduces"
-    r"|not resolved at this scale"
+    r"(?:reproduces in part: \(\d\)(?:(?:, | and )\(\d\))* of \w+|does not reproduce|reproduces)"
+    r"(?:; \(\d\)(?:(?:, | and )\(\d\))* not resolved)?|not resolved at this scale"
 )
 # A laptop's browser window, in CSS px, and the smallest text a reader can read on it.
 LAPTOP = (1280, 800)
