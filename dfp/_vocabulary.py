@@ -67,3 +67,18 @@ RESIDUAL_FORM_NAMES = {
     "unscaled": "unscaled residual",
     "scaled": "scaled residual (1/√(L−2))",
 }
+
+# What a figure page glues of each claim (dfp.page.glue_claim) and a result or sweep summary
+# keeps of it.
+CLAIM_FIELDS = (
+    "outcome",
+    "holds",
+    "verdict",
+    "mark",
+    "statistic",
+    "summary",
+    "scale",
+    "parts",
+    "effects",
+    "inputs",
+)

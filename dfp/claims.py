@@ -56,6 +56,7 @@ __all__ = [
     "TRAINING_FRACTIONS",
     "Check",
     "accuracy_check",
+    "check_fields",
     "decisive_epochs",
     "deep_frequency_check",
     "fewer_epochs_check",
@@ -128,6 +129,29 @@ def _recorded(check):
 
     _CHECKS[check.__name__] = recorded
     return recorded
+
+
+def check_fields(check: Check) -> dict:
+    """What a summary keeps of a decided claim: its verdict and the numbers behind it.
+
+    Args:
+        check: a claim's ``Check``.
+
+    Returns:
+        {"outcome", "holds", "verdict", "mark", "statistic", "summary", "parts" (string
+        keys), "effects"}.
+    """
+    phrase, mark = check.verdict()
+    return {
+        "outcome": check.outcome,
+        "holds": check.holds,
+        "verdict": phrase,
+        "mark": mark,
+        "statistic": check.statistic,
+        "summary": check.summary,
+        "parts": None if check.parts is None else {str(k): v for k, v in check.parts.items()},
+        "effects": check.effects,
+    }
 
 
 def redecide(inputs: Mapping, *, rule: Rule = RULE) -> Check:

@@ -38,7 +38,7 @@ from typing import Any
 
 import nbformat
 
-from dfp._vocabulary import CLAIM_PAGES, CLAIMS
+from dfp._vocabulary import CLAIM_FIELDS, CLAIM_PAGES, CLAIMS
 from dfp.parameters import assignments, shared_run
 from dfp.provenance import TRAINING_VERSION
 from dfp.storage import StorageError, atomic_write, read_json, write_json
@@ -79,18 +79,6 @@ PROVENANCE_FIELDS = (
     "hardware",
     "started",
     "wall_seconds",
-)
-CLAIM_FIELDS = (
-    "outcome",
-    "holds",
-    "verdict",
-    "mark",
-    "statistic",
-    "summary",
-    "scale",
-    "parts",
-    "effects",
-    "inputs",
 )
 # What a claim's verdict is, as against the data it was decided from.
 DECISION_FIELDS = (
@@ -179,7 +167,7 @@ def _rule():
 
 def _decided(claim, fields):
     """A claim's fields decided again from its inputs under the current rule."""
-    from dfp.claims import redecide  # deferred: the checks are needed only to re-decide
+    from dfp.claims import check_fields, redecide  # deferred: only to re-decide
 
     try:
         check = redecide(fields["inputs"])
@@ -187,19 +175,7 @@ def _decided(claim, fields):
         raise ResultError(
             f"{claim} cannot be decided again from the data it carries: {error}"
         ) from error
-    phrase, mark = check.verdict()
-    decided = dict(
-        fields,
-        outcome=check.outcome,
-        holds=check.holds,
-        verdict=phrase,
-        mark=mark,
-        statistic=check.statistic,
-        summary=check.summary,
-        parts=None if check.parts is None else {str(k): v for k, v in check.parts.items()},
-        effects=check.effects,
-        rule=_rule(),
-    )
+    decided = dict(fields, **check_fields(check), rule=_rule())
     # The same JSON a summary holds (tuples as lists, ...).
     return json.loads(json.dumps(decided))
 

@@ -57,7 +57,7 @@ from typing import Any
 import nbformat
 import yaml
 
-from dfp._vocabulary import PROFILES
+from dfp._vocabulary import CLAIM_FIELDS, PROFILES
 from dfp.parameters import RULES, notebook_parameters, profile_file
 from dfp.provenance import TRAINING_VERSION
 from dfp.storage import StorageError, read_json, write_json
@@ -120,21 +120,6 @@ RUN_PREFIX = "run_"
 
 class SweepError(ValueError):
     """A sweep file that cannot be run, naming what is wrong and what is allowed."""
-
-
-# What a point keeps of each claim it glued (dfp.page.glue_claim).
-CLAIM_FIELDS = (
-    "outcome",
-    "holds",
-    "verdict",
-    "mark",
-    "statistic",
-    "summary",
-    "scale",
-    "parts",
-    "effects",
-    "inputs",
-)
 
 
 def load_sweep(path: Path | str, root: Path | str = ".") -> dict[str, Any]:
@@ -597,26 +582,14 @@ def redecide_sweep_summary(summary: Mapping[str, Any]) -> dict[str, Any]:
         The summary, re-decided; points without inputs (collected before points kept them)
         unchanged.
     """
-    from dfp.claims import redecide  # deferred: the checks are needed only to re-decide
+    from dfp.claims import check_fields, redecide  # deferred: only to re-decide
 
     points = []
     for point in summary["points"]:
         claims = {}
         for claim, result in point["claims"].items():
             if result.get("inputs") is not None:
-                check = redecide(result["inputs"])
-                phrase, mark = check.verdict()
-                result = dict(
-                    result,
-                    outcome=check.outcome,
-                    holds=check.holds,
-                    verdict=phrase,
-                    mark=mark,
-                    statistic=check.statistic,
-                    summary=check.summary,
-                    parts=None if check.parts is None else dict(check.parts),
-                    effects=check.effects,
-                )
+                result = dict(result, **check_fields(redecide(result["inputs"])))
             claims[claim] = result
         points.append(dict(point, claims=claims))
     return json.loads(json.dumps(dict(summary, points=points)))
