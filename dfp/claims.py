@@ -57,6 +57,7 @@ __all__ = [
     "Check",
     "accuracy_check",
     "check_fields",
+    "curve_records",
     "decisive_epochs",
     "deep_frequency_check",
     "fewer_epochs_check",
@@ -152,6 +153,81 @@ def check_fields(check: Check) -> dict:
         "parts": None if check.parts is None else {str(k): v for k, v in check.parts.items()},
         "effects": check.effects,
     }
+
+
+def _curve_record(epoch, label, inv_delta, curve, floor, halfway_draws, peak_draws, fraction, rule):
+    """One curve's entry of a figure's summary: where it sits, with its intervals."""
+    record = {"epoch": None if epoch is None else int(epoch), "curve": str(label)}
+    for which, draws in (("halfway", halfway_draws), ("peak", peak_draws)):
+        estimate = position(inv_delta, curve, floor, draws, which=which, fraction=fraction)
+        low, high = interval(estimate, rule=rule)
+        value = estimate.value
+        record[which] = value if math.isfinite(value) else None
+        bounds = [low, high] if draws is not None and math.isfinite(low) else None
+        record[f"{which}_interval"] = bounds
+    return {
+        k: record[k]
+        for k in ("epoch", "curve", "peak", "halfway", "halfway_interval", "peak_interval")
+    }
+
+
+def curve_records(inputs: Mapping, *, rule: Rule = RULE) -> list[dict] | None:
+    """Every curve a check read, as a figure's summary lists it, from the check's inputs.
+
+    Args:
+        inputs: a ``Check.inputs`` (as a result keeps it).
+        rule: the rule whose level the intervals take.
+
+    Returns:
+        [{"epoch", "curve", "peak", "halfway", "halfway_interval", "peak_interval"}] (an
+        interval is None where the check had no draws for it; epoch None for curves of no
+        training, Fig. 3's), or None for a check that reads no curves.
+    """
+    name, a = inputs.get("check"), _decode(dict(inputs.get("arguments", {})))
+    if name == "decided_by":
+        return curve_records(a["checks"][a["name"]], rule=rule)
+    grid, fraction = a.get("inv_delta"), a.get("fraction", 0.5)
+    record = lambda *args: _curve_record(*args, fraction, rule)
+    if name == "deep_frequency_check":
+        draws = a.get("draws") or [None] * len(a["epochs"])
+        return [
+            record(epoch, label, grid, curve, floor, None if d is None else d[j], None)
+            for epoch, curves, floors, d in zip(a["epochs"], a["curves"], a["floors"], draws)
+            for j, (label, curve, floor) in enumerate(zip(a["labels"], curves, floors))
+        ]
+    if name == "rdf_peaks_check":
+        draws = a.get("draws") or {}
+        pick = lambda key, i: None if draws.get(key) is None else draws[key][i]
+        return [
+            record(None, f"k={k}", grid, curve, floor, pick("halfway", i), pick("peak", i))
+            for i, (k, curve, floor) in enumerate(zip(a["labels"], a["curves"], a["floors"]))
+        ]
+    if name == "parity_check":
+        draws = a.get("draws") or [None] * len(a["layers"])
+        return [
+            record(a["epoch"], f"layer {l}", grid, curve, floor, d, None)
+            for l, curve, floor, d in zip(a["layers"], a["curves"], a["floors"], draws)
+        ]
+    if name == "very_deep_frequency_check":
+        found = []
+        for key, form in (("no_residual", None), ("residual", a.get("residual_form"))):
+            for depth, r in zip(a["depths"], a[key]):
+                if r is not None:
+                    form_label = (
+                        _form_name(None)
+                        if key == "no_residual"
+                        else _form_name(form)
+                        if form
+                        else "residual"
+                    )
+                    label = f"L={depth}, {form_label}"
+                    found.append(
+                        record(
+                            a["epoch"], label, grid, r["curve"], r["floor"], r.get("draws"), None
+                        )
+                    )
+        return found
+    return None
 
 
 def redecide(inputs: Mapping, *, rule: Rule = RULE) -> Check:

@@ -9,6 +9,8 @@ and its summary ``results/<profile>/<name>.summary.json``::
      "configuration": {...},     # every parameter the run used: defaults, then injected
      "claims": {"C7": {"outcome", "holds", "verdict", "mark", "statistic", "summary", "scale",
                        "parts", "effects", "inputs", "rule"}},
+     "curves": {"C7": [{"epoch", "curve", "peak", "halfway", "halfway_interval",
+                        "peak_interval"}, ...]},   # every curve a check read
      "provenance": {"commit", "commit_date", "code", "training_version", "packages", "python",
                     "backend", "precision", "hardware", "gpus", "trained_on",
                     "training_seconds", "started", "wall_seconds", "recorded"}}
@@ -165,6 +167,20 @@ def _rule():
     return dataclasses.asdict(RULE)
 
 
+def _curves(claims):
+    """{claim: every curve its check read, where it sits with its intervals} for the claims
+    that carry their inputs and read curves (``dfp.claims.curve_records``)."""
+    from dfp.claims import curve_records  # deferred: the checks are needed only here
+
+    found = {}
+    for claim, fields in claims.items():
+        if fields.get("inputs") is not None:
+            records = curve_records(fields["inputs"])
+            if records is not None:
+                found[claim] = records
+    return json.loads(json.dumps(found))
+
+
 def _decided(claim, fields):
     """A claim's fields decided again from its inputs under the current rule."""
     from dfp.claims import check_fields, redecide  # deferred: only to re-decide
@@ -195,7 +211,10 @@ def redecide_summary(summary: Mapping[str, Any]) -> dict[str, Any]:
         claim: _decided(claim, fields) if fields.get("inputs") is not None else dict(fields)
         for claim, fields in summary["claims"].items()
     }
-    return dict(summary, claims=claims)
+    again = dict(summary, claims=claims)
+    if any(fields.get("inputs") is not None for fields in claims.values()):
+        again["curves"] = _curves(claims)
+    return again
 
 
 def redecide_results(root: Path | str = ".") -> list[tuple[Path, list[str]]]:
@@ -249,6 +268,7 @@ def result_summary(
     parameters = papermill.get("parameters", {}) or {}
     values = glued_values(notebook)
     configuration = _configuration(notebook, values)
+    claims = _claims(values)
     record = dict(provenance)
     # Where its training runs were computed: a page that loaded runs trained elsewhere (on a
     # GPU, say) names that machine, not the one that executed the notebook.
@@ -275,7 +295,8 @@ def result_summary(
         "profile": profile,
         "parameters": parameters,
         "configuration": configuration,
-        "claims": _claims(values),
+        "claims": claims,
+        "curves": _curves(claims),
         "provenance": record,
     }
 
@@ -347,6 +368,13 @@ def check_result(summary_path: Path | str) -> dict[str, Any]:
         if json.dumps(again[key], sort_keys=True) != json.dumps(summary[key], sort_keys=True):
             raise ResultError(f"{summary_path}: its {key} disagree with {notebook}")
     _check_claims(summary_path, summary["claims"], again["claims"], notebook)
+    if "curves" in summary and json.dumps(summary["curves"], sort_keys=True) != json.dumps(
+        _curves(summary["claims"]), sort_keys=True
+    ):
+        raise ResultError(
+            f"{summary_path}: its curves are not those its claims' data give; "
+            "`python -m dfp results --redecide` writes them again"
+        )
     for key in ("started", "wall_seconds", "precision"):
         if again["provenance"][key] != summary["provenance"][key]:
             raise ResultError(f"{summary_path}: its {key} disagrees with {notebook}")

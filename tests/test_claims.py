@@ -747,3 +747,29 @@ def test_fig9_checks_without_a_residual_form_keep_both_series_apart():
 def test_the_statistic_names_a_stricter_level_as_it_is():
     check = fewer_epochs(FASTER, rule=verdicts.Rule(level=0.999))
     assert "99.9% interval" in check.statistic
+
+
+def test_curve_records_list_every_curve_a_check_read_with_its_intervals():
+    rng = np.random.default_rng(5)
+    grid = np.geomspace(0.01, 100, 60)
+    halfway = [1.0, 10.0]
+    curves = [FLOOR + (1 - FLOOR) / (1 + (h / grid) ** 2) for h in halfway]
+    draws = {
+        "halfway": [h * np.exp(rng.normal(0, 0.05, 20)) for h in halfway],
+        "peak": [h * np.exp(rng.normal(0, 0.05, 20)) for h in halfway],
+    }
+    check = claims.rdf_peaks_check(grid, curves, [FLOOR] * 2, labels=[1, 2], draws=draws)
+    records = claims.curve_records(json.loads(json.dumps(check.inputs)))
+    assert [r["curve"] for r in records] == ["k=1", "k=2"]
+    for record, h in zip(records, halfway):
+        assert record["epoch"] is None
+        assert record["halfway"] == pytest.approx(h, rel=0.05)
+        low, high = record["halfway_interval"]
+        assert low < record["halfway"] < high
+        assert record["peak_interval"] is not None
+    no_draws = claims.rdf_peaks_check(grid, curves, [FLOOR] * 2, labels=[1, 2])
+    assert claims.curve_records(no_draws.inputs)[0]["halfway_interval"] is None
+    timing = claims.fewer_epochs_check(
+        [[1, 2, 3], [4, 5, 6]], 10, increasing=True, labels="ab", xlabel="x"
+    )
+    assert claims.curve_records(timing.inputs) is None
