@@ -258,8 +258,11 @@ def crossing(values: ArrayLike, level: float, *, below: bool = True) -> Estimate
     """The epoch (counting from 1) at which one run's curve gets past ``level``, with its range.
 
     A fluctuating curve may cross the level, come back and cross again: the range runs from
-    the first crossing to the epoch after which it stays past the level. A curve that never
-    gets there is "not reached": value and high inf, low one epoch more than the curve has.
+    the first crossing to the epoch after which it stays past the level. An epoch's value is
+    measured at its end, so a first crossing at epoch e happened after epoch e - 1: the range
+    starts there (two runs that both cross in their first epoch cannot be told apart). A
+    curve that never gets there is "not reached": value and high inf, low one epoch more
+    than the curve has.
 
     Args:
         values: the curve, one value per epoch (e.g. the training loss).
@@ -280,8 +283,8 @@ def crossing(values: ArrayLike, level: float, *, below: bool = True) -> Estimate
     if past[-1]:
         not_past = np.nonzero(~past)[0]
         stays = int(not_past[-1]) + 2 if not_past.size else 1  # the epoch after the last miss
-        return Estimate(first, "range", low=first, high=max(first, stays))
-    return Estimate(first, "range", low=first, high=math.inf)  # past once, not at the end
+        return Estimate(first, "range", low=first - 1, high=max(first, stays))
+    return Estimate(first, "range", low=first - 1, high=math.inf)  # past once, not at the end
 
 
 # --- Intervals and comparisons ---------------------------------------------------------------
@@ -295,8 +298,8 @@ def _scale(values, log):
     values = np.asarray(values, np.float64)
     if not log:
         return values
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(values > 0, np.log(np.where(values > 0, values, 1.0)), np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):  # log 0 = -inf (a range from 0)
+        return np.where(values >= 0, np.log(np.where(values >= 0, values, 1.0)), np.nan)
 
 
 def _unscale(value, log):
@@ -445,8 +448,8 @@ class Step:
     def words(self, outcome: str | None = None) -> str:
         """E.g. "lower (×0.61, 0.55-0.68)", with ``outcome`` in place of the step's own."""
         outcome = outcome or self.outcome
-        if math.isnan(self.difference):
-            return "not measured"
+        if math.isnan(self.difference) or math.isnan(self.low) or math.isnan(self.high):
+            return f"{outcome} (no interval: a value not measured, or neither reached)"
         if self.log:
             show = lambda v: (
                 "inf" if v == math.inf else "0" if v == -math.inf else f"{math.exp(v):.3g}"

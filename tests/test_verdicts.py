@@ -64,9 +64,13 @@ def test_seeds_take_the_median_and_count_a_capped_run_as_the_cap():
 
 
 def test_crossing_gives_the_range_from_first_crossing_to_staying_below():
-    assert (crossing([5, 4, 3, 2], 3.5).low, crossing([5, 4, 3, 2], 3.5).high) == (3, 3)
+    # Crossed during epoch 3: after the end of epoch 2.
+    assert (crossing([5, 4, 3, 2], 3.5).low, crossing([5, 4, 3, 2], 3.5).high) == (2, 3)
     jumpy = crossing([5, 2, 6, 2, 1], 3)
-    assert (jumpy.value, jumpy.low, jumpy.high) == (2, 2, 4)
+    assert (jumpy.value, jumpy.low, jumpy.high) == (2, 1, 4)
+    # Two runs that both cross in their first epoch cannot be told apart; 3 and 5 can.
+    assert compare(crossing([5, 1], 2), crossing([1, 1], 2)).outcome == "not resolved"
+    assert compare(crossing([5, 4, 1], 2), crossing([5, 4, 4, 4, 1], 2)).outcome == "higher"
     never = crossing([5, 4], 1)
     assert never.value == math.inf and never.low == 3
     assert crossing([1, 2, 3], 2.5, below=False).value == 3
