@@ -490,9 +490,15 @@ def results_markdown(
     for profile, summary in results.items():
         lines.append(f"**The {profile} profile** (`results/{profile}/{name}.ipynb`).")
         for claim, fields in summary["claims"].items():
+            older = (
+                " Decided by the earlier rule (one grid step as the tie, no intervals); the "
+                "result did not keep its data, so it cannot be decided again without training."
+                if fields.get("inputs") is None
+                else ""
+            )
             lines.append(
                 f"- **{claim}: {fields['mark']} {fields['verdict']}** at {fields['scale']}. "
-                f"{fields['statistic']}."
+                f"{fields['statistic']}.{older}"
             )
         note = profile_note(name, profile, root)
         if note:
