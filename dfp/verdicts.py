@@ -261,8 +261,8 @@ def crossing(values: ArrayLike, level: float, *, below: bool = True) -> Estimate
     the first crossing to the epoch after which it stays past the level. An epoch's value is
     measured at its end, so a first crossing at epoch e happened after epoch e - 1: the range
     starts there (two runs that both cross in their first epoch cannot be told apart). A
-    curve that never gets there is "not reached": value and high inf, low one epoch more
-    than the curve has.
+    curve that never gets there is "not reached": value and high inf, low the curve's last
+    epoch.
 
     Args:
         values: the curve, one value per epoch (e.g. the training loss).
@@ -278,7 +278,7 @@ def crossing(values: ArrayLike, level: float, *, below: bool = True) -> Estimate
     past = values <= level if below else values >= level
     past &= np.isfinite(values)
     if not past.any():
-        return Estimate(math.inf, "range", low=values.size + 1, high=math.inf)
+        return Estimate(math.inf, "range", low=values.size, high=math.inf)
     first = int(np.argmax(past)) + 1
     if past[-1]:
         not_past = np.nonzero(~past)[0]
@@ -795,7 +795,7 @@ def show(value, *, digits: int = 3, missing: str = "none", log: bool = True) -> 
     if math.isnan(value.value):
         return "not measured"
     if value.kind == "range" and value.value == math.inf:
-        return f">{value.low - 1:.{digits}g}"
+        return f">{value.low:.{digits}g}"
     low, high = interval(value, log=log)
     text = f"{value.value:.{digits}g}"
     if value.kind != "exact" and not (low == high == value.value):
