@@ -873,6 +873,71 @@ def _fig9_evidence(quantity, estimates, depths, residual_form, log=True, rule=RU
     )
 
 
+def _very_deep_check(
+    estimates, *, depths, heading, quantity, effect, optimizer, residual_form, rule
+):
+    """C8's and C9's shared form, on one estimate per network: (1) without residual
+    connections it increases with depth; (2) with them it is the same at every depth. A part
+    with a diverged network (None) is not evaluated, and fails.
+
+    Args:
+        estimates: {"none": [...], "residual": [...]}, one ``Estimate`` (or None) per depth.
+        depths: the numbers of layers.
+        heading: what the statistic opens with (the quantity and when it was measured).
+        quantity: the quantity's name in the summary and on the evidence panel.
+        effect: the word that ends the deciding effects' labels.
+        optimizer, residual_form, rule: as for the checks.
+
+    Returns:
+        The ``Check``; values: "none" and "residual", the estimates' values.
+    """
+    labels = [f"L={d}" for d in depths]
+    diverged = {key: _diverged(values, depths) for key, values in estimates.items()}
+    found = {
+        "none": _not_evaluated(diverged["none"])
+        if diverged["none"]
+        else ordered(estimates["none"], increasing=True, labels=labels, rule=rule),
+        "residual": _not_evaluated(diverged["residual"])
+        if diverged["residual"]
+        else alike(estimates["residual"], labels=labels, rule=rule),
+    }
+    words = lambda values: ", ".join(show(v, missing="diverged") for v in values)
+    prefix = f"{optimizer}: " if optimizer else ""
+    statistic = (
+        f"{heading} by L={'/'.join(map(str, depths))}: "
+        f"{_form_name(None)} {words(estimates['none'])} ((1) {found['none'].outcome}: "
+        f"{found['none'].reason}), {_form_name(residual_form)} {words(estimates['residual'])} "
+        f"((2) {found['residual'].outcome}: {found['residual'].reason})"
+    )
+    parts = {1: found["none"].outcome, 2: found["residual"].outcome}
+    effects = [
+        _effect(
+            f"{name} {_form_name(None if key == 'none' else residual_form)}, {effect}",
+            _first_to_last(estimates[key], labels, rule=rule),
+            found[key].outcome,
+        )
+        for key, name in (("none", "(1)"), ("residual", "(2)"))
+        if not diverged[key]
+    ]
+    return Check(
+        outcome=combine(parts),
+        statistic=statistic,
+        summary=(
+            f"{prefix}{quantity}: {_form_name(None)} "
+            + span("", labels, estimates["none"], missing="diverged")
+            + f"; {_form_name(residual_form)} "
+            + span("", labels, estimates["residual"], missing="diverged")
+        ),
+        parts=parts,
+        evidence=_fig9_evidence(quantity, estimates, depths, residual_form, rule=rule),
+        values={
+            key: [None if e is None else e.value for e in values]
+            for key, values in estimates.items()
+        },
+        effects=effects,
+    )
+
+
 @_recorded
 def very_deep_speed_check(
     no_residual: Sequence,
@@ -919,55 +984,15 @@ def very_deep_speed_check(
         key: [None if c is None else crossing(c, designated * float(c[0])) for c in curves]
         for key, curves in (("none", no_residual), ("residual", residual))
     }
-    labels = [f"L={d}" for d in depths]
-    diverged = {key: _diverged(values, depths) for key, values in epochs.items()}
-    slower = (
-        _not_evaluated(diverged["none"])
-        if diverged["none"]
-        else ordered(epochs["none"], increasing=True, labels=labels, rule=rule)
-    )
-    same = (
-        _not_evaluated(diverged["residual"])
-        if diverged["residual"]
-        else alike(epochs["residual"], labels=labels, rule=rule)
-    )
-    words = lambda values: ", ".join(show(v, missing="diverged") for v in values)
-    prefix = f"{optimizer}: " if optimizer else ""
-    statistic = (
-        f"epochs to {designated:g}× the first loss by L={'/'.join(map(str, depths))}: "
-        f"{_form_name(None)} {words(epochs['none'])} ((1) {slower.outcome}: {slower.reason}), "
-        f"{_form_name(residual_form)} {words(epochs['residual'])} "
-        f"((2) {same.outcome}: {same.reason})"
-    )
-    parts = {1: slower.outcome, 2: same.outcome}
-    effects = []
-    for key, part, name in (("none", slower, "(1)"), ("residual", same, "(2)")):
-        if not diverged[key]:
-            step = _first_to_last(epochs[key], labels, rule=rule)
-            effects.append(
-                _effect(
-                    f"{name} {_form_name(None if key == 'none' else residual_form)}, epochs",
-                    step,
-                    part.outcome,
-                )
-            )
-    return Check(
-        outcome=combine(parts),
-        statistic=statistic,
-        summary=(
-            f"{prefix}epochs to {designated:g}× the first loss: {_form_name(None)} "
-            + span("", labels, epochs["none"], missing="diverged")
-            + f"; {_form_name(residual_form)} "
-            + span("", labels, epochs["residual"], missing="diverged")
-        ),
-        parts=parts,
-        evidence=_fig9_evidence(
-            f"epochs to {designated:g}× the first loss", epochs, depths, residual_form, rule=rule
-        ),
-        values={
-            key: [None if e is None else e.value for e in values] for key, values in epochs.items()
-        },
-        effects=effects,
+    return _very_deep_check(
+        epochs,
+        depths=depths,
+        heading=f"epochs to {designated:g}× the first loss",
+        quantity=f"epochs to {designated:g}× the first loss",
+        effect="epochs",
+        optimizer=optimizer,
+        residual_form=residual_form,
+        rule=rule,
     )
 
 
@@ -1006,7 +1031,6 @@ def very_deep_frequency_check(
     Returns:
         A ``Check`` with parts {1, 2}; values: "none" and "residual", the half-way points.
     """
-    labels = [f"L={d}" for d in depths]
     halfway = {
         key: [
             None
@@ -1023,52 +1047,15 @@ def very_deep_frequency_check(
         ]
         for key, records in (("none", no_residual), ("residual", residual))
     }
-    diverged = {key: _diverged(values, depths) for key, values in halfway.items()}
-    more_high = (
-        _not_evaluated(diverged["none"])
-        if diverged["none"]
-        else ordered(halfway["none"], increasing=True, labels=labels, rule=rule)
-    )
-    same = (
-        _not_evaluated(diverged["residual"])
-        if diverged["residual"]
-        else alike(halfway["residual"], labels=labels, rule=rule)
-    )
-    words = lambda values: ", ".join(show(v, missing="diverged") for v in values)
-    prefix = f"{optimizer}: " if optimizer else ""
-    statistic = (
-        f"half-way 1/δ of S[-3] at epoch {epoch} by L={'/'.join(map(str, depths))}: "
-        f"{_form_name(None)} {words(halfway['none'])} ((1) {more_high.outcome}: "
-        f"{more_high.reason}), {_form_name(residual_form)} {words(halfway['residual'])} "
-        f"((2) {same.outcome}: {same.reason})"
-    )
-    parts = {1: more_high.outcome, 2: same.outcome}
-    effects = []
-    for key, part, name in (("none", more_high, "(1)"), ("residual", same, "(2)")):
-        if not diverged[key]:
-            step = _first_to_last(halfway[key], labels, rule=rule)
-            effects.append(
-                _effect(
-                    f"{name} {_form_name(None if key == 'none' else residual_form)}, half-way",
-                    step,
-                    part.outcome,
-                )
-            )
-    return Check(
-        outcome=combine(parts),
-        statistic=statistic,
-        summary=(
-            f"{prefix}half-way 1/δ: {_form_name(None)} "
-            + span("", labels, halfway["none"], missing="diverged")
-            + f"; {_form_name(residual_form)} "
-            + span("", labels, halfway["residual"], missing="diverged")
-        ),
-        parts=parts,
-        evidence=_fig9_evidence("half-way 1/δ", halfway, depths, residual_form, rule=rule),
-        values={
-            key: [None if e is None else e.value for e in values] for key, values in halfway.items()
-        },
-        effects=effects,
+    return _very_deep_check(
+        halfway,
+        depths=depths,
+        heading=f"half-way 1/δ of S[-3] at epoch {epoch}",
+        quantity="half-way 1/δ",
+        effect="half-way",
+        optimizer=optimizer,
+        residual_form=residual_form,
+        rule=rule,
     )
 
 
