@@ -82,17 +82,8 @@ PROVENANCE_FIELDS = (
     "started",
     "wall_seconds",
 )
-# What a claim's verdict is, as against the data it was decided from.
-DECISION_FIELDS = (
-    "outcome",
-    "holds",
-    "verdict",
-    "mark",
-    "statistic",
-    "summary",
-    "parts",
-    "effects",
-)
+# What a claim's verdict is, as against the data (inputs) and scale it was decided from.
+DECISION_FIELDS = tuple(f for f in CLAIM_FIELDS if f not in ("scale", "inputs"))
 FORMAT = 1
 RESULTS = "results"
 
