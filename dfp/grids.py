@@ -1,9 +1,9 @@
-"""Grids of 1/delta: one grid for the curves of a figure, and the grid step that is a tie.
+"""Grids of 1/delta: one grid for the curves of a figure, and the width of a grid step.
 
 A figure compares LFR curves on one grid, so the grid must run, for every curve, from where
 its LFR still sits at its floor to where it has (nearly) reached 1. ``inv_delta_grid``
-finds that range by probing the LFR itself; ``grid_step_at`` gives the tie that every
-ordering of curve positions uses (``dfp.claims``).
+finds that range by probing the LFR itself; ``grid_step_at`` gives the width of one grid step
+where a value lies (``dfp.claims.precision_control`` compares two runs' positions in steps).
 """
 
 import math
@@ -158,8 +158,7 @@ def _probe_range(x, y, top, normalize, seed):
 def grid_step_at(inv_delta: ArrayLike, value: float) -> float:
     """The width of the grid interval that holds ``value`` (the nearest one outside the grid).
 
-    On a non-uniform grid "one grid step" depends on where you are; orderings of curve
-    positions use this as their tie.
+    On a non-uniform grid "one grid step" depends on where you are.
 
     Args:
         inv_delta: strictly increasing 1/delta grid, at least two points.

@@ -50,7 +50,6 @@ __all__ = [
     "combine",
     "compare",
     "crossing",
-    "curve_positions",
     "decided_by",
     "difference",
     "interval",
@@ -730,26 +729,6 @@ def verdict(outcome: str, parts: Mapping[int, str] | None = None) -> tuple[str, 
 
 
 # --- Helpers the checks share ----------------------------------------------------------------
-
-
-def curve_positions(inv_delta: ArrayLike, curves: dict, floors: dict) -> dict:
-    """Where each LFR curve sits: its RDF peak and its half-way point, both as 1/delta.
-
-    Args:
-        inv_delta: the grid shared by the curves.
-        curves: {label: LFR values on the grid}.
-        floors: {label: the LFR floor of that curve's targets}.
-
-    Returns:
-        {label: (peak, halfway)}; halfway is NaN where the grid does not bracket it.
-    """
-    return {
-        label: (
-            position(inv_delta, values, floors[label], which="peak").value,
-            position(inv_delta, values, floors[label]).value,
-        )
-        for label, values in curves.items()
-    }
 
 
 def span(
