@@ -590,6 +590,9 @@ def redecide_sweep_summary(summary: Mapping[str, Any]) -> dict[str, Any]:
         for claim, result in point["claims"].items():
             if result.get("inputs") is not None:
                 result = dict(result, **check_fields(redecide(result["inputs"])))
+                # In a sweep's own words, as collect_sweep writes them.
+                result["parts"] = claim_parts(result)
+                result["outcome"] = claim_outcome(result)
             claims[claim] = result
         points.append(dict(point, claims=claims))
     return json.loads(json.dumps(dict(summary, points=points)))
