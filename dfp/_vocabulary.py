@@ -9,8 +9,9 @@ results, the workflow) and the training code read the same lists without loading
 # notebook's own defaults), smallest first.
 PROFILES = ("book", "tiny", "medium", "paper")
 
-# The claims a reproduction checks, in the paper's order (C1-C9, then the Discussion's parity).
-CLAIMS = ("C1", "C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "parity")
+# The claims a reproduction checks, in the paper's order (C1-C9, then the Discussion's parity);
+# C5init and C6init are part (1) of C5 and C6 (at initialisation) over seeds and heads.
+CLAIMS = ("C1", "C2", "C3", "C4", "C5", "C5init", "C6", "C6init", "C7", "C8", "C9", "parity")
 
 # Training precisions: float32 with TensorFloat-32 off, TensorFloat-32 matmuls, mixed bfloat16.
 PRECISIONS = ("float32", "tf32", "bf16")
@@ -53,7 +54,17 @@ CLAIM_PAGES = {
         "Fig. 6",
         "S[-3]: deeper starts higher, moves to low frequency faster, ends lower",
     ),
+    "C5init": (
+        "resnet_init",
+        "Figs. 6-7 at init.",
+        "C5 (1) over seeds: at initialisation deeper sits higher",
+    ),
     "C6": ("fig7", "Fig. 7", "the same for {(f[-3], f[-1])}"),
+    "C6init": (
+        "resnet_init",
+        "Figs. 6-7 at init.",
+        "C6 (1) over seeds: the same at initialisation",
+    ),
     "C7": ("fig8", "Fig. 8", "deeper hidden layers start higher, move faster, end lower"),
     "C8": ("fig9", "Fig. 9a", "no residual: deeper learns slower; residual: alike"),
     "C9": ("fig9", "Fig. 9b", "no residual: deeper is higher frequency; residual: alike"),
@@ -67,6 +78,10 @@ RESIDUAL_FORM_NAMES = {
     "unscaled": "unscaled residual",
     "scaled": "scaled residual (1/√(L−2))",
 }
+
+# How a Resnet18 variant's last convolution part reaches its fully connected layers
+# (dfp.models.resnet18_variant's ``head``): global average pooling or flattening.
+RESNET_HEADS = ("pool", "flatten")
 
 # What a figure page glues of each claim (dfp.page.glue_claim) and a result or sweep summary
 # keeps of it.

@@ -61,6 +61,8 @@ __all__ = [
     "decisive_epochs",
     "deep_frequency_check",
     "fewer_epochs_check",
+    "initial_conclusion",
+    "initial_frequency_check",
     "intermediate_epoch",
     "parity_check",
     "precision_control",
@@ -201,6 +203,12 @@ def curve_records(inputs: Mapping, *, rule: Rule = RULE) -> list[dict] | None:
         return [
             record(None, f"k={k}", grid, curve, floor, pick("halfway", i), pick("peak", i))
             for i, (k, curve, floor) in enumerate(zip(a["labels"], a["curves"], a["floors"]))
+        ]
+    if name == "initial_frequency_check":
+        return [
+            record(0, f"{label}, seed {seed}", grid, curve, floor, None, None)
+            for label, curves, floors in zip(a["labels"], a["curves"], a["floors"])
+            for seed, curve, floor in zip(a["seeds_used"], curves, floors)
         ]
     if name == "parity_check":
         draws = a.get("draws") or [None] * len(a["layers"])
@@ -685,6 +693,136 @@ def resnet_deep_frequency_check(runs: dict, *, targets: str, rule: Rule = RULE) 
         rule=rule,
     )
     return dataclasses.replace(check, values={**check.values, "order": order})
+
+
+@_recorded
+def initial_frequency_check(
+    inv_delta: ArrayLike,
+    curves: Sequence,
+    floors: Sequence,
+    *,
+    labels: Sequence,
+    seeds_used: Sequence[int],
+    xlabel: str,
+    ticks: Sequence | None = None,
+    rule: Rule = RULE,
+) -> Check:
+    """Part (1) of C5 or C6 over seeds: at initialisation a deeper variant sits higher.
+
+    Each variant's half-way 1/delta is measured once per seed (a seed draws the network's
+    weights and the analysis images, so the spread over seeds holds both); each step from a
+    variant to the next deeper one is decided by ``dfp.verdicts.ordered`` on the
+    Hodges-Lehmann ratio of their seeds with the exact Mann-Whitney interval. The reverse
+    order is tested the same way, so the statistic says whether the claim's order is
+    reversed (every step resolved the other way), mixed, or not resolved.
+
+    Args:
+        inv_delta: the grid shared by every curve.
+        curves, floors: per variant (shallow to deep), one LFR curve (and floor) per seed.
+        labels: the variants' names, shallow to deep.
+        seeds_used: the seeds, in the order of each variant's curves.
+        xlabel: the evidence panel's x axis title.
+        ticks: short names on the panel's x axis (default: ``labels``).
+        rule: the rule.
+
+    Returns:
+        A ``Check`` of one part; values: "halfway" (per variant, one value per seed),
+        "medians", "reversed" (the outcome of the reverse order).
+
+    Raises:
+        ValueError: curves and floors that do not match, or a half-way point the grid does not
+            bracket (widen the grid).
+    """
+    if len(curves) != len(floors) or len(curves) != len(labels):
+        raise ValueError(
+            f"{len(curves)} variants of curves, {len(floors)} of floors, {len(labels)} labels"
+        )
+    halfway = []
+    for label, variant_curves, variant_floors in zip(labels, curves, floors):
+        if len(variant_curves) != len(seeds_used) or len(variant_floors) != len(seeds_used):
+            raise ValueError(f"{label}: one curve and one floor per seed ({len(seeds_used)})")
+        values = [
+            position(inv_delta, curve, floor).value
+            for curve, floor in zip(variant_curves, variant_floors)
+        ]
+        outside = [s for s, v in zip(seeds_used, values) if not math.isfinite(v)]
+        if outside:
+            raise ValueError(
+                f"{label}: the grid does not bracket the half-way point at seed(s) {outside}; "
+                "widen inv_delta_range"
+            )
+        halfway.append(values)
+    estimates = [seeds(values) for values in halfway]
+    part = ordered(estimates, increasing=True, labels=labels, rule=rule)
+    reverse = ordered(estimates, increasing=False, labels=labels, rule=rule)
+    medians = [e.value for e in estimates]
+    values, intervals = _with_intervals(estimates, rule=rule)
+    end = _first_to_last(estimates, labels, rule=rule)
+    by_seed = "; ".join(
+        f"{label}: {', '.join(f'{v:.3g}' for v in row)}" for label, row in zip(labels, halfway)
+    )
+    reversal = {
+        "holds": "every step is resolved the other way (deeper lower): the order is reversed",
+        "fails": "no step is resolved the other way throughout",
+        "not resolved": "the reverse order is not resolved either",
+    }[reverse.outcome]
+    return Check(
+        outcome=part.outcome,
+        statistic=(
+            f"half-way 1/δ at initialisation by seed ({', '.join(map(str, seeds_used))}): "
+            f"{by_seed}; ratio of each variant to the shallower one before it, with its "
+            f"{_percent(rule.level)} interval over seeds: {part.reason}; {reversal}"
+        ),
+        summary=span("median half-way 1/δ", labels, medians)
+        + f" (×{math.exp(end.difference):.3g})",
+        evidence=dict(
+            xlabel=xlabel,
+            labels=labels if ticks is None else ticks,
+            series={"median over seeds": values},
+            intervals={"median over seeds": intervals},
+            ylabel="half-way 1/δ at initialisation",
+            log=True,
+        ),
+        values={"halfway": halfway, "medians": medians, "reversed": reverse.outcome},
+        effects=[_effect(f"{labels[0]} → {labels[-1]}, half-way", end, part.outcome)],
+    )
+
+
+def initial_conclusion(checks: Mapping[str, Check]) -> str:
+    """One sentence on part (1) over several architectural choices (``initial_frequency_check``
+    of each): whether the paper's order holds, is reversed, or depends on the choice.
+
+    Args:
+        checks: {choice's name (e.g. "pool, 1024"): its check}, the deciding choice first.
+
+    Returns:
+        The sentence.
+    """
+    if not checks:
+        raise ValueError("no checks to conclude from")
+    holds = [name for name, c in checks.items() if c.outcome == "holds"]
+    reversed_ = [name for name, c in checks.items() if c.values.get("reversed") == "holds"]
+    listed = lambda names: ", ".join(f"[{n}]" for n in names)
+    if len(reversed_) == len(checks):
+        return (
+            "with every head the order is reversed (every step resolved deeper lower): the "
+            "claim does not reproduce, and the choice of head does not decide it"
+        )
+    if len(holds) == len(checks):
+        return "with every head every step is resolved deeper higher: the claim reproduces"
+    if holds and reversed_:
+        return (
+            f"the order depends on the head: it holds with {listed(holds)} and is reversed "
+            f"with {listed(reversed_)}"
+        )
+    said = []
+    if holds:
+        said.append(f"it holds with {listed(holds)}")
+    if reversed_:
+        said.append(f"it is reversed with {listed(reversed_)}")
+    rest = [n for n in checks if n not in holds and n not in reversed_]
+    said.append(f"it is neither held nor reversed throughout with {listed(rest)}")
+    return "; ".join(said)
 
 
 def precision_control(reference: dict, other: dict) -> dict:

@@ -14,11 +14,12 @@ import keras
 import numpy as np
 from numpy.typing import ArrayLike
 
-from dfp._vocabulary import RESIDUAL_FORM_NAMES, RESIDUAL_FORMS
+from dfp._vocabulary import RESIDUAL_FORM_NAMES, RESIDUAL_FORMS, RESNET_HEADS
 
 __all__ = [
     "RESIDUAL_FORMS",
     "RESIDUAL_FORM_NAMES",
+    "RESNET_HEADS",
     "RESNET_VARIANTS",
     "depth",
     "effective_target",
@@ -216,6 +217,7 @@ def resnet18_variant(
     *,
     width: int = 64,
     dense_units: int = 256,
+    head: str = "pool",
     input_shape: tuple[int, ...] = (32, 32, 3),
     classes: int = 10,
     seed: int | None = None,
@@ -226,8 +228,10 @@ def resnet18_variant(
     convolution parts of two BasicBlocks each, with ``width``, 2, 4 and 8 times ``width``
     channels (parts 2-4 halve the resolution). Resnet18-(i+1) drops the last convolution part
     of Resnet18-i, so Resnet18-4 keeps the stem and the first part. Global average pooling
-    then feeds Dense(``dense_units``, relu) twice and a softmax output, the same in every
-    variant, so f^[-3] (the first Dense layer) has the same dimension everywhere.
+    (or, with ``head="flatten"``, flattening) then feeds Dense(``dense_units``, relu) twice and
+    a softmax output, the same in every variant, so f^[-3] (the first Dense layer) has the
+    same dimension everywhere. The paper does not say which of the two joins the convolution
+    parts to the fully connected layers.
 
     Batch normalisation uses momentum 0.9 (PyTorch's and torchvision's Resnet default) rather
     than Keras's 0.99: with 0.99 the moving variance of a short run (a few hundred steps)
@@ -242,6 +246,10 @@ def resnet18_variant(
         width: channels of the first part; 64 is Resnet18, smaller values shrink every part
             in proportion without changing the structure.
         dense_units: units of each of the two Dense layers.
+        head: how the last convolution part's output reaches the Dense layers, one of
+            ``RESNET_HEADS``: "pool" (global average pooling over positions) or "flatten"
+            (every position and channel; the first Dense layer then has as many inputs as the
+            last part has values, 65,536 for Resnet18-4 at width 64).
         input_shape, classes: the images and the number of classes.
         seed: seeds the initialisers.
 
@@ -250,6 +258,8 @@ def resnet18_variant(
     """
     if variant not in RESNET_VARIANTS:
         raise ValueError(f"unknown Resnet18 variant {variant!r}; the paper has {RESNET_VARIANTS}")
+    if head not in RESNET_HEADS:
+        raise ValueError(f"unknown head {head!r}; one of {', '.join(map(repr, RESNET_HEADS))}")
     for label, value in (("width", width), ("dense_units", dense_units), ("classes", classes)):
         if int(value) != value or value < 1:
             raise ValueError(f"{label} must be a positive integer, got {value}")
@@ -292,7 +302,8 @@ def resnet18_variant(
             y = keras.layers.Add(name=f"{name}_add")([shortcut, y])
             h = keras.layers.ReLU(name=f"f{part + 2}" if block == 1 else f"{name}_out")(y)
     top = parts + 2
-    h = keras.layers.GlobalAveragePooling2D(name=f"f{top}")(h)
+    join = keras.layers.GlobalAveragePooling2D if head == "pool" else keras.layers.Flatten
+    h = join(name=f"f{top}")(h)
     h = keras.layers.Dense(
         int(dense_units), activation="relu", name=f"f{top + 1}", **_init(seed, next(counter))
     )(h)

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from dfp._vocabulary import ACTIVATIONS, LOSSES, OPTIMIZERS, PRECISIONS, PROFILES
+from dfp._vocabulary import ACTIVATIONS, LOSSES, OPTIMIZERS, PRECISIONS, PROFILES, RESNET_HEADS
 
 __all__ = [
     "PROFILES",
@@ -124,6 +124,18 @@ def _trainings(value):
     )
 
 
+def _heads(value):
+    return (
+        isinstance(value, list)
+        and len(value) >= 1
+        and all(
+            isinstance(h, list) and len(h) == 2 and h[0] in RESNET_HEADS and _COUNT(h[1])
+            for h in value
+        )
+        and len({tuple(h) for h in value}) == len(value)
+    )
+
+
 def _residual_forms(value):
     return (
         isinstance(value, list)
@@ -189,6 +201,12 @@ RULES = {
     "grid_pad": Rule("a list [below, above] of decades, each in 0 ... 6", _pad),
     "grid_points": integer(3),
     "grid_spacing": one_of("geometric", "uniform", "piecewise", "uniform_delta"),
+    "heads": Rule(
+        "a list (at least one, none twice) of heads [join, dense units], the join one of "
+        f"{', '.join(map(repr, RESNET_HEADS))}, the units an integer >= 1, "
+        "e.g. [['pool', 1024], ['flatten', 1024]]",
+        _heads,
+    ),
     "hidden_layers": either(_COUNT, list_of(_COUNT, increasing=True)),
     "inv_delta_max": _POSITIVE,
     "inv_delta_range": Rule("a list [low, high] of numbers with 0 < low < high", _range),

@@ -7,6 +7,7 @@ A recipe trains; it does not cache. A page gets every trained network one way, v
 same configuration and training version exists (another figure's, or the GPU run's).
 """
 
+import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -18,11 +19,13 @@ from dfp.callbacks import Spectra
 from dfp.data import cifar10, mnist
 from dfp.models import RESIDUAL_FORM_NAMES, effective_target, mlp, resnet18_variant
 from dfp.parameters import SHARED
+from dfp.spectral import lfr, lfr_floor
 from dfp.training import (
     Diverged,
     Progress,
     _at_policy,
     _fit_epochs,
+    _quiet_retracing,
     fit_with_spectra,
     paper_learning_rate,
     train_to_loss,
@@ -33,6 +36,7 @@ __all__ = [
     "deep_network_stability_bound",
     "epochs_to_loss",
     "resnet18_configs",
+    "resnet_initial_spectra",
     "sgd_stability_bound",
     "train_deep_network",
     "train_resnet_variant",
@@ -196,6 +200,53 @@ def train_resnet_variant(
             "resample": callback.record()["resample"],
             "seconds": callback.seconds,
         }
+    return result
+
+
+def resnet_initial_spectra(
+    *,
+    variant: int,
+    width: int,
+    dense_units: int,
+    head: str,
+    analysis_size: int,
+    inv_delta_range: Sequence[float],
+    grid_points: int,
+    seed: int,
+) -> dict[str, Any]:
+    """One Resnet18 variant at initialisation: the LFR curves of S^[-3] before any training.
+
+    Part (1) of C5 and C6 compares the variants at epoch 0, so it needs no training: this is
+    the epoch-0 snapshot of ``train_resnet_variant`` for any seed, width and head. The
+    analysis images are those a training run of the paper's split would measure: the
+    seed's 40,000/10,000 split of the CIFAR-10 training images, then ``analysis_size`` of
+    its training part drawn with the same seed.
+
+    Args:
+        variant, width, dense_units, head: the network (``dfp.models.resnet18_variant``).
+        analysis_size: images on which the curves are measured.
+        inv_delta_range, grid_points: the geometric 1/delta grid.
+        seed: the split, the analysis images and the initialisation.
+
+    Returns:
+        dict(inv_delta, seconds, and for "labels" (S^[-3] = {(f^[-3], y)}, C5) and "output"
+        ({(f^[-3], f^[-1])}, C6) each {"curve", "floor"}).
+    """
+    start = time.perf_counter()
+    inv_delta = np.geomspace(*inv_delta_range, int(grid_points))
+    (x, y), _ = cifar10(40000, 10000, seed=seed)
+    analysis = np.random.default_rng(seed).permutation(len(x))[:analysis_size]
+    x, y = x[analysis], y[analysis]
+    keras.utils.set_random_seed(int(seed))
+    model = resnet18_variant(variant, width=width, dense_units=dense_units, head=head, seed=seed)
+    with _quiet_retracing(), matmul_precision("float32"):
+        (features, _), (output, _) = effective_target(model, x, y, [-3, -1], batch_size=256)
+    result = {"inv_delta": inv_delta}
+    for targets, values in (("labels", y), ("output", output)):
+        with matmul_precision("float32"):
+            curve = lfr(features, values, inv_delta)
+        result[targets] = {"curve": curve, "floor": lfr_floor(values)}
+    result["seconds"] = time.perf_counter() - start
     return result
 
 

@@ -624,6 +624,77 @@ def test_a_step_whose_interval_is_not_measured_is_not_resolved():
     assert check.outcome == "not resolved"
 
 
+# --- Part (1) of C5, C6 over seeds, at initialisation -----------------------------------------
+
+INIT_VARIANTS = ["Resnet18-4", "Resnet18-3", "Resnet18-2"]
+
+
+def initial(halfway_by_variant):
+    """``initial_frequency_check`` on curves half-way at the given points, one row per variant."""
+    return claims.initial_frequency_check(
+        GRID,
+        [[lfr_curve(h) for h in row] for row in halfway_by_variant],
+        [[FLOOR] * len(row) for row in halfway_by_variant],
+        labels=INIT_VARIANTS,
+        seeds_used=list(range(len(halfway_by_variant[0]))),
+        xlabel="variant",
+    )
+
+
+WIDE_SEEDS = [[1.0, 5.0, 2.0, 9.0, 3.0], [4.0, 1.5, 8.0, 2.5, 6.0], [2.0, 7.0, 1.2, 5.0, 3.5]]
+HIGHER = [[1.0, 1.2, 1.1, 0.9, 1.05], [3.0, 3.5, 2.8, 3.2, 3.1], [9.0, 10.0, 8.5, 11.0, 9.5]]
+
+
+@pytest.mark.parametrize(
+    "rows, outcome, reversed_",
+    [
+        (HIGHER, "holds", "fails"),
+        (HIGHER[::-1], "fails", "holds"),
+        (WIDE_SEEDS, "not resolved", "not resolved"),
+        ([[5.0, 5.01, 5.02, 5.03, 5.04]] * 3, "fails", "fails"),  # the same
+    ],
+    ids=["clear-effect", "reversed", "null-wide", "same"],
+)
+def test_initial_frequency_check_decides_each_step_over_the_seeds(rows, outcome, reversed_):
+    check = initial(rows)
+    assert (check.outcome, check.values["reversed"]) == (outcome, reversed_)
+
+
+def test_initial_frequency_check_names_every_seed_and_says_when_the_order_is_reversed():
+    check = initial(HIGHER[::-1])
+    assert "by seed (0, 1, 2, 3, 4): Resnet18-4: 9, 10, 8.5, 11, 9.5;" in check.statistic
+    assert "Resnet18-4 → Resnet18-3: lower (×0." in check.statistic
+    assert check.statistic.endswith("the order is reversed")
+    assert check.values["medians"] == pytest.approx([9.5, 3.1, 1.05], rel=1e-3)
+
+
+def test_initial_frequency_check_refuses_a_half_way_point_outside_the_grid():
+    with pytest.raises(ValueError, match="Resnet18-3: the grid does not bracket .* seed.s. .2."):
+        claims.initial_frequency_check(
+            GRID,
+            [[lfr_curve(1.0)] * 3, [lfr_curve(1.0), lfr_curve(1.0), np.full(GRID.size, FLOOR)]],
+            [[FLOOR] * 3] * 2,
+            labels=INIT_VARIANTS[:2],
+            seeds_used=[0, 1, 2],
+            xlabel="variant",
+        )
+
+
+def test_initial_conclusion_says_whether_the_head_decides():
+    up, down = initial(HIGHER), initial(HIGHER[::-1])
+    wide = initial(WIDE_SEEDS)
+    assert claims.initial_conclusion({"a": down, "b": down}).startswith(
+        "with every head the order is reversed"
+    )
+    assert claims.initial_conclusion({"a": up, "b": up}).startswith("with every head every step")
+    assert claims.initial_conclusion({"a": up, "b": down}) == (
+        "the order depends on the head: it holds with [a] and is reversed with [b]"
+    )
+    assert claims.initial_conclusion({"a": down, "b": wide}) == (
+        "it is reversed with [a]; it is neither held nor reversed throughout with [b]"
+    )
+
+
 # --- Deciding again from the recorded inputs -------------------------------------------------
 
 
@@ -672,6 +743,7 @@ def _every_check():
         "very_deep_frequency_check": very_deep_frequency(
             c9_records, [None, *records([5, 5.1], SAME)]
         ),
+        "initial_frequency_check": initial(HIGHER),
         "parity_check": claims.parity_check(
             GRID,
             [lfr_curve(h) for h in (100.0, 10.0, 1.0)],

@@ -116,6 +116,18 @@ def test_resnet18_full_width_is_resnet18():
     np.testing.assert_allclose(out.sum(axis=1), 1.0, rtol=1e-5)
 
 
+def test_resnet18_head_pools_or_flattens_the_last_part_before_the_dense_layers():
+    pooled = models.resnet18_variant(4, width=4, dense_units=16, head="pool", seed=0)
+    flat = models.resnet18_variant(4, width=4, dense_units=16, head="flatten", seed=0)
+    L = models.depth(pooled)
+    # Resnet18-4's one part is 32x32x4: pooled to 4 values, or flattened to 4,096.
+    assert models.layer(pooled, L - 3).shape[1:] == (4,)
+    assert models.layer(flat, L - 3).shape[1:] == (32 * 32 * 4,)
+    assert flat.get_layer(f"f{L - 2}").kernel.shape == (32 * 32 * 4, 16)
+    with pytest.raises(ValueError, match="unknown head 'avg'; one of 'pool', 'flatten'"):
+        models.resnet18_variant(4, head="avg")
+
+
 def test_unknown_resnet_variant():
     with pytest.raises(ValueError, match="variant"):
         models.resnet18_variant(5)

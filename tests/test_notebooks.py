@@ -19,6 +19,7 @@ EXPECTED_CLAIMS = {
     "fig5": {"C4"},
     "fig6": {"C5"},
     "fig7": {"C6"},
+    "resnet_init": {"C5init", "C6init"},
     "fig8": {"C7"},
     "fig9": {"C8", "C9"},
     "parity": {"parity"},

@@ -59,7 +59,7 @@ def quick_claims(srcdir, pages):
     """{claim: glued fields} of this build's executed figure pages."""
     claims = {}
     for page in pages:
-        if Path(page).stem.startswith(("fig", "parity")):
+        if Path(page).stem.startswith(("fig", "parity", "resnet_init")):
             claims.update(page_claims(Path(srcdir) / page))
     return claims
 

@@ -46,8 +46,10 @@ def figure_label(notebooks):
         notebooks: notebook names, e.g. ("fig1a",) or ("fig5", "fig6", "fig7").
 
     Returns:
-        e.g. "Fig. 1a", "Figs. 5, 6, 7", "Parity".
+        e.g. "Fig. 1a", "Figs. 5, 6, 7", "Parity", "Figs. 6, 7 at initialisation".
     """
+    if tuple(notebooks) == ("resnet_init",):
+        return "Figs. 6, 7 at initialisation"
     numbers = [n.removeprefix("fig") for n in notebooks if n.startswith("fig")]
     if len(numbers) != len(notebooks):
         return ", ".join(n.capitalize() for n in notebooks)
