@@ -91,7 +91,9 @@ dfp.plots.show(
 # initialisation every step is resolved higher, (2) by the intermediate snapshot (the one
 # nearest half the run) every deeper variant has moved further toward low frequency, and
 # (3) at the last snapshot every step is resolved lower; a part is not resolved when the
-# data cannot tell.
+# data cannot tell. Part (1) needs no training: the page
+# [Figs. 6 and 7 at initialisation](resnet_init.ipynb) decides it at the paper's width over
+# several seeds, with pooling or flattening before the fully connected layers.
 
 # %%
 c5 = dfp.claims.resnet_deep_frequency_check(runs, targets="labels")

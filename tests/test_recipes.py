@@ -75,3 +75,37 @@ def test_the_sgd_stability_bound_is_2_over_the_output_layers_largest_curvature()
     assert recipes.sgd_stability_bound(model, x, y) == pytest.approx(2 / largest, rel=1e-3)
     with pytest.raises(ValueError, match="outputs"):
         recipes.sgd_stability_bound(model, x, y[:, :1])
+
+
+INITIAL = dict(
+    variant=4,
+    width=4,
+    dense_units=16,
+    analysis_size=60,
+    inv_delta_range=[1e-2, 1e6],
+    grid_points=25,
+    seed=0,
+)
+
+
+def test_the_initial_spectra_are_the_networks_at_epoch_0_for_each_head():
+    from dfp.data import cifar10
+    from dfp.spectral import lfr, lfr_floor
+
+    pooled = recipes.resnet_initial_spectra(head="pool", **INITIAL)
+    again = recipes.resnet_initial_spectra(head="pool", **INITIAL)
+    flat = recipes.resnet_initial_spectra(head="flatten", **INITIAL)
+    for targets in ("labels", "output"):
+        assert pooled[targets]["curve"].shape == (INITIAL["grid_points"],)
+        np.testing.assert_array_equal(pooled[targets]["curve"], again[targets]["curve"])
+        assert not np.allclose(pooled[targets]["curve"], flat[targets]["curve"])
+    # The same network built by hand, on the same images, gives the same curve of S[-3].
+    (x, y), _ = cifar10(40000, 10000, seed=0)
+    x, y = (a[np.random.default_rng(0).permutation(len(x))[:60]] for a in (x, y))
+    keras.utils.set_random_seed(0)
+    model = models.resnet18_variant(4, width=4, dense_units=16, head="pool", seed=0)
+    features, _ = models.effective_target(model, x, y, -3)
+    np.testing.assert_allclose(
+        pooled["labels"]["curve"], lfr(features, y, pooled["inv_delta"]), rtol=1e-6
+    )
+    assert pooled["labels"]["floor"] == pytest.approx(lfr_floor(y))
