@@ -800,29 +800,31 @@ def initial_conclusion(checks: Mapping[str, Check]) -> str:
     """
     if not checks:
         raise ValueError("no checks to conclude from")
-    holds = [name for name, c in checks.items() if c.outcome == "holds"]
-    reversed_ = [name for name, c in checks.items() if c.values.get("reversed") == "holds"]
-    listed = lambda names: ", ".join(f"[{n}]" for n in names)
-    if len(reversed_) == len(checks):
+    group = {}
+    for name, c in checks.items():
+        if c.outcome == "holds":
+            key = "holds"
+        elif c.values.get("reversed") == "holds":
+            key = "reversed"
+        else:
+            key = c.outcome  # "fails": some step the same or against; or "not resolved"
+        group.setdefault(key, []).append(f"[{name}]")
+    if set(group) == {"reversed"}:
         return (
             "with every head the order is reversed (every step resolved deeper lower): the "
             "claim does not reproduce, and the choice of head does not decide it"
         )
-    if len(holds) == len(checks):
+    if set(group) == {"holds"}:
         return "with every head every step is resolved deeper higher: the claim reproduces"
-    if holds and reversed_:
-        return (
-            f"the order depends on the head: it holds with {listed(holds)} and is reversed "
-            f"with {listed(reversed_)}"
-        )
-    said = []
-    if holds:
-        said.append(f"it holds with {listed(holds)}")
-    if reversed_:
-        said.append(f"it is reversed with {listed(reversed_)}")
-    rest = [n for n in checks if n not in holds and n not in reversed_]
-    said.append(f"it is neither held nor reversed throughout with {listed(rest)}")
-    return "; ".join(said)
+    words = {
+        "holds": "it holds with {}",
+        "reversed": "it is reversed with {} (every step resolved deeper lower)",
+        "fails": "it does not hold with {} (a step resolved the same or lower)",
+        "not resolved": "it is not resolved with {}",
+    }
+    said = [words[key].format(", ".join(group[key])) for key in words if key in group]
+    lead = "the order depends on the head: " if "holds" in group else "no head gives the order: "
+    return lead + "; ".join(said)
 
 
 def precision_control(reference: dict, other: dict) -> dict:

@@ -688,10 +688,14 @@ def test_initial_conclusion_says_whether_the_head_decides():
     )
     assert claims.initial_conclusion({"a": up, "b": up}).startswith("with every head every step")
     assert claims.initial_conclusion({"a": up, "b": down}) == (
-        "the order depends on the head: it holds with [a] and is reversed with [b]"
+        "the order depends on the head: it holds with [a]; it is reversed with [b] (every "
+        "step resolved deeper lower)"
     )
-    assert claims.initial_conclusion({"a": down, "b": wide}) == (
-        "it is reversed with [a]; it is neither held nor reversed throughout with [b]"
+    same = initial([[5.0, 5.01, 5.02, 5.03, 5.04]] * 3)
+    assert claims.initial_conclusion({"a": down, "b": wide, "c": same}) == (
+        "no head gives the order: it is reversed with [a] (every step resolved deeper lower); "
+        "it does not hold with [c] (a step resolved the same or lower); it is not resolved "
+        "with [b]"
     )
 
 
