@@ -45,3 +45,13 @@ def test_a_changed_source_marks_the_commit_as_uncommitted_changes(tmp_path):
     with open(root / "dfp" / "claims.py", "a") as source:
         source.write("# changed\n")
     assert current_provenance(root)["commit"].endswith(" + uncommitted changes")
+
+
+def test_the_hardware_line_names_amx_where_the_cpu_has_it(tmp_path):
+    with_amx = tmp_path / "amx"
+    with_amx.write_text("model name\t: Xeon\nflags\t\t: fpu avx512_bf16 amx_tile amx_bf16\n")
+    without = tmp_path / "plain"
+    without.write_text("model name\t: EPYC\nflags\t\t: fpu avx2 avx512f\n")
+    assert provenance._cpu_features(with_amx) == ["AMX", "AVX-512 BF16"]
+    assert provenance._cpu_features(without) == []
+    assert provenance._cpu_features(tmp_path / "missing") == []
