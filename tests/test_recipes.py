@@ -47,32 +47,46 @@ def test_the_unscaled_residual_form_is_no_longer_called_plain():
         recipes.deep_network(4, "plain", 16, 0)
 
 
-def test_the_sgd_stability_bound_is_2_over_the_output_layers_largest_curvature():
-    # The loss as Keras computes it (the mean over points and outputs), as a function of the
-    # output layer's weights and bias only: quadratic, so second differences give its
-    # Hessian exactly (up to rounding); 2 / its largest eigenvalue is the bound.
+def test_the_sgd_stability_bound_is_2_over_the_largest_eigenvalue_of_the_full_hessian():
+    # The independent reference: the Hessian of the loss (the mean over points and outputs)
+    # in every weight, by central second differences of a float64 network, its largest
+    # eigenvalue by numpy; the bound must be 2 over it.
     rng = np.random.default_rng(0)
-    x = rng.normal(size=(20, 3)).astype(np.float32)
-    y = rng.normal(size=(20, 2)).astype(np.float32)
-    model = models.mlp(3, 3, 4, output_dim=2, residual="unscaled", seed=0)
-    h = models.features(model, [-2]).predict(x, verbose=0).astype(np.float64)
-    kernel, bias = model.get_layer("f4").get_weights()
+    x, y = rng.normal(size=(20, 2)), rng.normal(size=(20, 2))
+    policy = keras.config.dtype_policy()  # a global policy overrides floatx: set both
+    keras.config.set_floatx("float64")
+    keras.config.set_dtype_policy("float64")
+    try:
+        model = models.mlp(2, 1, 3, output_dim=2, residual=None, seed=0)
+        shapes = [w.shape for w in model.get_weights()]
+        theta = np.concatenate([w.ravel() for w in model.get_weights()])
+        cuts = np.cumsum([int(np.prod(s)) for s in shapes])[:-1]
 
-    def loss(theta):
-        w = theta[: kernel.size].reshape(kernel.shape)
-        out = h @ w + theta[kernel.size :]
-        return float(np.mean(keras.ops.convert_to_numpy(keras.losses.mean_squared_error(y, out))))
+        def loss(t):
+            model.set_weights([w.reshape(s) for w, s in zip(np.split(t, cuts), shapes)])
+            return float(np.mean((np.asarray(model(x)) - y) ** 2))
 
-    theta = np.concatenate([kernel.ravel(), bias]).astype(np.float64)
-    step = np.eye(len(theta))
-    hessian = np.array(
-        [
-            [loss(theta + a + b) - loss(theta + a) - loss(theta + b) + loss(theta) for b in step]
-            for a in step
-        ]
-    )
-    largest = np.linalg.eigvalsh((hessian + hessian.T) / 2)[-1]
-    assert recipes.sgd_stability_bound(model, x, y) == pytest.approx(2 / largest, rel=1e-3)
+        step = np.eye(len(theta)) * 1e-4
+        hessian = np.array(
+            [
+                [
+                    loss(theta + a + b)
+                    - loss(theta + a - b)
+                    - loss(theta - a + b)
+                    + loss(theta - a - b)
+                    for b in step
+                ]
+                for a in step
+            ]
+        ) / (4e-8)
+        loss(theta)  # the weights back
+        largest = np.linalg.eigvalsh((hessian + hessian.T) / 2)[-1]
+        bound = recipes.sgd_stability_bound(model, x, y, iterations=100)
+    finally:
+        keras.config.set_floatx("float32")
+        keras.config.set_dtype_policy(policy)
+    assert all(v.dtype == "float64" for v in model.trainable_variables)
+    assert bound == pytest.approx(2 / largest, rel=1e-4)
     with pytest.raises(ValueError, match="outputs"):
         recipes.sgd_stability_bound(model, x, y[:, :1])
 

@@ -251,7 +251,7 @@ def fig9_networks(profile, precision):
 
 def _fig9_name(job):
     """A network's name on the command line: optimizer,rate,form,depth (form "none" for no
-    residual), e.g. "sgd,0.004,unscaled,80"."""
+    residual), e.g. "sgd,0.0001,unscaled,80"."""
     optimizer, rate, form, depth = job
     return f"{optimizer},{rate:g},{form or 'none'},{depth}"
 
