@@ -150,9 +150,11 @@ dfp.page.glue_claim("C5init", c5_init, scale=scale)
 dfp.page.glue_claim("C6init", c6_init, scale=scale)
 
 # %% [markdown]
-# **Verdict: C5 (1) {glue:text}`C5init_verdict`.** {glue:text}`C5init_statistic`.
+# **Verdict on part (1) of C5: C5init {glue:text}`C5init_verdict`.**
+# {glue:text}`C5init_statistic`.
 #
-# **Verdict: C6 (1) {glue:text}`C6init_verdict`.** {glue:text}`C6init_statistic`.
+# **Verdict on part (1) of C6: C6init {glue:text}`C6init_verdict`.**
+# {glue:text}`C6init_statistic`.
 
 # %% tags=["hide-input"]
 said = [
