@@ -45,25 +45,21 @@ ACTIVATIONS = (
 
 # Each claim's figure page and, in a few words, what the paper says (the report's first table).
 CLAIM_PAGES = {
-    "C1": ("fig1a", "Fig. 1a", "more hidden layers reach a fixed error in fewer epochs"),
-    "C2": ("fig1b", "Fig. 1b", "a lower-frequency target reaches it in fewer epochs"),
-    "C3": ("fig3", "Fig. 3", "the RDF peak of sin(kπx) moves to larger 1/δ with k"),
-    "C4": ("fig5", "Fig. 5", "deeper Resnet18 variants train faster and validate better"),
-    "C5": (
-        "fig6",
-        "Fig. 6",
-        "S[-3]: deeper starts higher, moves to low frequency faster, ends lower",
-    ),
+    "C1": ("fig1a", "Fig. 1a", "more hidden layers: fewer epochs to an error"),
+    "C2": ("fig1b", "Fig. 1b", "a lower-frequency target: fewer epochs"),
+    "C3": ("fig3", "Fig. 3", "the RDF peak of sin(kπx) moves up with k"),
+    "C4": ("fig5", "Fig. 5", "deeper Resnet18s train faster, validate better"),
+    "C5": ("fig6", "Fig. 6", "S[-3]: deeper starts higher, moves faster, ends lower"),
     "C5init": (
         "resnet_init",
         "Figs. 6-7 at init.",
-        "C5 (1) over seeds: at initialisation deeper sits higher",
+        "C5 (1) over seeds: deeper starts higher",
     ),
     "C6": ("fig7", "Fig. 7", "the same for {(f[-3], f[-1])}"),
     "C6init": (
         "resnet_init",
         "Figs. 6-7 at init.",
-        "C6 (1) over seeds: the same at initialisation",
+        "C6 (1) over seeds: the same",
     ),
     "C7": ("fig8", "Fig. 8", "deeper hidden layers start higher, move faster, end lower"),
     "C8": ("fig9", "Fig. 9a", "no residual: deeper learns slower; residual: alike"),

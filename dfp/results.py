@@ -636,10 +636,11 @@ def claims_overview(root: Path | str = ".", quick: Mapping | None = None) -> str
                 verdict_cell += " (decided by the earlier rule: one grid step as the tie)"
             # The source of the numbers: the page's own run, or the committed result it shows;
             # the run's scale in full is on that page.
+            # (Short link texts: a path would not wrap, and the table must fit two screens.)
             if summary is None:
-                scale = f"quick: [this build](../notebooks/{page}.ipynb)"
+                scale = f"[quick: this build](../notebooks/{page}.ipynb)"
             else:
-                scale = f"{largest}: [results/{largest}/{page}](../notebooks/{page}.ipynb)"
+                scale = f"[{largest} run](../notebooks/{page}.ipynb)"
         rows.append(
             f"| [{claim}](../notebooks/{page}.ipynb) | {says} | {verdict_cell} | {scale} | "
             f"{marks} |"

@@ -355,3 +355,21 @@ def test_a_claim_whose_check_cannot_be_run_again_fails_as_a_result_error(decided
     monkeypatch.delitem(claims._CHECKS, "deep_frequency_check")
     with pytest.raises(results.ResultError, match="C7"):
         results.check_result(decided)
+
+
+def test_the_overview_has_one_row_per_claim_at_its_largest_scale():
+    from dfp._vocabulary import CLAIMS
+    from tests.notebooks import ROOT
+
+    quick = {"C1": {"mark": "✓", "verdict": "reproduces", "summary": "quick numbers"}}
+    rows = results.claims_overview(ROOT, quick=quick).splitlines()[2:]
+    assert [row.split("]")[0] for row in rows] == [f"| [{claim}" for claim in CLAIMS]
+    by_claim = dict(zip(CLAIMS, rows))
+    # A claim with a committed paper-scale result shows it, and the quick mark in its ladder.
+    paper = json.loads((ROOT / "results/paper/fig1a.summary.json").read_text())["claims"]["C1"]
+    assert f"| {paper['mark']} {paper['verdict']}: {paper['summary']} |" in by_claim["C1"]
+    assert "[paper run](../notebooks/fig1a.ipynb)" in by_claim["C1"]
+    assert by_claim["C1"].endswith(f"| ✓ · – · {paper['mark']} |")
+    # Without any run or result, a claim says so rather than showing another's numbers.
+    empty = results.claims_overview(ROOT / "no-such-folder").splitlines()[2:]
+    assert all("| not run |" in row for row in empty)
