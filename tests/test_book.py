@@ -140,8 +140,9 @@ def test_a_committed_result_is_shown_on_its_page_and_in_the_report(built_book):
     report = (html / "book" / "report.html").read_text()
     first_table = report[report.index("<table") : report.index("</table>")]
     row = next(r for r in first_table.split("<tr") if "fig3.html" in r and ">C3<" in r)
-    # C3 at its largest scale: the committed paper result, its verdict, its source.
-    assert "✓ reproduces" in row and "results/paper/fig3" in row, row
+    # C3 at its largest scale: the committed paper result, its verdict, its source (the page
+    # that shows the committed result).
+    assert "✓ reproduces" in row and ">paper run<" in row, row
     assert "– · ✓" in row  # the ladder: no medium run, the paper run reproduces
     # Rendered from the committed notebook: the workflow never executed it.
     assert not list((work / "_build").glob("results/**/*.ipynb"))
