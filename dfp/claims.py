@@ -293,6 +293,20 @@ def _with_intervals(estimates, log=True, rule=RULE):
     return values, intervals
 
 
+def _evidence(xlabel, labels, ticks, ylabel, series, rule=RULE):
+    """The evidence panel of estimates on a log scale: {series name: one estimate per label},
+    each drawn with its interval; ``ticks`` short names for ``labels`` (None: the labels)."""
+    drawn = {name: _with_intervals(estimates, rule=rule) for name, estimates in series.items()}
+    return dict(
+        xlabel=xlabel,
+        labels=labels if ticks is None else ticks,
+        ylabel=ylabel,
+        log=True,
+        series={name: values for name, (values, _) in drawn.items()},
+        intervals={name: intervals for name, (_, intervals) in drawn.items()},
+    )
+
+
 # --- C1, C2: epochs over seeds ---------------------------------------------------------------
 
 
@@ -332,7 +346,6 @@ def fewer_epochs_check(
         for label, epochs in zip(labels, runs)
     )
     medians = [e.value for e in estimates]
-    values, intervals = _with_intervals(estimates, rule=rule)
     end = _first_to_last(estimates, labels, rule=rule)
     return Check(
         outcome=part.outcome,
@@ -341,13 +354,13 @@ def fewer_epochs_check(
             f"before, with its {_percent(rule.level)} interval: {part.reason}"
         ),
         summary=span("median epochs", labels, medians) + f" (×{math.exp(end.difference):.3g})",
-        evidence=dict(
-            xlabel=xlabel,
-            labels=labels if ticks is None else ticks,
-            series={"median epochs": values},
-            intervals={"median epochs": intervals},
-            ylabel="epochs to the error (range over seeds)",
-            log=True,
+        evidence=_evidence(
+            xlabel,
+            labels,
+            ticks,
+            "epochs to the error (range over seeds)",
+            {"median epochs": estimates},
+            rule,
         ),
         values={"medians": medians},
         effects=[_effect(f"{labels[0]} → {labels[-1]}, epochs", end, part.outcome)],
@@ -613,8 +626,6 @@ def deep_frequency_check(
         f"{', '.join(show(m, log=False) for m in moves)} [(2) {part2.outcome}: {part2.reason}]"
     )
     parts = {1: part1.outcome, 2: part2.outcome, 3: part3.outcome}
-    first_values, first_intervals = _with_intervals(at[first], rule=rule)
-    last_values, last_intervals = _with_intervals(at[last], rule=rule)
     effects = [
         _effect(
             f"(1) epoch {epochs[first]}, half-way",
@@ -635,16 +646,13 @@ def deep_frequency_check(
             f"at epoch {epochs[last]}: {span('', labels, at[last])}"
         ),
         parts=parts,
-        evidence=dict(
-            xlabel=xlabel,
-            labels=labels if ticks is None else ticks,
-            ylabel="half-way 1/δ",
-            log=True,
-            series={f"epoch {epochs[first]}": first_values, f"epoch {epochs[last]}": last_values},
-            intervals={
-                f"epoch {epochs[first]}": first_intervals,
-                f"epoch {epochs[last]}": last_intervals,
-            },
+        evidence=_evidence(
+            xlabel,
+            labels,
+            ticks,
+            "half-way 1/δ",
+            {f"epoch {epochs[first]}": at[first], f"epoch {epochs[last]}": at[last]},
+            rule,
         ),
         values={
             "halfway": tuple([e.value for e in at[i]] for i in sorted(at)),
@@ -756,7 +764,6 @@ def initial_frequency_check(
     part = ordered(estimates, increasing=True, labels=labels, rule=rule)
     reverse = ordered(estimates, increasing=False, labels=labels, rule=rule)
     medians = [e.value for e in estimates]
-    values, intervals = _with_intervals(estimates, rule=rule)
     end = _first_to_last(estimates, labels, rule=rule)
     by_seed = "; ".join(
         f"{label}: {', '.join(f'{v:.3g}' for v in row)}" for label, row in zip(labels, halfway)
@@ -775,13 +782,13 @@ def initial_frequency_check(
         ),
         summary=span("median half-way 1/δ", labels, medians)
         + f" (×{math.exp(end.difference):.3g})",
-        evidence=dict(
-            xlabel=xlabel,
-            labels=labels if ticks is None else ticks,
-            series={"median over seeds": values},
-            intervals={"median over seeds": intervals},
-            ylabel="half-way 1/δ at initialisation",
-            log=True,
+        evidence=_evidence(
+            xlabel,
+            labels,
+            ticks,
+            "half-way 1/δ at initialisation",
+            {"median over seeds": estimates},
+            rule,
         ),
         values={"halfway": halfway, "medians": medians, "reversed": reverse.outcome},
         effects=[_effect(f"{labels[0]} → {labels[-1]}, half-way", end, part.outcome)],

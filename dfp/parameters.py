@@ -111,29 +111,25 @@ def either(first, second):
     return Rule(f"{first.allowed}, or {second.allowed}", lambda v: first(v) or second(v))
 
 
-def _trainings(value):
+def _pairs(value, names, accepts):
+    """A list (at least one, none twice) of [name, number] pairs, the name among ``names``,
+    the number one ``accepts``."""
     return (
         isinstance(value, list)
         and len(value) >= 1
         and all(
-            isinstance(t, list) and len(t) == 2 and t[0] in OPTIMIZERS and _is_number(t[1])
-            for t in value
+            isinstance(p, list) and len(p) == 2 and p[0] in names and accepts(p[1]) for p in value
         )
-        and all(t[1] > 0 for t in value)
-        and len({(t[0], float(t[1])) for t in value}) == len(value)
+        and len({(p[0], float(p[1])) for p in value}) == len(value)
     )
+
+
+def _trainings(value):
+    return _pairs(value, OPTIMIZERS, lambda rate: _is_number(rate) and rate > 0)
 
 
 def _heads(value):
-    return (
-        isinstance(value, list)
-        and len(value) >= 1
-        and all(
-            isinstance(h, list) and len(h) == 2 and h[0] in RESNET_HEADS and _COUNT(h[1])
-            for h in value
-        )
-        and len({tuple(h) for h in value}) == len(value)
-    )
+    return _pairs(value, RESNET_HEADS, _COUNT)
 
 
 def _residual_forms(value):

@@ -76,15 +76,20 @@ def fingerprint(package: Path | str, modules: Iterable[str] | None = None) -> st
     return digest.hexdigest()
 
 
-def _cpu():
+def _cpuinfo(field, path="/proc/cpuinfo"):
+    """The first value of ``field`` in the CPU description at ``path``, or None."""
     try:
-        with open("/proc/cpuinfo") as cpuinfo:
+        with open(path) as cpuinfo:
             for line in cpuinfo:
-                if line.startswith("model name"):
+                if line.startswith(field):
                     return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return platform.processor() or platform.machine()
+    return None
+
+
+def _cpu():
+    return _cpuinfo("model name") or platform.processor() or platform.machine()
 
 
 # CPU instruction sets that change how fast a run trains (TensorFlow's oneDNN trains
@@ -94,15 +99,8 @@ CPU_FEATURES = {"amx_bf16": "AMX", "avx512_bf16": "AVX-512 BF16"}
 
 def _cpu_features(cpuinfo_path="/proc/cpuinfo"):
     """The ``CPU_FEATURES`` this CPU has, by name, in the table's order."""
-    try:
-        with open(cpuinfo_path) as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("flags"):
-                    flags = set(line.split(":", 1)[1].split())
-                    return [name for flag, name in CPU_FEATURES.items() if flag in flags]
-    except OSError:
-        pass
-    return []
+    flags = set((_cpuinfo("flags", cpuinfo_path) or "").split())
+    return [name for flag, name in CPU_FEATURES.items() if flag in flags]
 
 
 def _gpus():

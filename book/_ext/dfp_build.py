@@ -20,6 +20,7 @@ from pathlib import Path
 
 import nbformat
 
+from dfp._vocabulary import CLAIM_PAGES
 from dfp.claims import CLAIMS
 from dfp.provenance import current_provenance
 from dfp.results import claims_overview, forest_rows, ladder_cells, page_claims
@@ -55,11 +56,15 @@ def ladder(repository):
     }
 
 
+# The pages that decide claims (each claim's page, CLAIM_PAGES).
+CLAIM_PAGE_NAMES = {page for page, _, _ in CLAIM_PAGES.values()}
+
+
 def quick_claims(srcdir, pages):
     """{claim: glued fields} of this build's executed figure pages."""
     claims = {}
     for page in pages:
-        if Path(page).stem.startswith(("fig", "parity", "resnet_init")):
+        if Path(page).stem in CLAIM_PAGE_NAMES:
             claims.update(page_claims(Path(srcdir) / page))
     return claims
 
