@@ -66,6 +66,7 @@ __all__ = [
     "intermediate_epoch",
     "parity_check",
     "precision_control",
+    "precision_control_text",
     "rdf_peaks_check",
     "redecide",
     "resnet_deep_frequency_check",
@@ -834,52 +835,112 @@ def initial_conclusion(checks: Mapping[str, Check]) -> str:
     return lead + "; ".join(said)
 
 
-def precision_control(reference: dict, other: dict) -> dict:
+def precision_control(reference: dict, other: dict, second_seed: dict | None = None) -> dict:
     """Whether a lower training precision changes what a Resnet18 run shows: one variant
-    trained twice on the same data and seed, in float32 and at another precision (bf16).
+    trained twice on the same data and seed, in float32 and at another precision (bf16), and
+    optionally once more in float32 at another seed, the difference a seed makes.
 
     The positions that decide C5 and C6 are the half-way points of the RDFs at each
-    snapshot; the two runs agree when every pair is closer than one grid step, so an
-    ordering decided by the float32 run is decided alike.
+    snapshot; the two precisions agree when every pair is closer than one grid step, so an
+    ordering decided by the float32 run is decided alike. With ``second_seed``, the
+    precision's differences are also set against the seed's: the precision stays within the
+    seed's variation when no half-way point and neither final accuracy (training,
+    validation) moves further between the precisions than between the two float32 seeds.
+    One pair of each: an indication of size, not an interval.
 
     Args:
         reference: one variant's result from ``dfp.recipes.train_resnet_variant`` in float32.
         other: the same variant's at the other precision (same configuration otherwise).
+        second_seed: the same variant's in float32 at another seed, or None.
 
     Returns:
-        {agrees (bool), steps (largest difference of half-way points, in grid steps),
-        halfway {targets: {epoch: (reference, other)}}, accuracy (final training accuracy,
-        both), val_accuracy (final validation accuracy, both), precisions}.
+        {agrees (bool), steps (largest difference of half-way points between the precisions,
+        in grid steps), seed_steps (the same between the seeds; None without
+        ``second_seed``), within_seed (bool, or None without it), halfway {targets: {epoch:
+        (reference, other[, second_seed])}}, accuracy and val_accuracy (final, in that
+        order), precisions}.
+
+    Raises:
+        ValueError: the runs' spectra are on different grids.
     """
+    runs = [reference, other] + ([second_seed] if second_seed is not None else [])
     grid = np.asarray(reference["inv_delta"])
-    if not np.array_equal(grid, np.asarray(other["inv_delta"])):
-        raise ValueError("the two runs' spectra are on different grids: not comparable")
-    halfway, steps = {}, 0.0
+    if not all(np.array_equal(grid, np.asarray(run["inv_delta"])) for run in runs[1:]):
+        raise ValueError("the runs' spectra are on different grids: not comparable")
+    halfway, steps = {}, [0.0, 0.0]  # between the precisions; between the seeds
     for targets in ("labels", "output"):
         halfway[targets] = {}
         for epoch in sorted(reference[targets]["curves"]):
-            pair = []
-            for run in (reference, other):
+            points = []
+            for run in runs:
                 curve = run[targets]["curves"][epoch]
                 floor = run[targets]["floors"][epoch]
                 try:
-                    pair.append(halfway_inv_delta(grid, curve, floor))
+                    points.append(halfway_inv_delta(grid, curve, floor))
                 except ValueError:
-                    pair.append(float("nan"))
-            halfway[targets][epoch] = tuple(pair)
-            if np.all(np.isfinite(pair)):
-                tie = grid_step_at(grid, min(pair))
-                steps = max(steps, abs(pair[1] - pair[0]) / tie)
-            elif np.isfinite(pair).any():  # one run's curve left the grid, the other's not
-                steps = float("inf")
+                    points.append(float("nan"))
+            halfway[targets][epoch] = tuple(points)
+            for k, point in enumerate(points[1:]):
+                pair = [points[0], point]
+                if np.all(np.isfinite(pair)):
+                    tie = grid_step_at(grid, min(pair))
+                    steps[k] = max(steps[k], abs(pair[1] - pair[0]) / tie)
+                elif np.isfinite(pair).any():  # one run's curve left the grid, the other's not
+                    steps[k] = float("inf")
+    accuracy = tuple(float(run["accuracy"][-1]) for run in runs)
+    val_accuracy = tuple(float(run["val_accuracy"][-1]) for run in runs)
+    within = None
+    if second_seed is not None:
+        within = bool(
+            steps[0] <= steps[1]
+            and all(abs(a[1] - a[0]) <= abs(a[2] - a[0]) for a in (accuracy, val_accuracy))
+        )
     return {
-        "agrees": bool(steps < 1.0),
-        "steps": float(steps),
+        "agrees": bool(steps[0] < 1.0),
+        "steps": float(steps[0]),
+        "seed_steps": float(steps[1]) if second_seed is not None else None,
+        "within_seed": within,
         "halfway": halfway,
-        "accuracy": (float(reference["accuracy"][-1]), float(other["accuracy"][-1])),
-        "val_accuracy": (float(reference["val_accuracy"][-1]), float(other["val_accuracy"][-1])),
+        "accuracy": accuracy,
+        "val_accuracy": val_accuracy,
         "precisions": (reference.get("precision", "float32"), other.get("precision")),
     }
+
+
+def precision_control_text(control: dict, variant: int) -> str:
+    """A page's sentence on a precision control (``precision_control``).
+
+    Args:
+        control: its result.
+        variant: the Resnet18 variant it trained.
+
+    Returns:
+        What was trained, the final accuracies, the largest difference of half-way points
+        in grid steps, and what follows.
+    """
+    precision = control["precisions"][1]
+    seeded = control["seed_steps"] is not None
+    runs = f"float32 and {precision}" + (", and float32 at the next seed" if seeded else "")
+    accuracy = lambda values: ", ".join(f"{v:.3f}" for v in values)  # noqa: E731
+    text = (
+        f"Resnet18-{variant} trained in {runs}: final training accuracy "
+        f"{accuracy(control['accuracy'])}, validation accuracy "
+        f"{accuracy(control['val_accuracy'])}; the half-way points differ by at most "
+        f"{control['steps']:.2g} grid steps between the precisions"
+    )
+    if seeded:
+        text += f" and {control['seed_steps']:.2g} between the seeds"
+    if control["agrees"]:
+        text += f": {precision} moves no position by a grid step"
+    elif seeded and control["within_seed"]:
+        text += f": {precision} moves the run no further than a change of seed does"
+    else:
+        text += f": {precision} moves the run " + (
+            "further than a change of seed does" if seeded else "by more than a grid step"
+        )
+    if seeded:
+        text += " (one run of each: a size, not an interval)"
+    return text + "."
 
 
 # --- C4: Resnet18 variants' training speed and validation accuracy ---------------------------

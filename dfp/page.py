@@ -5,7 +5,8 @@ parameters once and returns them, for the page to pass on. ``glue_claim`` glues 
 ``dfp.verdicts.Check`` into the notebook as ``<claim>_outcome``, ``<claim>_verdict`` (in
 words), ``<claim>_statistic`` (the numbers behind it) and the rest, so that the book's text
 and the report page quote what was measured; ``glue_run`` glues the training run's facts
-for a sweep; ``show_results`` and ``show_parameters`` end every figure page.
+for a sweep; ``glue_precision_control`` the Resnet18 run's precision control;
+``show_results`` and ``show_parameters`` end every figure page.
 """
 
 import json
@@ -16,13 +17,21 @@ from IPython.display import Markdown, display
 from myst_nb import glue
 
 from dfp._vocabulary import CLAIMS
+from dfp.claims import precision_control, precision_control_text
 from dfp.parameters import Parameters, profile_file, read_parameters
 from dfp.plots import evidence_figure, inline_image
 from dfp.results import show_results as _show_committed_results
 from dfp.runs import used_runs
 from dfp.verdicts import Check
 
-__all__ = ["begin", "glue_claim", "glue_run", "show_parameters", "show_results"]
+__all__ = [
+    "begin",
+    "glue_claim",
+    "glue_precision_control",
+    "glue_run",
+    "show_parameters",
+    "show_results",
+]
 
 
 def begin(namespace: dict, notebook: str) -> Parameters:
@@ -131,6 +140,38 @@ def glue_run(**values: Any) -> None:
         glued[name] = value
     for name, value in glued.items():
         glue(f"run_{name}", value, display=False)
+
+
+def glue_precision_control(runs: dict, params: Parameters) -> dict | None:
+    """Glue ``precision_control``: a sentence on the Resnet18 run's precision control, and
+    print the half-way points it compares.
+
+    Args:
+        runs: the control's results by the names ``dfp.recipes.resnet18_control_configs``
+            gives ("other", "float32", "float32, next seed"); {} when there is no control.
+        params: the page's parameters (``control``, ``precision``).
+
+    Returns:
+        ``dfp.claims.precision_control`` of the runs, or None without a control.
+    """
+    if not runs:
+        text = (
+            "Trained in float32: no precision control is needed."
+            if params["precision"] == "float32"
+            else f"Trained in {params['precision']} with no float32 control (control = 0)."
+        )
+        control = None
+    else:
+        control = precision_control(runs["float32"], runs["other"], runs.get("float32, next seed"))
+        text = precision_control_text(control, params["control"])
+        names = ("float32", control["precisions"][1], "float32, next seed")
+        for targets, points in control["halfway"].items():
+            print(f"half-way 1/δ of the RDF of the {targets} ({', '.join(names)}):")
+            for epoch, values in points.items():
+                print(f"  epoch {epoch}: " + ", ".join(f"{v:.3g}" for v in values))
+    glue("precision_control", text, display=False)
+    print(text)
+    return control
 
 
 def _has_values(evidence):

@@ -189,6 +189,11 @@ RULES = {
     ),
     "analysis_size": _SIZE,
     "batch_size": _COUNT,
+    "control": Rule(
+        "0 (no precision control) or a variant, one of 1, 2, 3, 4, trained again in float32 "
+        "at seed and seed + 1 when precision is not float32",
+        lambda v: isinstance(v, int) and not isinstance(v, bool) and v in (0, 1, 2, 3, 4),
+    ),
     "dense_units": _COUNT,
     "depths": list_of(integer(3), increasing=True),
     "dimension": integer(1, 20),
@@ -264,6 +269,7 @@ SHARED = {
             "grid_points",
             "seed",
             "precision",
+            "control",
         ),
     },
 }

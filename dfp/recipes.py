@@ -37,6 +37,7 @@ __all__ = [
     "deep_network_stability_bound",
     "epochs_to_loss",
     "resnet18_configs",
+    "resnet18_control_configs",
     "resnet_initial_spectra",
     "sgd_stability_bound",
     "train_deep_network",
@@ -58,7 +59,8 @@ def resnet18_configs(params: dict) -> dict[int, dict]:
         {variant: the arguments of ``train_resnet_variant``}, which are also its run's key,
         so the three figures and the GPU run train and load the same runs.
     """
-    shared = [name for name in SHARED["resnet18"]["parameters"] if name != "variants"]
+    # Which variants run, and the control's runs, are not part of a variant's configuration.
+    shared = [n for n in SHARED["resnet18"]["parameters"] if n not in ("variants", "control")]
     config = {name: params[name] for name in shared}
     config.update(
         snapshot_epochs=list(config["snapshot_epochs"]),
@@ -66,6 +68,30 @@ def resnet18_configs(params: dict) -> dict[int, dict]:
         batch_size=RESNET_BATCH_SIZE,
     )
     return {int(v): dict(config, variant=int(v)) for v in params["variants"]}
+
+
+def resnet18_control_configs(params: dict) -> dict[str, dict]:
+    """The precision control's runs: the ``control`` variant at the run's precision, and in
+    float32 at the run's seed and the next (``dfp.claims.precision_control`` compares them).
+
+    Args:
+        params: a page's parameters holding the shared Resnet18 run's, ``control`` included.
+
+    Returns:
+        {"other": ..., "float32": ..., "float32, next seed": ...}, each the arguments of
+        ``train_resnet_variant`` (and its run's key); {} when ``control`` is 0 or the run
+        trains in float32 (nothing to control).
+    """
+    variant = params["control"]
+    if not variant or params["precision"] == "float32":
+        return {}
+    other = resnet18_configs(dict(params, variants=[variant]))[variant]
+    reference = dict(other, precision="float32")
+    return {
+        "other": other,
+        "float32": reference,
+        "float32, next seed": dict(reference, seed=reference["seed"] + 1),
+    }
 
 
 def epochs_to_loss(

@@ -54,6 +54,7 @@ inv_delta_range = [1e-3, 1e3]  # [low, high] 1/delta of the geometric grid share
 grid_points = 121  # points of that grid (20 per decade)
 seed = 0  # fixes the split, the analysis subset, the initialisation and the batch order
 precision = "float32"  # float32 (TF32 off), tf32 or bf16 (mixed); spectra always float32
+control = 4  # variant trained again in float32 at seed and seed + 1 unless precision is float32
 
 # %% tags=["remove-input"]
 import dfp
@@ -103,8 +104,8 @@ dfp.page.glue_claim(
     "C5",
     c5,
     scale=(
-        f"width {width}, {train_size:,}/{validation_size:,} images, {epochs} epochs; "
-        f"RDFs on {analysis_size:,}"
+        f"width {width}, {train_size:,}/{validation_size:,} images, {epochs} epochs, "
+        f"{precision}; RDFs on {analysis_size:,}"
     ),
 )
 
@@ -113,6 +114,24 @@ dfp.page.glue_claim(
 #
 # At the paper's scale:
 # `papermill notebooks/fig6.ipynb out.ipynb -f notebooks/params/resnet18.paper.yaml`.
+
+# %% [markdown]
+# ## Precision control
+#
+# A run in a lower `precision` than float32 (bf16 on the paper's GPU, or on a CPU with Intel
+# AMX) trains variant `control` again in float32, at the same seed and at the next, so that a
+# difference the precision makes can be set against one a change of seed makes
+# (`dfp.claims.precision_control`, on the half-way points that decide C5 and C6 and on the
+# final accuracies). {glue:text}`precision_control`
+
+# %%
+control_runs = {
+    name: dfp.runs.cached(
+        "resnet18", config, lambda c=config: dfp.recipes.train_resnet_variant(**c)
+    )
+    for name, config in dfp.recipes.resnet18_control_configs(params).items()
+}
+precision_check = dfp.page.glue_precision_control(control_runs, params)
 
 # %% [markdown]
 # ## Larger runs

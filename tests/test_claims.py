@@ -345,6 +345,32 @@ def test_the_precision_control_agrees_within_a_grid_step_and_not_beyond():
         claims.precision_control(_resnet_run(0.0, "float32"), other)
 
 
+def test_the_precision_control_sets_the_precision_against_a_second_seed():
+    reference = _resnet_run(0.0, "float32")
+    seed = _resnet_run(2.0, "float32")  # a seed moves each position by 2 (1/δ): 2 grid steps
+    within = claims.precision_control(reference, _resnet_run(1.5, "bf16"), seed)
+    assert not within["agrees"] and within["within_seed"]
+    assert within["steps"] == pytest.approx(1.5, abs=0.05)
+    assert within["seed_steps"] == pytest.approx(2.0, abs=0.05)
+    assert within["halfway"]["labels"][5] == pytest.approx((4.0, 5.5, 6.0), abs=0.05)
+    assert within["val_accuracy"] == pytest.approx((0.5, 0.65, 0.7))
+    beyond = claims.precision_control(reference, _resnet_run(3.0, "bf16"), seed)
+    assert beyond["within_seed"] is False
+    # The accuracies count too: a precision that moves the validation accuracy further
+    # than the seed is not within the seed's variation, however close its spectra.
+    moved = _resnet_run(0.5, "bf16")
+    moved["val_accuracy"] = np.array([0.3, 0.9])
+    assert claims.precision_control(reference, moved, seed)["within_seed"] is False
+    assert claims.precision_control(reference, moved)["within_seed"] is None
+    text = claims.precision_control_text(within, 4)
+    assert text.startswith("Resnet18-4 trained in float32 and bf16, and float32 at the next seed")
+    assert "1.5 grid steps between the precisions and 2 between the seeds" in text
+    assert "no further than a change of seed" in text
+    assert "further than a change of seed does" in claims.precision_control_text(beyond, 4)
+    alone = claims.precision_control_text(claims.precision_control(reference, moved), 4)
+    assert "between the seeds" not in alone and "moves no position by a grid step" in alone
+
+
 # --- C4: training speed and validation accuracy ----------------------------------------------
 
 VARIANTS = ["Resnet18-4", "Resnet18-1"]

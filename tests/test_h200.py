@@ -104,29 +104,31 @@ def test_the_gpu_run_at_tiny_scale_gives_runs_that_the_notebooks_load(tmp_path):
     assert preflight["backend"] == "jax" and preflight["devices"]
     assert preflight["tiny_fit"]["loss"][-1] < preflight["tiny_fit"]["loss"][0]
     assert preflight["tf32_by_default"] is False  # a CPU has no TensorFloat-32
-    # The tiny profile's two variants in bf16, and variant 4 again in float32: three
-    # processes at once, as the four variants and the control share the GPU.
+    # The tiny profile's two variants in bf16, and variant 4 again in float32 at seeds 0 and
+    # 1: four processes at once, as the four variants and the control share the GPU.
     trained = run(
         H200 / "paper_run.py", "train", "--profile", "tiny", "--precision", "bf16",
         "--control", "4", "--deadline", "800", "--out", out, env=env,
     )  # fmt: skip
     assert trained.returncode == 0, (trained.stdout + trained.stderr)[-3000:]
     manifest = json.loads((out / "manifest.json").read_text())
-    jobs = {(j["variant"], j["precision"]): j for j in manifest["jobs"]}
-    assert set(jobs) == {(3, "bf16"), (4, "bf16"), (4, "float32")}
+    jobs = {(j["variant"], j["precision"], j["seed"]): j for j in manifest["jobs"]}
+    assert set(jobs) == {(3, "bf16", 0), (4, "bf16", 0), (4, "float32", 0), (4, "float32", 1)}
     assert all(j["finished"] and not j["stopped_at_deadline"] for j in jobs.values())
     control = json.loads((out / "control.json").read_text())
     assert control["precisions"] == ["float32", "bf16"] and isinstance(control["agrees"], bool)
     assert set(control["halfway"]) == {"labels", "output"}
+    assert isinstance(control["within_seed"], bool) and control["seed_steps"] >= 0
     runs = sorted(out.glob("resnet18-*.npz"))
-    assert len(runs) == 3 and len(list(out.iterdir())) <= 8  # what comes back from the GPU
+    assert len(runs) == 4 and len(list(out.iterdir())) <= 8  # what comes back from the GPU
     # Back here: the runs go into another machine's cache and Fig. 5 loads them.
     here = tmp_path / "cache"
     here.mkdir()
     for path in runs:
         shutil.copy(path, here)
     executed, used = execute_under_jax(tmp_path, "fig5", "resnet18.tiny.yaml", here)
-    assert [u["loaded"] for u in used] == [True, True]  # trained nothing here
+    # Two variants, then the control: variant 4 in bf16 (its run again), float32 at seeds 0, 1.
+    assert len(used) == 5 and all(u["loaded"] for u in used)  # trained nothing here
     summary = results.result_summary(
         executed, name="fig5", profile="tiny", provenance={"hardware": "this test"}
     )

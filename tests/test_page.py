@@ -219,3 +219,26 @@ def test_show_results_introduces_the_larger_runs_then_shows_them(monkeypatch):
     monkeypatch.setattr(page, "_show_committed_results", committed.append)
     page.show_results(parameters.Parameters("fig8", {}))
     assert "committed in `results/`" in shown[0] and committed == ["fig8"]
+
+
+def test_glue_precision_control_says_whether_there_is_a_control_and_what_it_found(
+    capsys, monkeypatch
+):
+    from tests.test_claims import _resnet_run
+
+    published = _published(monkeypatch)
+    assert page.glue_precision_control({}, {"precision": "float32", "control": 4}) is None
+    assert "no precision control is needed" in _text(published)["precision_control"]
+    page.glue_precision_control({}, {"precision": "bf16", "control": 0})
+    assert "bf16 with no float32 control" in _text(published)["precision_control"]
+    runs = {
+        "other": _resnet_run(0.5, "bf16"),
+        "float32": _resnet_run(0.0, "float32"),
+        "float32, next seed": _resnet_run(2.0, "float32"),
+    }
+    control = page.glue_precision_control(runs, {"precision": "bf16", "control": 4})
+    assert control["within_seed"] and control["seed_steps"] > control["steps"]
+    text = _text(published)["precision_control"]
+    assert "Resnet18-4 trained in float32 and bf16, and float32 at the next seed" in text
+    printed = capsys.readouterr().out
+    assert "half-way 1/δ of the RDF of the labels (float32, bf16, float32, next seed)" in printed

@@ -123,3 +123,19 @@ def test_the_initial_spectra_are_the_networks_at_epoch_0_for_each_head():
         pooled["labels"]["curve"], lfr(features, y, pooled["inv_delta"]), rtol=1e-6
     )
     assert pooled["labels"]["floor"] == pytest.approx(lfr_floor(y))
+
+
+def test_the_precision_control_trains_the_control_variant_in_float32_at_two_seeds():
+    from dfp.parameters import SHARED, notebook_parameters
+
+    params = notebook_parameters("fig5")
+    assert set(SHARED["resnet18"]["parameters"]) <= set(params)
+    params.update(precision="bf16", control=4, seed=3)
+    runs = recipes.resnet18_configs(params)
+    control = recipes.resnet18_control_configs(params)
+    assert control["other"] == runs[4]  # the variant's own run: loaded, not trained again
+    assert "control" not in runs[4] and "variants" not in runs[4]
+    assert control["float32"] == dict(runs[4], precision="float32")
+    assert control["float32, next seed"] == dict(runs[4], precision="float32", seed=4)
+    assert recipes.resnet18_control_configs(dict(params, control=0)) == {}
+    assert recipes.resnet18_control_configs(dict(params, precision="float32")) == {}

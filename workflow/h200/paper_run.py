@@ -7,13 +7,14 @@
 ``preflight`` writes preflight.json: the JAX devices, the Keras version and backend, whether a
 float32 matrix product runs in TensorFloat-32 by default there (and that dfp turns it off), and
 a tiny ``fit``. ``train`` trains every Resnet18 variant of the profile at ``--precision``, one
-process per variant on the one GPU, and the ``--control`` variant once more in float32 (the
-precision control), each through ``dfp.runs.cached`` and ``dfp.recipes.resnet18_configs``,
-so each finished run is a file of dfp's run cache, keyed exactly as Figs. 5-7 key it under the same
-profile and precision. At the deadline (seconds after the start) it stops the processes still
-training and keeps what finished: $OUT gets each finished run's cache file, manifest.json
-(what finished, per-process wall time, the machine and GPU) and, when both control runs
-finished, control.json (``dfp.claims.precision_control``).
+process per variant on the one GPU, and the ``--control`` variant again in float32 at the
+profile's seed and the next (the precision control), each through ``dfp.runs.cached`` and
+``dfp.recipes.resnet18_configs``, so each finished run is a file of dfp's run cache, keyed
+exactly as Figs. 5-7 key it under the same profile and precision. At the deadline (seconds
+after the start) it stops the processes still training and keeps what finished: $OUT gets
+each finished run's cache file, manifest.json (what finished, per-process wall time, the
+machine and GPU) and, when the control's float32 and other-precision runs finished,
+control.json (``dfp.claims.precision_control``, with the next seed's run when it finished).
 
 Back on the build machine, the run files go into the run cache and the notebooks execute
 under ``KERAS_BACKEND=jax`` at the same profile and precision, loading them:
@@ -105,11 +106,14 @@ def preflight(out):
     print(json.dumps(record, indent=1))
 
 
-def worker(profile, precision, variant):
-    """One process: one variant at one precision, into dfp's run cache."""
+def worker(profile, precision, variant, seed=None):
+    """One process: one variant at one precision (and seed, if not the profile's), into dfp's
+    run cache."""
     import dfp.recipes
 
     config = dfp.recipes.resnet18_configs(configuration(profile, precision, [variant]))[variant]
+    if seed is not None:
+        config["seed"] = seed
     result = dfp.runs.cached("resnet18", config, lambda: dfp.recipes.train_resnet_variant(**config))
     print(
         f"Resnet18-{variant} {precision}: validation accuracy {result['val_accuracy'][-1]:.4f}, "
@@ -188,20 +192,33 @@ def _manifest(profile, precision, deadline, started, ended, finished, describe):
 
 
 def train(profile, precision, control, deadline, out):
-    """Every variant at ``precision`` and the control variant in float32, in parallel."""
+    """Every variant at ``precision``, and the control variant in float32 at the profile's
+    seed and the next, in parallel."""
     started = time.time()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    jobs = [(v, precision) for v in configuration(profile, precision)["variants"]]
+    config = configuration(profile, precision)
+    seed = config["seed"]
+    jobs = [(v, precision, seed) for v in config["variants"]]
     if control is not None and precision != "float32":
-        jobs.append((control, "float32"))
+        jobs += [(control, "float32", seed), (control, "float32", seed + 1)]
     ended = _run_processes(
         {
-            (v, p): (
-                f"{v}-{p}",
-                ["worker", "--profile", profile, "--precision", p, "--variant", str(v)],
-            )
-            for v, p in jobs
+            (v, p, s): (
+                f"{v}-{p}-seed{s}",
+                [
+                    "worker",
+                    "--profile",
+                    profile,
+                    "--precision",
+                    p,
+                    "--variant",
+                    str(v),
+                    "--seed",
+                    str(s),
+                ],
+            )  # fmt: skip
+            for v, p, s in jobs
         },
         deadline,
         started,
@@ -209,13 +226,14 @@ def train(profile, precision, control, deadline, out):
     results = _collect(profile, jobs, out)
     manifest = _manifest(
         profile, precision, deadline, started, ended, results,
-        lambda job: {"variant": job[0], "precision": job[1]},
+        lambda job: {"variant": job[0], "precision": job[1], "seed": job[2]},
     )  # fmt: skip
-    if control is not None and (control, "float32") in results and (control, precision) in results:
+    pair = [(control, "float32", seed), (control, precision, seed)]
+    if control is not None and all(job in results for job in pair):
         from dfp.claims import precision_control
 
         manifest["control"] = precision_control(
-            results[(control, "float32")], results[(control, precision)]
+            *(results[job] for job in pair), results.get((control, "float32", seed + 1))
         )
         write_json(out / "control.json", {"variant": control, **manifest["control"]})
     write_json(out / "manifest.json", manifest)
@@ -324,7 +342,7 @@ def _tail(path, characters=1500):
 
 
 def _collect(profile, jobs, out):
-    """Copy each finished run's cache file to ``out``; {(variant, precision): its result}.
+    """Copy each finished run's cache file to ``out``; {(variant, precision, seed): its result}.
 
     The finished runs are the run cache's files of this run and profile (their records hold
     the configuration they were keyed on), so nothing here repeats how a run is keyed."""
@@ -334,15 +352,19 @@ def _collect(profile, jobs, out):
     found = {}
     for entry in dfp.runs.list_runs():
         config = entry.get("config") or {}
-        job = (config.get("variant"), config.get("precision"))
+        job = (config.get("variant"), config.get("precision"), config.get("seed"))
         if entry.get("name") != RUN or job not in wanted:
             continue
         expected = configuration(profile, job[1])
-        if any(config.get(k) != v for k, v in expected.items() if k != "variants"):
+        if any(config.get(k) != v for k, v in expected.items() if k not in SKIPPED):
             continue  # a run of another profile left in the same cache
         shutil.copy(entry["path"], out / entry["path"].name)
         found[job] = dfp.runs.load_run(entry["path"])[1]
     return found
+
+
+# What a run's configuration does not hold (variants, control) or holds per job (seed).
+SKIPPED = ("variants", "control", "seed")
 
 
 def main(argv):
@@ -360,6 +382,7 @@ def main(argv):
     one.add_argument("--profile", required=True)
     one.add_argument("--precision", required=True)
     one.add_argument("--variant", type=int, required=True)
+    one.add_argument("--seed", type=int, default=None, help="instead of the profile's")
     deep = commands.add_parser("fig9")
     deep.add_argument("--profile", default="paper")
     deep.add_argument("--precision", default="bf16", choices=PRECISIONS)
@@ -376,7 +399,7 @@ def main(argv):
     if arguments.command == "preflight":
         preflight(arguments.out)
     elif arguments.command == "worker":
-        worker(arguments.profile, arguments.precision, arguments.variant)
+        worker(arguments.profile, arguments.precision, arguments.variant, arguments.seed)
     elif arguments.command == "fig9-worker":
         fig9_worker(arguments.profile, arguments.precision, arguments.network)
     elif arguments.command == "fig9":
