@@ -116,22 +116,9 @@ dfp.page.glue_claim(
 # `papermill notebooks/fig6.ipynb out.ipynb -f notebooks/params/resnet18.paper.yaml`.
 
 # %% [markdown]
-# ## Precision control
-#
-# A run in a lower `precision` than float32 (bf16 on the paper's GPU, or on a CPU with Intel
-# AMX) trains variant `control` again in float32, at the same seed and at the next, so that a
-# difference the precision makes can be set against one a change of seed makes
-# (`dfp.claims.precision_control`, on the half-way points that decide C5 and C6 and on the
-# final accuracies). {glue:text}`precision_control`
-
-# %%
-control_runs = {
-    name: dfp.runs.cached(
-        "resnet18", config, lambda c=config: dfp.recipes.train_resnet_variant(**c)
-    )
-    for name, config in dfp.recipes.resnet18_control_configs(params).items()
-}
-precision_check = dfp.page.glue_precision_control(control_runs, params)
+# The run's precision control (when it trains in bf16: variant `control` again in float32 at
+# the same seed and the next, compared on the half-way points that decide C5 and C6) is on
+# [Fig. 5's page](fig5.ipynb).
 
 # %% [markdown]
 # ## Larger runs
