@@ -242,9 +242,14 @@ def _run_row(used):
 
 
 def _show_runs_used():
-    """The training runs this page used (``dfp.runs.used_runs``): a table, and glued as
-    ``runs_used`` for a committed result's provenance (``dfp.results``)."""
-    used = used_runs()
+    """The training runs this page used (``dfp.runs.used_runs``), each once: a table, and
+    glued as ``runs_used`` for a committed result's provenance (``dfp.results``), so a run
+    served twice counts its training time once."""
+    used, seen = [], set()
+    for run in used_runs():  # each run once (Fig. 5's control loads a variant's run again)
+        if run["key"] not in seen:
+            seen.add(run["key"])
+            used.append(run)
     if not used:
         return
     rows = "\n".join(_run_row(u) for u in used)

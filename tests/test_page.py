@@ -242,3 +242,19 @@ def test_glue_precision_control_says_whether_there_is_a_control_and_what_it_foun
     assert "Resnet18-4 trained in float32 and bf16, and float32 at the next seed" in text
     printed = capsys.readouterr().out
     assert "half-way 1/δ of the RDF of the labels (float32, bf16, float32, next seed)" in printed
+
+
+def test_a_run_the_page_used_twice_is_listed_and_counted_once(tmp_path, monkeypatch):
+    import numpy as np
+
+    from dfp import runs
+
+    monkeypatch.setenv("DFP_CACHE_DIR", str(tmp_path))
+    monkeypatch.setattr(runs, "_USED", [])
+    published = _published(monkeypatch)
+    runs.cached("twice", {"a": 1}, lambda: {"x": np.arange(3)})
+    runs.cached("twice", {"a": 1}, lambda: pytest.fail("computed twice"))
+    runs.cached("other", {"a": 2}, lambda: {"x": np.arange(2)})
+    page._show_runs_used()
+    used = glued_values(_notebook_of(published))["runs_used"]
+    assert [(u["run"], u["loaded"]) for u in used] == [("twice", False), ("other", False)]
