@@ -83,7 +83,9 @@ order = sorted(runs, reverse=True)  # shallow to deep
 # validation: each step must be resolved as a higher final validation accuracy against the
 # binomial uncertainty of an accuracy on `validation_size` images (90% intervals; a
 # difference within one percentage point counts as the same). A part is not resolved when the
-# data cannot tell.
+# data cannot tell. Those intervals are of a finite validation set, not of training seeds,
+# which one run per variant cannot give; the precision control below trains one variant at a
+# second seed, which shows how far a seed alone moves its accuracies.
 
 # %%
 labels = [f"Resnet18-{v}" for v in order]
