@@ -164,7 +164,9 @@ def glue_precision_control(runs: dict, params: Parameters) -> dict | None:
     else:
         control = precision_control(runs["float32"], runs["other"], runs.get("float32, next seed"))
         text = precision_control_text(control, params["control"])
+        # The runs in the order precision_control keeps them; the next seed's when trained.
         names = ("float32", control["precisions"][1], "float32, next seed")
+        names = names[: 3 if control["seed_steps"] is not None else 2]
         for targets, points in control["halfway"].items():
             print(f"half-way 1/δ of the RDF of the {targets} ({', '.join(names)}):")
             for epoch, values in points.items():

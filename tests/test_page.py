@@ -242,6 +242,9 @@ def test_glue_precision_control_says_whether_there_is_a_control_and_what_it_foun
     assert "Resnet18-4 trained in float32 and bf16, and float32 at the next seed" in text
     printed = capsys.readouterr().out
     assert "half-way 1/δ of the RDF of the labels (float32, bf16, float32, next seed)" in printed
+    del runs["float32, next seed"]  # without the second seed: two runs, two names
+    page.glue_precision_control(runs, {"precision": "bf16", "control": 4})
+    assert "half-way 1/δ of the RDF of the labels (float32, bf16):" in capsys.readouterr().out
 
 
 def test_a_run_the_page_used_twice_is_listed_and_counted_once(tmp_path, monkeypatch):

@@ -192,16 +192,24 @@ def _manifest(profile, precision, deadline, started, ended, finished, describe):
 
 
 def train(profile, precision, control, deadline, out):
-    """Every variant at ``precision``, and the control variant in float32 at the profile's
-    seed and the next, in parallel."""
+    """Every variant at ``precision``, and the control's runs
+    (``dfp.recipes.resnet18_control_configs``: the control variant in float32 at the
+    profile's seed and the next), in parallel."""
+    import dfp.recipes
+
     started = time.time()
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     config = configuration(profile, precision)
-    seed = config["seed"]
-    jobs = [(v, precision, seed) for v in config["variants"]]
-    if control is not None and precision != "float32":
-        jobs += [(control, "float32", seed), (control, "float32", seed + 1)]
+    job_of = lambda c: (c["variant"], c["precision"], c["seed"])  # noqa: E731
+    jobs = [job_of(c) for c in dfp.recipes.resnet18_configs(config).values()]
+    controls = {
+        name: job_of(c)
+        for name, c in dfp.recipes.resnet18_control_configs(
+            dict(config, control=control or 0)
+        ).items()
+    }
+    jobs += [job for job in controls.values() if job not in jobs]
     ended = _run_processes(
         {
             (v, p, s): (
@@ -228,12 +236,13 @@ def train(profile, precision, control, deadline, out):
         profile, precision, deadline, started, ended, results,
         lambda job: {"variant": job[0], "precision": job[1], "seed": job[2]},
     )  # fmt: skip
-    pair = [(control, "float32", seed), (control, precision, seed)]
-    if control is not None and all(job in results for job in pair):
+    if controls and all(controls[name] in results for name in ("float32", "other")):
         from dfp.claims import precision_control
 
         manifest["control"] = precision_control(
-            *(results[job] for job in pair), results.get((control, "float32", seed + 1))
+            results[controls["float32"]],
+            results[controls["other"]],
+            results.get(controls["float32, next seed"]),
         )
         write_json(out / "control.json", {"variant": control, **manifest["control"]})
     write_json(out / "manifest.json", manifest)
